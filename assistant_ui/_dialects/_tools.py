@@ -1,0 +1,126 @@
+"""Tool-call book-keeping shared by the dialects.
+
+Every wire format streams tool arguments a little differently (by id, by index,
+by content block); they all report to a :class:`ToolTracker`, which emits the
+normalized ``tool-call-start`` / ``tool-call-delta`` / ``tool-call`` events and
+closes argument streams that the server left open.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._json import JSON_ERRORS
+from .._partial_json import parse_partial_object
+
+__all__ = ["ToolTracker", "parse_args"]
+
+
+def parse_args(text: str) -> dict[str, Any]:
+    """Arguments text to a dict: complete JSON, else repaired partial JSON, else ``{}``."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except JSON_ERRORS:
+        value = parse_partial_object(text)
+    return value if isinstance(value, dict) else {}
+
+
+class _Open:
+    __slots__ = ("frags", "name", "parent")
+
+    def __init__(self, name: str, parent: Any) -> None:
+        self.name = name
+        self.parent = parent
+        self.frags: list[str] = []
+
+
+class ToolTracker:
+    __slots__ = ("_open", "closed", "names", "warnings")
+
+    def __init__(self, warnings: list[str]) -> None:
+        self._open: dict[str, _Open] = {}
+        #: ids whose arguments are complete
+        self.closed: set[str] = set()
+        #: tool name of every id seen
+        self.names: dict[str, str] = {}
+        self.warnings = warnings
+
+    def known(self, call_id: str) -> bool:
+        return call_id in self._open or call_id in self.closed
+
+    def is_open(self, call_id: str) -> bool:
+        return call_id in self._open
+
+    def start(self, out: list[Any], call_id: str, name: str, parent: Any = None) -> bool:
+        if self.known(call_id):
+            self.warnings.append(f"duplicate tool call id {call_id!r}: start dropped")
+            return False
+        self._open[call_id] = _Open(name, parent)
+        self.names[call_id] = name
+        event: dict[str, Any] = {"type": "tool-call-start", "toolCallId": call_id, "toolName": name}
+        if parent is not None:
+            event["parentId"] = parent
+        out.append(event)
+        return True
+
+    def delta(self, out: list[Any], call_id: str, text: str) -> bool:
+        entry = self._open.get(call_id)
+        if entry is None:
+            what = "closed" if call_id in self.closed else "unknown"
+            self.warnings.append(f"arguments for {what} tool call {call_id!r} dropped")
+            return False
+        if text:
+            entry.frags.append(text)
+            out.append({"type": "tool-call-delta", "toolCallId": call_id, "argsTextDelta": text})
+        return True
+
+    def finish(
+        self,
+        out: list[Any],
+        call_id: str,
+        *,
+        args: Any = None,
+        name: str | None = None,
+        parent: Any = None,
+        args_text: str | None = None,
+    ) -> None:
+        """The arguments are complete.
+
+        A call still streaming keeps its streamed text (``args`` is ignored); a call
+        never seen is created from ``args`` (or ``args_text``).
+        """
+        entry = self._open.pop(call_id, None)
+        if entry is not None:
+            text = "".join(entry.frags) or "{}"
+            parsed = parse_args(text)
+            name = entry.name
+            parent = entry.parent
+        elif call_id in self.closed:
+            return
+        else:
+            if args_text is not None:
+                text = args_text or "{}"
+                parsed = parse_args(text)
+            else:
+                parsed = args if isinstance(args, dict) else {}
+                text = json.dumps(parsed) if args is not None else "{}"
+            name = name or ""
+            self.names[call_id] = name
+        self.closed.add(call_id)
+        event: dict[str, Any] = {
+            "type": "tool-call",
+            "toolCallId": call_id,
+            "toolName": name,
+            "args": parsed,
+            "argsText": text,
+        }
+        if parent is not None:
+            event["parentId"] = parent
+        out.append(event)
+
+    def finish_all(self, out: list[Any]) -> None:
+        for call_id in list(self._open):
+            self.finish(out, call_id)

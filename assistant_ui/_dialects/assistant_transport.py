@@ -1,0 +1,295 @@
+"""assistant-transport: SSE of ``AssistantStreamChunk`` JSON (protocols.md §5).
+
+Both forms are read: the canonical, path-addressed chunks (Py >= 0.0.35, every TS
+encoder) and the legacy flat chunks of Py <= 0.0.34. Chunks that fail validation
+are dropped with a warning, never fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .._sse import SSEEvent
+from .._usage import normalize_usage
+from ._tools import ToolTracker
+
+__all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect"]
+
+#: chunk types only the canonical form has
+CANONICAL_TYPES = frozenset(
+    {
+        "part-start",
+        "part-finish",
+        "result",
+        "step-start",
+        "step-finish",
+        "message-finish",
+        "update-state",
+        "tool-call-args-text-finish",
+    }
+)
+#: chunk types only the legacy flat form has
+LEGACY_TYPES = frozenset({"tool-call-begin", "tool-call-delta", "tool-result", "reasoning-delta"})
+
+_Handler = Callable[[dict[str, Any], list[Any]], None]
+
+
+class _Part:
+    __slots__ = ("call_id", "kind", "parent")
+
+    def __init__(self, kind: str, call_id: str | None, parent: Any) -> None:
+        self.kind = kind
+        self.call_id = call_id
+        self.parent = parent
+
+
+def _opt(ev: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    if value is not None:
+        ev[key] = value
+    return ev
+
+
+class AssistantTransportDialect:
+    name = "assistant-transport"
+
+    def __init__(self, warnings: list[str] | None = None) -> None:
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.tools = ToolTracker(self.warnings)
+        self._parts: list[_Part] = []
+        self._handlers: dict[str, _Handler] = {
+            # canonical
+            "part-start": self._part_start,
+            "text-delta": self._text_delta,
+            "tool-call-args-text-finish": self._args_finish,
+            "result": self._result,
+            "part-finish": self._ignore,
+            "annotations": self._annotations,
+            "data": self._data,
+            "step-start": self._step_start,
+            "step-finish": self._step_finish,
+            "message-finish": self._message_finish,
+            "error": self._error,
+            "update-state": self._update_state,
+            # legacy flat
+            "reasoning-delta": self._legacy_reasoning,
+            "tool-call-begin": self._legacy_tool_begin,
+            "tool-call-delta": self._legacy_tool_delta,
+            "tool-result": self._legacy_tool_result,
+            "source": self._legacy_source,
+        }
+
+    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+        if type(value) is not dict:
+            return False
+        handler = self._handlers.get(value.get("type"))  # type: ignore[arg-type]
+        if handler is None:
+            return False
+        handler(value, out)
+        return True
+
+    def end(self, out: list[Any], *, done: bool) -> None:
+        if not done:
+            self.warnings.append("assistant-transport stream ended without [DONE]")
+        self.tools.finish_all(out)
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _drop(self, chunk: dict[str, Any], why: str) -> None:
+        self.warnings.append(f"assistant-transport {chunk.get('type')!r} dropped: {why}")
+
+    def _at(self, chunk: dict[str, Any]) -> _Part | None:
+        path = chunk.get("path")
+        if (
+            type(path) is list
+            and len(path) == 1
+            and type(path[0]) is int
+            and 0 <= path[0] < len(self._parts)
+        ):
+            return self._parts[path[0]]
+        self._drop(chunk, f"no part at path {path!r}")
+        return None
+
+    # -- canonical chunks -------------------------------------------------------------
+
+    def _part_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        part = chunk.get("part")
+        if not isinstance(part, dict):
+            self._drop(chunk, "no part")
+            return
+        kind = part.get("type")
+        parent = part.get("parentId")
+        if kind == "text":
+            self._parts.append(_Part("text", None, parent))
+            out.append(_opt({"type": "text-start"}, "parentId", parent))
+        elif kind == "reasoning":
+            self._parts.append(_Part("reasoning", None, parent))
+            ev = _opt({"type": "reasoning-start"}, "summary", part.get("unstable_summary"))
+            out.append(_opt(ev, "parentId", parent))
+        elif kind == "tool-call" and isinstance(part.get("toolCallId"), str):
+            call_id = part["toolCallId"]
+            name = part.get("toolName") if isinstance(part.get("toolName"), str) else ""
+            if not self.tools.start(out, call_id, name, parent):
+                self._parts.append(_Part("ignored", None, parent))
+                return
+            self._parts.append(_Part("tool-call", call_id, parent))
+        elif kind == "source" and isinstance(part.get("url"), str):
+            self._parts.append(_Part("source", None, parent))
+            ev = {"type": "source", "sourceType": "url", "id": str(part.get("id", "")),
+                  "url": part["url"]}
+            _opt(ev, "title", part.get("title"))
+            out.append(_opt(ev, "parentId", parent))
+        elif kind == "file" and isinstance(part.get("data"), str):
+            self._parts.append(_Part("file", None, parent))
+            ev = {"type": "file", "data": part["data"],
+                  "mimeType": str(part.get("mimeType", "application/octet-stream"))}
+            out.append(_opt(ev, "parentId", parent))
+        elif kind == "data" and isinstance(part.get("name"), str):
+            self._parts.append(_Part("data", None, parent))
+            ev = {"type": "data", "name": part["name"], "data": part.get("data")}
+            _opt(ev, "id", part.get("id"))
+            out.append(_opt(ev, "parentId", parent))
+        else:
+            # keep later indices aligned (protocols.md §5.2)
+            self._parts.append(_Part("ignored", None, parent))
+            self._drop(chunk, f"unknown part type {kind!r}")
+
+    def _text_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        delta = chunk.get("textDelta")
+        if type(delta) is not str:
+            self._drop(chunk, "textDelta is not a string")
+            return
+        if "path" not in chunk:
+            # legacy flat text-delta
+            out.append(_opt({"type": "text-delta", "delta": delta}, "parentId", chunk.get("parentId")))
+            return
+        part = self._at(chunk)
+        if part is None:
+            return
+        if part.kind == "text":
+            out.append(_opt({"type": "text-delta", "delta": delta}, "parentId", part.parent))
+        elif part.kind == "reasoning":
+            out.append(_opt({"type": "reasoning-delta", "delta": delta}, "parentId", part.parent))
+        elif part.kind == "tool-call" and part.call_id is not None:
+            self.tools.delta(out, part.call_id, delta)
+        else:
+            self._drop(chunk, f"text-delta into a {part.kind} part")
+
+    def _args_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        part = self._at(chunk)
+        if part is not None and part.kind == "tool-call" and part.call_id is not None:
+            self.tools.finish(out, part.call_id)
+
+    def _result(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        part = self._at(chunk)
+        if part is None or part.kind != "tool-call" or part.call_id is None:
+            return
+        self.tools.finish(out, part.call_id)
+        ev: dict[str, Any] = {
+            "type": "tool-result",
+            "toolCallId": part.call_id,
+            "result": chunk.get("result"),
+            "isError": bool(chunk.get("isError", False)),
+        }
+        _opt(ev, "artifact", chunk.get("artifact"))
+        ev["toolName"] = self.tools.names.get(part.call_id, "")
+        out.append(ev)
+
+    def _ignore(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        return None
+
+    def _annotations(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        ann = chunk.get("annotations")
+        out.append({"type": "annotations", "annotations": ann if isinstance(ann, list) else [ann]})
+
+    def _data(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        data = chunk.get("data")
+        if "path" in chunk or isinstance(data, list):
+            out.append({"type": "data", "data": data if isinstance(data, list) else [data]})
+        else:
+            # legacy flat data is not wrapped
+            out.append({"type": "data", "data": [data]})
+
+    def _step_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        out.append({"type": "step-start", "messageId": chunk.get("messageId")})
+
+    def _step_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self.tools.finish_all(out)
+        out.append(
+            {
+                "type": "step-finish",
+                "finishReason": chunk.get("finishReason") or "unknown",
+                "usage": normalize_usage(chunk.get("usage")),
+                "isContinued": bool(chunk.get("isContinued", False)),
+            }
+        )
+
+    def _message_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self.tools.finish_all(out)
+        ev: dict[str, Any] = {"type": "finish", "finishReason": chunk.get("finishReason") or "unknown"}
+        if "usage" in chunk:
+            ev["usage"] = normalize_usage(chunk["usage"])
+        out.append(ev)
+
+    def _error(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        error = chunk.get("error")
+        ev: dict[str, Any] = {"type": "error", "error": error if isinstance(error, str) else str(error)}
+        _opt(ev, "code", chunk.get("code"))
+        out.append(_opt(ev, "severity", chunk.get("severity")))
+
+    def _update_state(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        ops = chunk.get("operations")
+        if isinstance(ops, list):
+            out.append({"type": "state-update", "operations": ops})
+        else:
+            self._drop(chunk, "operations is not a list")
+
+    # -- legacy flat chunks ---------------------------------------------------------
+
+    def _legacy_reasoning(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        delta = chunk.get("reasoningDelta")
+        if type(delta) is str:
+            out.append(_opt({"type": "reasoning-delta", "delta": delta}, "parentId", chunk.get("parentId")))
+        else:
+            self._drop(chunk, "reasoningDelta is not a string")
+
+    def _legacy_tool_begin(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = chunk.get("toolCallId")
+        if isinstance(call_id, str):
+            name = chunk.get("toolName")
+            self.tools.start(out, call_id, name if isinstance(name, str) else "", chunk.get("parentId"))
+        else:
+            self._drop(chunk, "no toolCallId")
+
+    def _legacy_tool_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = chunk.get("toolCallId")
+        delta = chunk.get("argsTextDelta")
+        if isinstance(call_id, str) and isinstance(delta, str):
+            self.tools.delta(out, call_id, delta)
+        else:
+            self._drop(chunk, "bad tool-call-delta")
+
+    def _legacy_tool_result(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = chunk.get("toolCallId")
+        if not isinstance(call_id, str) or not self.tools.known(call_id):
+            self._drop(chunk, f"result for unknown tool call {call_id!r}")
+            return
+        self.tools.finish(out, call_id)
+        ev: dict[str, Any] = {
+            "type": "tool-result",
+            "toolCallId": call_id,
+            "result": chunk["result"] if "result" in chunk else "<no result>",
+            "isError": bool(chunk.get("isError", False)),
+        }
+        _opt(ev, "artifact", chunk.get("artifact"))
+        ev["toolName"] = self.tools.names.get(call_id, "")
+        out.append(ev)
+
+    def _legacy_source(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        if not isinstance(chunk.get("url"), str):
+            self._drop(chunk, "no url")
+            return
+        ev: dict[str, Any] = {"type": "source", "sourceType": "url", "id": str(chunk.get("id", "")),
+                              "url": chunk["url"]}
+        _opt(ev, "title", chunk.get("title"))
+        out.append(_opt(ev, "parentId", chunk.get("parentId")))

@@ -1,0 +1,286 @@
+"""The data stream protocol: AI SDK 4 codes and assistant-ui ``aui-*`` (protocols.md §4).
+
+One record per line, ``CODE:JSON``. Per line the work is one ``find``, one dict
+lookup and one ``json.loads``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .._json import JSON_ERRORS, loads, loads_lenient
+from .._usage import normalize_usage
+from ._tools import ToolTracker
+
+__all__ = ["DataStreamDialect", "looks_like_data_stream"]
+
+_LINE = re.compile(rb"^([0-9a-k]|aui-[a-z-]+):")
+
+
+def looks_like_data_stream(line: bytes) -> bool:
+    """The sniffing rule of protocols.md §1 for a first non-blank line."""
+    m = _LINE.match(line)
+    if m is None:
+        return False
+    try:
+        loads_lenient(line[m.end() :])
+    except ValueError:
+        return False
+    return True
+
+
+def _str(value: Any) -> bool:
+    return type(value) is str
+
+
+class DataStreamDialect:
+    name = "data-stream"
+
+    def __init__(self, warnings: list[str] | None = None) -> None:
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.tools = ToolTracker(self.warnings)
+        h: dict[bytes, Callable[[Any, list[Any]], None]] = {
+            b"0": self._text,
+            b"g": self._reasoning,
+            b"aui-text-delta": self._aui_text,
+            b"aui-reasoning-delta": self._aui_reasoning,
+            b"aui-reasoning-part-start": self._aui_reasoning_start,
+            b"b": self._tool_start,
+            b"c": self._tool_delta,
+            b"9": self._tool_call,
+            b"a": self._tool_result,
+            b"2": self._data,
+            b"8": self._annotations,
+            b"h": self._source,
+            b"k": self._file,
+            b"aui-data": self._aui_data,
+            b"aui-state": self._state,
+            b"f": self._step_start,
+            b"e": self._step_finish,
+            b"d": self._finish,
+            b"3": self._error,
+            b"i": self._ignored,
+            b"j": self._ignored,
+            # retired "assistant stream" codes
+            b"4": self._ignored,
+            b"5": self._ignored,
+            b"6": self._ignored,
+        }
+        self._handlers = h
+
+    # -- framing ---------------------------------------------------------------
+
+    def feed_lines(self, lines: list[bytes], out: list[Any]) -> None:
+        handlers = self._handlers
+        for line in lines:
+            colon = line.find(b":")
+            handler = handlers.get(line[:colon]) if colon > 0 else None
+            if handler is None:
+                if line and not line.isspace():
+                    self._drop(line, "unknown code" if colon > 0 else "no code")
+                continue
+            payload = line[colon + 1 :]
+            try:
+                value = loads(payload)
+            except JSON_ERRORS:
+                try:
+                    value = loads_lenient(payload)
+                except ValueError:
+                    self._drop(line, "invalid JSON")
+                    continue
+            handler(value, out)
+
+    def end(self, out: list[Any]) -> None:
+        self.tools.finish_all(out)
+
+    def _drop(self, line: bytes, why: str) -> None:
+        excerpt = line[:80].decode("utf-8", "replace")
+        self.warnings.append(f"data stream line dropped ({why}): {excerpt!r}")
+
+    def _bad(self, code: str, value: Any) -> None:
+        self.warnings.append(f"data stream {code}: unexpected value {str(value)[:80]!r} dropped")
+
+    # -- codes -------------------------------------------------------------------
+
+    def _text(self, value: Any, out: list[Any]) -> None:
+        if type(value) is str:
+            out.append({"type": "text-delta", "delta": value})
+        else:
+            self._bad("0", value)
+
+    def _reasoning(self, value: Any, out: list[Any]) -> None:
+        if type(value) is str:
+            out.append({"type": "reasoning-delta", "delta": value})
+        else:
+            self._bad("g", value)
+
+    def _aui_text(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict) and _str(value.get("textDelta")):
+            ev: dict[str, Any] = {"type": "text-delta", "delta": value["textDelta"]}
+            if value.get("parentId") is not None:
+                ev["parentId"] = value["parentId"]
+            out.append(ev)
+        else:
+            self._bad("aui-text-delta", value)
+
+    def _aui_reasoning(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict) and _str(value.get("reasoningDelta")):
+            ev: dict[str, Any] = {"type": "reasoning-delta", "delta": value["reasoningDelta"]}
+            if value.get("parentId") is not None:
+                ev["parentId"] = value["parentId"]
+            out.append(ev)
+        else:
+            self._bad("aui-reasoning-delta", value)
+
+    def _aui_reasoning_start(self, value: Any, out: list[Any]) -> None:
+        ev: dict[str, Any] = {"type": "reasoning-start"}
+        if isinstance(value, dict):
+            if value.get("unstable_summary") is not None:
+                ev["summary"] = value["unstable_summary"]
+            if value.get("parentId") is not None:
+                ev["parentId"] = value["parentId"]
+        out.append(ev)
+
+    def _tool_start(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict) and _str(value.get("toolCallId")):
+            name = value.get("toolName")
+            self.tools.start(
+                out, value["toolCallId"], name if _str(name) else "", value.get("parentId")
+            )
+        else:
+            self._bad("b", value)
+
+    def _tool_delta(self, value: Any, out: list[Any]) -> None:
+        if not (isinstance(value, dict) and _str(value.get("toolCallId"))):
+            self._bad("c", value)
+            return
+        call_id = value["toolCallId"]
+        delta = value.get("argsTextDelta")
+        if not self.tools.is_open(call_id):
+            if delta or not value.get("isFinal"):
+                self.tools.delta(out, call_id, delta if _str(delta) else "")
+            return
+        if _str(delta) and delta:
+            self.tools.delta(out, call_id, delta)
+        if value.get("isFinal"):
+            self.tools.finish(out, call_id)
+
+    def _tool_call(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict) and _str(value.get("toolCallId")):
+            name = value.get("toolName")
+            self.tools.finish(
+                out,
+                value["toolCallId"],
+                args=value.get("args"),
+                name=name if _str(name) else "",
+                parent=value.get("parentId"),
+            )
+        else:
+            self._bad("9", value)
+
+    def _tool_result(self, value: Any, out: list[Any]) -> None:
+        if not (isinstance(value, dict) and _str(value.get("toolCallId"))):
+            self._bad("a", value)
+            return
+        call_id = value["toolCallId"]
+        if not self.tools.known(call_id):
+            self.warnings.append(f"result for unknown tool call {call_id!r} dropped")
+            return
+        self.tools.finish(out, call_id)
+        ev: dict[str, Any] = {
+            "type": "tool-result",
+            "toolCallId": call_id,
+            "result": value["result"] if "result" in value else "<no result>",
+            "isError": bool(value.get("isError", False)),
+        }
+        if value.get("artifact") is not None:
+            ev["artifact"] = value["artifact"]
+        ev["toolName"] = self.tools.names.get(call_id, "")
+        out.append(ev)
+
+    def _data(self, value: Any, out: list[Any]) -> None:
+        out.append({"type": "data", "data": value if isinstance(value, list) else [value]})
+
+    def _annotations(self, value: Any, out: list[Any]) -> None:
+        out.append(
+            {"type": "annotations", "annotations": value if isinstance(value, list) else [value]}
+        )
+
+    def _source(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict) and _str(value.get("url")):
+            ev: dict[str, Any] = {
+                "type": "source",
+                "sourceType": "url",
+                "id": str(value.get("id", "")),
+                "url": value["url"],
+            }
+            if value.get("title") is not None:
+                ev["title"] = value["title"]
+            if value.get("parentId") is not None:
+                ev["parentId"] = value["parentId"]
+            out.append(ev)
+        else:
+            self._bad("h", value)
+
+    def _file(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict) and _str(value.get("data")):
+            ev: dict[str, Any] = {
+                "type": "file",
+                "data": value["data"],
+                "mimeType": str(value.get("mimeType", "application/octet-stream")),
+            }
+            if value.get("parentId") is not None:
+                ev["parentId"] = value["parentId"]
+            out.append(ev)
+        else:
+            self._bad("k", value)
+
+    def _aui_data(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict) and _str(value.get("name")):
+            ev: dict[str, Any] = {"type": "data", "name": value["name"], "data": value.get("data")}
+            if value.get("id") is not None:
+                ev["id"] = value["id"]
+            if value.get("parentId") is not None:
+                ev["parentId"] = value["parentId"]
+            out.append(ev)
+        else:
+            self._bad("aui-data", value)
+
+    def _state(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, list):
+            out.append({"type": "state-update", "operations": value})
+        else:
+            self._bad("aui-state", value)
+
+    def _step_start(self, value: Any, out: list[Any]) -> None:
+        message_id = value.get("messageId") if isinstance(value, dict) else None
+        out.append({"type": "step-start", "messageId": message_id})
+
+    def _step_finish(self, value: Any, out: list[Any]) -> None:
+        self.tools.finish_all(out)
+        v = value if isinstance(value, dict) else {}
+        out.append(
+            {
+                "type": "step-finish",
+                "finishReason": v.get("finishReason") or "unknown",
+                "usage": normalize_usage(v.get("usage")),
+                "isContinued": bool(v.get("isContinued", False)),
+            }
+        )
+
+    def _finish(self, value: Any, out: list[Any]) -> None:
+        self.tools.finish_all(out)
+        v = value if isinstance(value, dict) else {}
+        ev: dict[str, Any] = {"type": "finish", "finishReason": v.get("finishReason") or "unknown"}
+        if "usage" in v:
+            ev["usage"] = normalize_usage(v["usage"])
+        out.append(ev)
+
+    def _error(self, value: Any, out: list[Any]) -> None:
+        # an error may be non-fatal (protocols.md §4): open arguments stay open
+        out.append({"type": "error", "error": value if _str(value) else str(value)})
+
+    def _ignored(self, value: Any, out: list[Any]) -> None:
+        return None

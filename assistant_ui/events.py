@@ -1,0 +1,204 @@
+"""Normalized stream events (API.md §6).
+
+Every wire format decodes to these plain dicts. The ``type`` key tells them apart;
+each TypedDict below documents one ``type``. They are produced by
+:class:`assistant_ui.decoding.StreamDecoder` and consumed by
+:class:`assistant_ui.decoding.MessageAccumulator`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from typing_extensions import NotRequired, TypedDict
+
+from .types import Usage
+
+__all__ = [
+    "AnnotationsEvent",
+    "DataEvent",
+    "ErrorEvent",
+    "Event",
+    "FileEvent",
+    "FinishEvent",
+    "MetadataEvent",
+    "RawEvent",
+    "ReasoningDeltaEvent",
+    "ReasoningStartEvent",
+    "SourceEvent",
+    "StateUpdateEvent",
+    "StepFinishEvent",
+    "StepStartEvent",
+    "TextDeltaEvent",
+    "TextStartEvent",
+    "ToolCallDeltaEvent",
+    "ToolCallEvent",
+    "ToolCallStartEvent",
+    "ToolResultEvent",
+]
+
+
+class TextDeltaEvent(TypedDict):
+    type: Literal["text-delta"]
+    delta: str
+    parentId: NotRequired[str]
+
+
+class TextStartEvent(TypedDict):
+    """Forces a new text part (canonical assistant-transport ``part-start``)."""
+
+    type: Literal["text-start"]
+    parentId: NotRequired[str]
+
+
+class ReasoningDeltaEvent(TypedDict):
+    type: Literal["reasoning-delta"]
+    delta: str
+    parentId: NotRequired[str]
+
+
+class ReasoningStartEvent(TypedDict):
+    """Forces a new reasoning part, optionally carrying a summary."""
+
+    type: Literal["reasoning-start"]
+    summary: NotRequired[Any]
+    parentId: NotRequired[str]
+
+
+class ToolCallStartEvent(TypedDict):
+    type: Literal["tool-call-start"]
+    toolCallId: str
+    toolName: str
+    parentId: NotRequired[str]
+
+
+class ToolCallDeltaEvent(TypedDict):
+    type: Literal["tool-call-delta"]
+    toolCallId: str
+    argsTextDelta: str
+
+
+class ToolCallEvent(TypedDict):
+    """The arguments of a tool call are complete."""
+
+    type: Literal["tool-call"]
+    toolCallId: str
+    toolName: str
+    args: dict[str, Any]
+    argsText: str
+    parentId: NotRequired[str]
+
+
+class ToolResultEvent(TypedDict):
+    type: Literal["tool-result"]
+    toolCallId: str
+    result: Any
+    isError: bool
+    artifact: NotRequired[Any]
+    toolName: NotRequired[str]
+
+
+class SourceEvent(TypedDict):
+    type: Literal["source"]
+    sourceType: Literal["url"]
+    id: str
+    url: str
+    title: NotRequired[str]
+    parentId: NotRequired[str]
+
+
+class FileEvent(TypedDict):
+    type: Literal["file"]
+    data: str
+    mimeType: str
+    parentId: NotRequired[str]
+
+
+class DataEvent(TypedDict):
+    """Data sent alongside the message.
+
+    With ``name`` it is a data part (a later one with the same ``name`` and ``id``
+    replaces it); without ``name``, ``data`` is a list whose items extend
+    ``metadata.unstable_data``.
+    """
+
+    type: Literal["data"]
+    data: Any
+    name: NotRequired[str]
+    id: NotRequired[str]
+    parentId: NotRequired[str]
+
+
+class AnnotationsEvent(TypedDict):
+    type: Literal["annotations"]
+    annotations: list[Any]
+
+
+class MetadataEvent(TypedDict):
+    """Message-level metadata (message id, custom metadata)."""
+
+    type: Literal["metadata"]
+    messageId: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class StateUpdateEvent(TypedDict):
+    type: Literal["state-update"]
+    operations: list[dict[str, Any]]
+
+
+class StepStartEvent(TypedDict):
+    type: Literal["step-start"]
+    messageId: NotRequired[str | None]
+
+
+class StepFinishEvent(TypedDict):
+    type: Literal["step-finish"]
+    finishReason: str
+    usage: Usage
+    isContinued: bool
+
+
+class FinishEvent(TypedDict):
+    type: Literal["finish"]
+    finishReason: str
+    usage: NotRequired[Usage]
+
+
+class ErrorEvent(TypedDict):
+    type: Literal["error"]
+    error: str
+    code: NotRequired[str]
+    severity: NotRequired[str]
+
+
+class RawEvent(TypedDict):
+    """An SSE event (or AWS event-stream message) that no dialect claims."""
+
+    type: Literal["raw"]
+    event: str
+    data: Any
+    id: NotRequired[str]
+
+
+Event = Union[
+    TextDeltaEvent,
+    TextStartEvent,
+    ReasoningDeltaEvent,
+    ReasoningStartEvent,
+    ToolCallStartEvent,
+    ToolCallDeltaEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    SourceEvent,
+    FileEvent,
+    DataEvent,
+    AnnotationsEvent,
+    MetadataEvent,
+    StateUpdateEvent,
+    StepStartEvent,
+    StepFinishEvent,
+    FinishEvent,
+    ErrorEvent,
+    RawEvent,
+]
