@@ -1,0 +1,67 @@
+"""assistant-ui for Python: a client for AI chat backends built for assistant-ui.
+
+>>> from assistant_ui import AssistantClient
+>>> client = AssistantClient(base_url="http://127.0.0.1:8000")
+>>> thread = client.threads("thread-1")
+>>> result = thread.chat_sync(messages=[user("Hi")])        # doctest: +SKIP
+>>> result.text                                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from ._client import AssistantClient
+from ._result import ChatResult
+from ._stream import AsyncChatStream, ChatStream
+from ._thread import ThreadClient
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AssistantUIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    DecodeError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    StreamError,
+    UnprocessableEntityError,
+)
+from .messages import assistant, file, image, system, text, tool_call, tool_result, user
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AssistantClient",
+    "AssistantUIError",
+    "AsyncChatStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatResult",
+    "ChatStream",
+    "ConflictError",
+    "DecodeError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StreamError",
+    "ThreadClient",
+    "UnprocessableEntityError",
+    "__version__",
+    "assistant",
+    "file",
+    "image",
+    "system",
+    "text",
+    "tool_call",
+    "tool_result",
+    "user",
+]

@@ -136,8 +136,14 @@ class MessageAccumulator:
             if handler is not None:
                 handler(cast("dict[str, Any]", event))
 
-    def finish(self, *, cancelled: bool = False) -> AssistantMessage:
-        """End of stream: close open arguments, settle the status, freeze the message."""
+    def finish(
+        self, *, cancelled: bool = False, interrupted: MessageStatus | None = None
+    ) -> AssistantMessage:
+        """End of stream: close open arguments, settle the status, freeze the message.
+
+        ``cancelled`` marks a run the user aborted; ``interrupted`` is the status to
+        set when the body was cut short some other way (a timeout, a network error).
+        """
         if self._final is not None:
             return self._final
         self._close_target()
@@ -145,6 +151,8 @@ class MessageAccumulator:
         if self.status["type"] == "running":
             if cancelled:
                 self.status = {"type": "incomplete", "reason": "cancelled"}
+            elif interrupted is not None:
+                self.status = interrupted
             elif any(t.state != "result" for t in self._tools.values()):
                 self.status = {"type": "requires-action", "reason": "tool-calls"}
             else:

@@ -1,0 +1,420 @@
+"""The AWS binary event stream (protocols.md §10) and the event families sent over it.
+
+Framing is done by :class:`assistant_ui._eventstream.EventStreamFramer`; this module
+gives each message its meaning:
+
+* ``:message-type`` ``exception`` / ``error``: an ``error`` event (code from
+  ``:exception-type`` / ``:error-code``, message from the payload's ``message`` or
+  ``Message``, else ``:error-message``).
+* Bedrock ``ConverseStream``: ``messageStart``, ``contentBlockStart`` (tool use),
+  ``contentBlockDelta`` (text, tool input, reasoning), ``contentBlockStop``,
+  ``messageStop`` and ``metadata`` (usage). The finish of ``messageStop`` is held
+  back until ``metadata`` brings the usage (or the stream ends), like the usage
+  chunk of OpenAI streams.
+* Bedrock ``InvokeModelWithResponseStream``: ``chunk`` ``{"bytes": base64}`` becomes
+  a ``raw`` event ``chunk`` whose data is the decoded inner JSON.
+* Amazon Q / CodeWhisperer ``GenerateAssistantResponse``: ``assistantResponseEvent``,
+  ``toolUseEvent``, ``codeReferenceEvent``, ``citationEvent``,
+  ``supplementaryWebLinksEvent``, ``followupPromptEvent``, ``messageMetadataEvent``,
+  ``invalidStateEvent``.
+
+The event name is the ``:event-type`` header and the payload holds the event's
+fields at top level; a payload wrapped as ``{"<event name>": {...}}`` is unwrapped,
+and without ``:event-type`` a single-key wrapper names the event. Anything not
+understood becomes ``{"type": "raw", "event": name, "data": payload}``; nothing is
+dropped silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .. import _json
+from .._eventstream import EventStreamFramer, EventStreamMessage
+from .._usage import normalize_usage
+from ._tools import ToolTracker
+
+__all__ = ["STOP_REASONS", "AWSEventStreamDialect"]
+
+#: Bedrock ``stopReason`` -> normalized finish reason (anything else: ``unknown``)
+STOP_REASONS: dict[str, str] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "tool-calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "guardrail_intervened": "content-filter",
+    "content_filtered": "content-filter",
+}
+
+_Handler = Callable[[dict[str, Any], list[Any]], bool]
+
+
+class AWSEventStreamDialect:
+    name = "aws-eventstream"
+
+    def __init__(self, warnings: list[str] | None = None) -> None:
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.tools = ToolTracker(self.warnings)
+        self._framer: EventStreamFramer | None = None
+        #: Bedrock contentBlockIndex -> toolUseId of the open tool block
+        self._blocks: dict[int, str] = {}
+        #: the finish of a messageStop, waiting for the metadata event's usage
+        self._finish: dict[str, Any] | None = None
+        #: usage that arrived before its messageStop
+        self._usage: Any = None
+        self._sources = 0
+        # returning False means "not understood": the payload goes out as a raw event
+        self._handlers: dict[str, _Handler] = {
+            # Bedrock ConverseStream
+            "messageStart": self._message_start,
+            "contentBlockStart": self._block_start,
+            "contentBlockDelta": self._block_delta,
+            "contentBlockStop": self._block_stop,
+            "messageStop": self._message_stop,
+            "metadata": self._metadata,
+            # Bedrock InvokeModelWithResponseStream
+            "chunk": self._chunk,
+            # Amazon Q / CodeWhisperer
+            "assistantResponseEvent": self._q_text,
+            "toolUseEvent": self._q_tool_use,
+            "codeReferenceEvent": self._q_code_reference,
+            "citationEvent": self._q_citation,
+            "supplementaryWebLinksEvent": self._q_web_links,
+            "followupPromptEvent": self._q_followup,
+            "messageMetadataEvent": self._q_metadata,
+            "invalidStateEvent": self._q_invalid_state,
+        }
+
+    # -- framing ---------------------------------------------------------------
+
+    def feed_bytes(self, data: bytes, out: list[Any], base_offset: int) -> None:
+        """The next piece of the body; ``base_offset`` is its offset in the body."""
+        framer = self._framer
+        if framer is None:
+            framer = self._framer = EventStreamFramer(offset=base_offset)
+        for message in framer.feed(data):
+            self.feed_message(message, out)
+
+    def end(self, out: list[Any]) -> None:
+        """End of body: a partial message is a DecodeError; close tool args, flush the finish."""
+        if self._framer is not None:
+            self._framer.end()
+        self.tools.finish_all(out)
+        self._blocks.clear()
+        self._flush_finish(out)
+        if self._usage is not None:
+            self.warnings.append("aws-eventstream: usage without a messageStop dropped")
+            self._usage = None
+
+    # -- messages ----------------------------------------------------------------
+
+    def feed_message(self, message: EventStreamMessage, out: list[Any]) -> None:
+        """Decode one framed message into normalized events."""
+        headers = message.headers
+        message_type = headers.get(":message-type", "event")
+        if message_type in ("exception", "error"):
+            self._flush_finish(out)
+            out.append(self._error_event(message))
+            return
+        payload = self._payload(message)
+        event_type = headers.get(":event-type")
+        if not isinstance(event_type, str):
+            event_type = None
+            if isinstance(payload, dict) and len(payload) == 1:
+                key = next(iter(payload))
+                if key in self._handlers and isinstance(payload[key], dict):
+                    event_type = key
+            if event_type is None:
+                event_type = message_type if isinstance(message_type, str) else "event"
+        assert isinstance(event_type, str)
+        if isinstance(payload, dict):
+            inner = payload.get(event_type)
+            if isinstance(inner, dict):
+                payload = inner
+        if self._finish is not None and event_type != "metadata":
+            self._flush_finish(out)
+        handler = self._handlers.get(event_type)
+        if handler is not None:
+            if payload is None:
+                payload = {}
+            if isinstance(payload, dict) and handler(payload, out):
+                return
+        out.append({"type": "raw", "event": event_type, "data": payload})
+
+    def _payload(self, message: EventStreamMessage) -> Any:
+        """The payload decoded per ``:content-type``: JSON when it says so or when it parses."""
+        data = message.payload
+        if not data:
+            return None
+        content_type = message.headers.get(":content-type")
+        ctype = content_type.lower() if isinstance(content_type, str) else ""
+        if not ctype.startswith("text/") or "json" in ctype:
+            try:
+                return _json.parse(data)
+            except ValueError:
+                if "json" in ctype:
+                    self.warnings.append(
+                        f"aws-eventstream: invalid JSON payload at byte {message.offset} kept as text"
+                    )
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data
+
+    def _error_event(self, message: EventStreamMessage) -> dict[str, Any]:
+        headers = message.headers
+        code = headers.get(":exception-type")
+        if not isinstance(code, str) or not code:
+            code = headers.get(":error-code")
+        text: Any = None
+        payload = self._payload(message)
+        if isinstance(payload, dict):
+            text = payload.get("message")
+            if not isinstance(text, str) or not text:
+                text = payload.get("Message")
+        if not isinstance(text, str) or not text:
+            text = headers.get(":error-message")
+        if (not isinstance(text, str) or not text) and isinstance(payload, str) and payload.strip():
+            text = payload.strip()
+        if not isinstance(text, str) or not text:
+            text = code if isinstance(code, str) and code else "unknown error"
+        event: dict[str, Any] = {"type": "error", "error": text}
+        if isinstance(code, str) and code:
+            event["code"] = code
+        return event
+
+    def _flush_finish(self, out: list[Any]) -> None:
+        if self._finish is not None:
+            out.append(self._finish)
+            self._finish = None
+
+    def _source(self, out: list[Any], url: str, title: Any) -> None:
+        self._sources += 1
+        event: dict[str, Any] = {
+            "type": "source",
+            "sourceType": "url",
+            "id": f"aws-source-{self._sources}",
+            "url": url,
+        }
+        if isinstance(title, str) and title:
+            event["title"] = title
+        out.append(event)
+
+    # -- Bedrock ConverseStream ---------------------------------------------------
+
+    def _message_start(self, p: dict[str, Any], out: list[Any]) -> bool:
+        return True  # {"role": "assistant"}: nothing to report
+
+    def _block_start(self, p: dict[str, Any], out: list[Any]) -> bool:
+        start = p.get("start")
+        if not start:
+            return True
+        if not isinstance(start, dict):
+            return False
+        tool = start.get("toolUse")
+        if not isinstance(tool, dict):
+            return False
+        index = p.get("contentBlockIndex")
+        call_id = tool.get("toolUseId")
+        if not isinstance(call_id, str) or not call_id:
+            call_id = f"tool-block-{index}"
+            self.warnings.append(f"aws-eventstream: toolUse without toolUseId named {call_id!r}")
+        name = tool.get("name")
+        if (
+            self.tools.start(out, call_id, name if isinstance(name, str) else "")
+            and type(index) is int
+        ):
+            self._blocks[index] = call_id
+        return True
+
+    def _block_delta(self, p: dict[str, Any], out: list[Any]) -> bool:
+        delta = p.get("delta")
+        if not isinstance(delta, dict):
+            return False
+        text = delta.get("text")
+        if isinstance(text, str):
+            if text:
+                out.append({"type": "text-delta", "delta": text})
+            return True
+        tool = delta.get("toolUse")
+        if isinstance(tool, dict):
+            index = p.get("contentBlockIndex")
+            call_id = self._blocks.get(index) if type(index) is int else None
+            if call_id is None:
+                self.warnings.append(
+                    f"aws-eventstream: toolUse input for content block {index!r} without a start"
+                )
+                return False
+            fragment = tool.get("input")
+            if isinstance(fragment, (dict, list)):
+                fragment = json.dumps(fragment)
+            if isinstance(fragment, str):
+                self.tools.delta(out, call_id, fragment)
+            return True
+        reasoning = delta.get("reasoningContent")
+        if isinstance(reasoning, dict):
+            text = reasoning.get("text")
+            if isinstance(text, str):
+                if text:
+                    out.append({"type": "reasoning-delta", "delta": text})
+                return True
+            # signature / redactedContent: no place in the message; kept as raw
+        return False
+
+    def _block_stop(self, p: dict[str, Any], out: list[Any]) -> bool:
+        index = p.get("contentBlockIndex")
+        call_id = self._blocks.pop(index, None) if type(index) is int else None
+        if call_id is not None:
+            self.tools.finish(out, call_id)
+        return True
+
+    def _message_stop(self, p: dict[str, Any], out: list[Any]) -> bool:
+        # the server should have stopped every block; close what it left open
+        self.tools.finish_all(out)
+        self._blocks.clear()
+        reason = p.get("stopReason")
+        finish: dict[str, Any] = {
+            "type": "finish",
+            "finishReason": STOP_REASONS.get(reason, "unknown")
+            if isinstance(reason, str)
+            else "unknown",
+        }
+        if self._usage is not None:
+            finish["usage"] = self._usage
+            self._usage = None
+            out.append(finish)
+        else:
+            self._finish = finish
+        return True
+
+    def _metadata(self, p: dict[str, Any], out: list[Any]) -> bool:
+        usage = p.get("usage")
+        if not isinstance(usage, dict):
+            return False
+        normalized = normalize_usage(usage)
+        if self._finish is not None:
+            self._finish["usage"] = normalized
+            self._flush_finish(out)
+        else:
+            self._usage = normalized
+        return True
+
+    # -- Bedrock InvokeModelWithResponseStream ------------------------------------------
+
+    def _chunk(self, p: dict[str, Any], out: list[Any]) -> bool:
+        encoded = p.get("bytes")
+        if not isinstance(encoded, str):
+            return False
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            self.warnings.append("aws-eventstream: chunk bytes are not valid base64")
+            return False
+        data: Any
+        try:
+            data = _json.parse(raw)
+        except ValueError:
+            data = raw.decode("utf-8", "replace")
+        out.append({"type": "raw", "event": "chunk", "data": data})
+        return True
+
+    # -- Amazon Q / CodeWhisperer ------------------------------------------------------
+
+    def _q_text(self, p: dict[str, Any], out: list[Any]) -> bool:
+        content = p.get("content")
+        if not isinstance(content, str):
+            return False
+        if content:
+            out.append({"type": "text-delta", "delta": content})
+        return True
+
+    def _q_tool_use(self, p: dict[str, Any], out: list[Any]) -> bool:
+        call_id = p.get("toolUseId")
+        if not isinstance(call_id, str) or not call_id:
+            return False
+        tools = self.tools
+        if not tools.known(call_id):
+            name = p.get("name")
+            tools.start(out, call_id, name if isinstance(name, str) else "")
+        fragment = p.get("input")
+        if isinstance(fragment, (dict, list)):
+            fragment = json.dumps(fragment)
+        if isinstance(fragment, str) and fragment:
+            tools.delta(out, call_id, fragment)
+        if p.get("stop") is True:
+            tools.finish(out, call_id)
+        return True
+
+    def _q_code_reference(self, p: dict[str, Any], out: list[Any]) -> bool:
+        refs = p.get("references")
+        if not isinstance(refs, list):
+            return False
+        complete = True
+        for ref in refs:
+            url = ref.get("url") if isinstance(ref, dict) else None
+            if not isinstance(url, str) or not url:
+                complete = False
+                continue
+            assert isinstance(ref, dict)
+            repository, license_name = ref.get("repository"), ref.get("licenseName")
+            title = repository if isinstance(repository, str) and repository else None
+            if isinstance(license_name, str) and license_name:
+                title = f"{title} ({license_name})" if title else license_name
+            self._source(out, url, title)
+        return complete  # references without a URL: the whole event also goes out raw
+
+    def _q_citation(self, p: dict[str, Any], out: list[Any]) -> bool:
+        link = p.get("citationLink")
+        if not isinstance(link, str) or not link:
+            return False
+        self._source(out, link, p.get("citationText"))
+        return True
+
+    def _q_web_links(self, p: dict[str, Any], out: list[Any]) -> bool:
+        links = p.get("supplementaryWebLinks")
+        if not isinstance(links, list):
+            return False
+        complete = True
+        for link in links:
+            url = link.get("url") if isinstance(link, dict) else None
+            if not isinstance(url, str) or not url:
+                complete = False
+                continue
+            assert isinstance(link, dict)
+            self._source(out, url, link.get("title"))
+        return complete
+
+    def _q_followup(self, p: dict[str, Any], out: list[Any]) -> bool:
+        prompt = p.get("followupPrompt")
+        out.append(
+            {"type": "data", "name": "followup-prompt", "data": prompt if prompt is not None else p}
+        )
+        return True
+
+    def _q_metadata(self, p: dict[str, Any], out: list[Any]) -> bool:
+        out.append({"type": "data", "name": "message-metadata", "data": p})
+        event: dict[str, Any] = {"type": "metadata"}
+        utterance, conversation = p.get("utteranceId"), p.get("conversationId")
+        if isinstance(utterance, str) and utterance:
+            event["messageId"] = utterance
+        if isinstance(conversation, str) and conversation:
+            event["metadata"] = {"conversationId": conversation}
+        if len(event) > 1:
+            out.append(event)
+        return True
+
+    def _q_invalid_state(self, p: dict[str, Any], out: list[Any]) -> bool:
+        reason, message = p.get("reason"), p.get("message")
+        if not isinstance(reason, str) or not reason:
+            reason = None
+        if not isinstance(message, str) or not message:
+            message = f"invalid state: {reason}" if reason else "invalid state"
+        event: dict[str, Any] = {"type": "error", "error": message}
+        event["code"] = reason or "invalidStateEvent"
+        out.append(event)
+        return True

@@ -1,0 +1,543 @@
+"""AI SDK 5/6/7 UI message stream: SSE of ``UIMessageChunk`` JSON (protocols.md §7).
+
+Also reads the older/alternate dialect that assistant-stream's decoder accepts
+(``text-delta{textDelta}``, ``source{source}``, ``file{file}``,
+``tool-call-start``/``tool-call-delta``/``tool-call-end``, ``tool-result``).
+
+Mapping choices (where protocols.md leaves room):
+
+* ``start`` gives a ``metadata`` event (message id, ``messageMetadata``) and a
+  ``step-start``. The AI SDK always follows ``start`` with ``start-step``; a
+  ``start-step`` that comes right after ``start`` (nothing emitted in between)
+  is folded into that step, so a message never carries a step that is started
+  twice and finished once. Every step-start carries the message id.
+* Text and reasoning use the append-target rule: part ids, ``*-start`` and
+  ``*-end`` are ignored.
+* Tool input is **streamed** (``tool-call-start`` / ``tool-call-delta``) rather
+  than buffered. At ``tool-input-available`` the ``input`` object is
+  authoritative (as in the AI SDK): when it differs from what the streamed text
+  parses to (say the server repaired the call), the ``tool-call`` event carries
+  ``args = input`` and ``argsText`` = its compact JSON; otherwise the streamed
+  text is kept. A call never streamed is created from ``input``.
+* ``inputEncoding: "text"`` (v6+ free-form tools): the deltas still stream as
+  ``tool-call-delta``; the ``tool-call`` event has ``argsText`` = the raw input
+  string and ``args = {}`` (the input is not an object, and ``args`` is always
+  one).
+* ``tool-input-error``: a ``tool-call`` (``argsText`` = the raw input when it is
+  a string) and a ``tool-result`` with ``isError: true`` and ``result`` = the
+  ``errorText``.
+* ``tool-output-available`` with ``preliminary: true``: not a result (a later
+  output overwrites it). It becomes ``{"type": "data", "name":
+  "tool-output-preliminary", "id": toolCallId, "data": {"toolCallId", "output"},
+  "transient": True}``: event consumers see every interim output; being
+  transient, it is not meant to be stored in the message (and its id makes a
+  later one replace an earlier one if it is).
+* ``tool-output-denied``: ``tool-result`` with ``isError: true`` and
+  ``result = "Tool execution denied."`` (plus `` Reason: ...`` when the
+  matching ``tool-approval-response`` gave one).
+* ``tool-approval-request`` / ``tool-approval-response``: ``data`` events named
+  after the chunk type, ``id`` = ``approvalId``, ``data`` = the chunk without
+  ``type``. They are stored, so an app can see which approvals are pending.
+* ``source-document``: a ``source`` event with ``sourceType: "document"``,
+  ``url: ""`` and every field kept (``id``, ``title``, ``mediaType``,
+  ``filename``).
+* ``file`` / ``reasoning-file``: ``file`` event ``{data: url, mimeType: mediaType}``.
+* ``data-<name>``: ``data`` event with ``name`` (without ``data-``), ``data`` and
+  ``id`` when given; ``transient: true`` is passed on as ``"transient": True``.
+* ``custom`` and ``steering-message`` (v7): ``data`` events of those names,
+  ``data`` = the chunk without ``type`` (the steering message keeps its ``id``).
+* ``finish-step``: ``step-finish`` (reason ``unknown``, zero usage unless the
+  chunk has them). ``finish``: a ``metadata`` event for ``messageMetadata``, then
+  ``finish`` (reason default ``unknown``, any other reason such as ``interrupted``
+  passed through; usage from ``usage`` or ``messageMetadata.usage``).
+* ``abort``: ``finish`` with ``finishReason: "cancelled"`` (the status becomes
+  ``incomplete/cancelled``) and ``abortReason`` when the chunk has a ``reason``.
+  A ``finish`` after an ``abort`` keeps the reason ``cancelled``.
+* ``error``: ``error`` event (``errorText``); the stream goes on.
+* ``reset-step`` (v7) cannot be expressed as a normalized event: it is left to
+  the decoder as a ``raw`` event, with a warning.
+* Unknown types: not claimed (the decoder emits them as ``raw``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .._json import JSON_ERRORS
+from .._sse import SSEEvent
+from .._usage import normalize_usage
+from ._tools import ToolTracker
+
+__all__ = ["DENIED_RESULT", "UIMessageStreamDialect"]
+
+#: the result of a tool call whose execution the user denied
+DENIED_RESULT = "Tool execution denied."
+
+_Handler = Callable[[dict[str, Any], list[Any]], None]
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON, like ``JSON.stringify``."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _without_type(chunk: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in chunk.items() if k != "type"}
+
+
+class UIMessageStreamDialect:
+    name = "ui-message-stream"
+
+    def __init__(self, warnings: list[str] | None = None) -> None:
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.tools = ToolTracker(self.warnings)
+        self._message_id: str | None = None
+        # the chunk before was ``start``: a ``start-step`` now is the same step
+        self._fresh_step = False
+        # raw input of the ``inputEncoding: "text"`` calls still streaming
+        self._text_tools: dict[str, list[str]] = {}
+        self._last_tool: str | None = None
+        self._denials: dict[str, str] = {}  # approvalId -> reason, for denied calls
+        self._approvals: dict[str, str] = {}  # approvalId -> toolCallId
+        self._aborted = False
+        self._finished = False
+        self._handlers: dict[str, _Handler] = {
+            "text-delta": self._text_delta,
+            "reasoning-delta": self._reasoning_delta,
+            "text-start": self._ignore,
+            "text-end": self._ignore,
+            "reasoning-start": self._ignore,
+            "reasoning-end": self._ignore,
+            "start": self._start,
+            "start-step": self._start_step,
+            "finish-step": self._finish_step,
+            "finish": self._finish,
+            "abort": self._abort,
+            "error": self._error,
+            "message-metadata": self._message_metadata,
+            "tool-input-start": self._tool_input_start,
+            "tool-input-delta": self._tool_input_delta,
+            "tool-input-available": self._tool_input_available,
+            "tool-input-error": self._tool_input_error,
+            "tool-output-available": self._tool_output_available,
+            "tool-output-error": self._tool_output_error,
+            "tool-output-denied": self._tool_output_denied,
+            "tool-approval-request": self._approval_request,
+            "tool-approval-response": self._approval_response,
+            "source-url": self._source_url,
+            "source-document": self._source_document,
+            "file": self._file,
+            "reasoning-file": self._file,
+            "custom": self._custom,
+            "steering-message": self._steering,
+            # older / alternate dialect
+            "source": self._legacy_source,
+            "tool-call-start": self._legacy_tool_start,
+            "tool-call-delta": self._legacy_tool_delta,
+            "tool-call-end": self._legacy_tool_end,
+            "tool-result": self._legacy_tool_result,
+        }
+
+    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+        if type(value) is not dict:
+            return False
+        kind = value.get("type")
+        handler = self._handlers.get(kind)  # type: ignore[arg-type]
+        if self._fresh_step and kind != "start-step":
+            self._fresh_step = False
+        if handler is not None:
+            handler(value, out)
+            return True
+        if type(kind) is str and kind.startswith("data-"):
+            self._data_part(kind, value, out)
+            return True
+        if kind == "reset-step":
+            self.warnings.append("ui-message-stream 'reset-step' is not supported: parts kept")
+        return False
+
+    def end(self, out: list[Any], *, done: bool) -> None:
+        if not done and not self._finished:
+            self.warnings.append("ui-message-stream ended without [DONE] or a finish chunk")
+        self._finish_all(out)
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _drop(self, chunk: dict[str, Any], why: str) -> None:
+        self.warnings.append(f"ui-message-stream {chunk.get('type')!r} dropped: {why}")
+
+    def _call_id(self, chunk: dict[str, Any]) -> str | None:
+        call_id = chunk.get("toolCallId")
+        if type(call_id) is str:
+            return call_id
+        self._drop(chunk, "no toolCallId")
+        return None
+
+    def _close_tool(
+        self,
+        out: list[Any],
+        call_id: str,
+        chunk: dict[str, Any] | None = None,
+    ) -> None:
+        """Close the arguments of ``call_id`` (creating the call from ``chunk`` if
+        it was never started); ``chunk['input']``, when present, is authoritative."""
+        tools = self.tools
+        if call_id in tools.closed:
+            self._text_tools.pop(call_id, None)
+            return
+        was_open = tools.is_open(call_id)
+        name = chunk.get("toolName") if chunk is not None else None
+        inp = chunk.get("input") if chunk is not None else None
+        n = len(out)
+        tools.finish(out, call_id, name=name if type(name) is str else "")
+        if len(out) == n:
+            return
+        ev = out[-1]
+        raw = self._text_tools.pop(call_id, None)
+        if raw is not None:
+            ev["argsText"] = inp if type(inp) is str else "".join(raw)
+            ev["args"] = {}
+            return
+        if inp is None:
+            return
+        if type(inp) is dict:
+            if not was_open or ev["args"] != inp:
+                ev["args"] = inp
+                ev["argsText"] = _dumps(inp)
+        elif type(inp) is str:
+            # the raw text of a call that failed to parse (tool-input-error)
+            ev["argsText"] = inp
+            try:
+                parsed = json.loads(inp)
+            except JSON_ERRORS:
+                parsed = None
+            ev["args"] = parsed if type(parsed) is dict else {}
+        else:
+            ev["argsText"] = _dumps(inp)
+            ev["args"] = {}
+
+    def _finish_all(self, out: list[Any]) -> None:
+        for call_id in list(self._text_tools):
+            self._close_tool(out, call_id)
+        self.tools.finish_all(out)
+
+    def _result(self, out: list[Any], call_id: str, result: Any, is_error: bool) -> dict[str, Any]:
+        self._close_tool(out, call_id)
+        ev: dict[str, Any] = {
+            "type": "tool-result",
+            "toolCallId": call_id,
+            "result": result,
+            "isError": is_error,
+            "toolName": self.tools.names.get(call_id, ""),
+        }
+        out.append(ev)
+        return ev
+
+    def _known_call(self, chunk: dict[str, Any]) -> str | None:
+        call_id = self._call_id(chunk)
+        if call_id is None:
+            return None
+        if not self.tools.known(call_id):
+            self._drop(chunk, f"unknown tool call {call_id!r}")
+            return None
+        return call_id
+
+    # -- text -------------------------------------------------------------------
+
+    def _text_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        delta = chunk.get("delta")
+        if type(delta) is not str:
+            delta = chunk.get("textDelta")  # older dialect
+            if type(delta) is not str:
+                self._drop(chunk, "no delta")
+                return
+        if delta:
+            out.append({"type": "text-delta", "delta": delta})
+
+    def _reasoning_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        delta = chunk.get("delta")
+        if type(delta) is not str:
+            self._drop(chunk, "no delta")
+            return
+        if delta:
+            out.append({"type": "reasoning-delta", "delta": delta})
+
+    def _ignore(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        return None
+
+    # -- message level ------------------------------------------------------------
+
+    def _metadata(self, chunk: dict[str, Any], out: list[Any], message_id: Any = None) -> None:
+        meta = chunk.get("messageMetadata")
+        ev: dict[str, Any] = {"type": "metadata"}
+        if type(message_id) is str and message_id:
+            ev["messageId"] = message_id
+        if type(meta) is dict:
+            ev["metadata"] = meta
+        elif meta is not None:
+            self.warnings.append("ui-message-stream messageMetadata is not an object: ignored")
+        if len(ev) > 1:
+            out.append(ev)
+
+    def _start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        message_id = chunk.get("messageId")
+        if type(message_id) is str and message_id:
+            self._message_id = message_id
+        self._metadata(chunk, out, message_id)
+        out.append({"type": "step-start", "messageId": self._message_id})
+        self._fresh_step = True
+
+    def _start_step(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        if self._fresh_step:
+            self._fresh_step = False
+            return
+        message_id = chunk.get("messageId")
+        if type(message_id) is not str:
+            message_id = self._message_id
+        out.append({"type": "step-start", "messageId": message_id})
+
+    def _finish_step(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._finish_all(out)
+        reason = chunk.get("finishReason")
+        out.append(
+            {
+                "type": "step-finish",
+                "finishReason": reason if type(reason) is str and reason else "unknown",
+                "usage": normalize_usage(chunk.get("usage")),
+                "isContinued": chunk.get("isContinued") is True,
+            }
+        )
+
+    def _finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._finished = True
+        self._finish_all(out)
+        self._metadata(chunk, out)
+        reason = chunk.get("finishReason")
+        if self._aborted:
+            reason = "cancelled"
+        ev: dict[str, Any] = {
+            "type": "finish",
+            "finishReason": reason if type(reason) is str and reason else "unknown",
+        }
+        usage = chunk.get("usage")
+        if usage is None:
+            meta = chunk.get("messageMetadata")
+            if type(meta) is dict:
+                usage = meta.get("usage")
+        if type(usage) is dict:
+            ev["usage"] = normalize_usage(usage)
+        out.append(ev)
+
+    def _abort(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._aborted = self._finished = True
+        self._finish_all(out)
+        ev: dict[str, Any] = {"type": "finish", "finishReason": "cancelled"}
+        reason = chunk.get("reason")
+        if reason is not None:
+            ev["abortReason"] = reason
+        out.append(ev)
+
+    def _error(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        text = chunk.get("errorText")
+        if type(text) is not str:
+            text = chunk.get("error")  # tolerate assistant-stream's spelling
+            text = text if type(text) is str else ("unknown error" if text is None else str(text))
+        out.append({"type": "error", "error": text})
+
+    def _message_metadata(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._metadata(chunk, out)
+
+    # -- tools ------------------------------------------------------------------------
+
+    def _tool_input_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = self._call_id(chunk)
+        if call_id is None:
+            return
+        name = chunk.get("toolName")
+        if self.tools.start(out, call_id, name if type(name) is str else ""):
+            self._last_tool = call_id
+            if chunk.get("inputEncoding") == "text":
+                self._text_tools[call_id] = []
+
+    def _tool_input_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = chunk.get("toolCallId")
+        if type(call_id) is not str:
+            call_id = self._last_tool
+        delta = chunk.get("inputTextDelta")
+        if call_id is None or type(delta) is not str:
+            self._drop(chunk, "no toolCallId or inputTextDelta")
+            return
+        if self.tools.delta(out, call_id, delta) and call_id in self._text_tools:
+            self._text_tools[call_id].append(delta)
+
+    def _tool_input_available(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = self._call_id(chunk)
+        if call_id is not None:
+            if call_id in self.tools.closed:
+                self._drop(chunk, f"tool call {call_id!r} already has its input")
+                return
+            self._close_tool(out, call_id, chunk)
+
+    def _tool_input_error(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = self._call_id(chunk)
+        if call_id is None:
+            return
+        self._close_tool(out, call_id, chunk)
+        text = chunk.get("errorText")
+        self._result(out, call_id, text if type(text) is str else "", True)
+
+    def _tool_output_available(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = self._known_call(chunk)
+        if call_id is None:
+            return
+        if chunk.get("preliminary") is True:
+            out.append(
+                {
+                    "type": "data",
+                    "name": "tool-output-preliminary",
+                    "id": call_id,
+                    "data": {"toolCallId": call_id, "output": chunk.get("output")},
+                    "transient": True,
+                }
+            )
+            return
+        self._result(out, call_id, chunk.get("output"), False)
+
+    def _tool_output_error(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = self._known_call(chunk)
+        if call_id is not None:
+            text = chunk.get("errorText")
+            self._result(out, call_id, text if type(text) is str else "", True)
+
+    def _tool_output_denied(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = self._known_call(chunk)
+        if call_id is None:
+            return
+        result = DENIED_RESULT
+        for approval_id, reason in self._denials.items():
+            if self._approvals.get(approval_id) == call_id and reason:
+                result = f"{DENIED_RESULT} Reason: {reason}"
+        self._result(out, call_id, result, True)
+
+    def _approval_request(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        approval_id = chunk.get("approvalId")
+        call_id = chunk.get("toolCallId")
+        ev: dict[str, Any] = {"type": "data", "name": "tool-approval-request",
+                              "data": _without_type(chunk)}
+        if type(approval_id) is str:
+            ev["id"] = approval_id
+            if type(call_id) is str:
+                self._approvals[approval_id] = call_id
+        out.append(ev)
+
+    def _approval_response(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        approval_id = chunk.get("approvalId")
+        ev: dict[str, Any] = {"type": "data", "name": "tool-approval-response",
+                              "data": _without_type(chunk)}
+        if type(approval_id) is str:
+            ev["id"] = approval_id
+            if chunk.get("approved") is False:
+                reason = chunk.get("reason")
+                self._denials[approval_id] = reason if type(reason) is str else ""
+        out.append(ev)
+
+    # -- sources, files, data ------------------------------------------------------------
+
+    def _source_url(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        url = chunk.get("url")
+        if type(url) is not str:
+            self._drop(chunk, "no url")
+            return
+        source_id = chunk.get("sourceId")
+        ev: dict[str, Any] = {"type": "source", "sourceType": "url",
+                              "id": source_id if type(source_id) is str else "", "url": url}
+        title = chunk.get("title")
+        if type(title) is str:
+            ev["title"] = title
+        out.append(ev)
+
+    def _source_document(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        source_id = chunk.get("sourceId")
+        ev: dict[str, Any] = {"type": "source", "sourceType": "document",
+                              "id": source_id if type(source_id) is str else "", "url": ""}
+        for key in ("title", "mediaType", "filename"):
+            value = chunk.get(key)
+            if value is not None:
+                ev[key] = value
+        out.append(ev)
+
+    def _file(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        url = chunk.get("url")
+        if type(url) is not str:
+            legacy = chunk.get("file")
+            if type(legacy) is dict and type(legacy.get("data")) is str:
+                mime = legacy.get("mimeType")
+                out.append({"type": "file", "data": legacy["data"],
+                            "mimeType": mime if type(mime) is str else "application/octet-stream"})
+            else:
+                self._drop(chunk, "no url")
+            return
+        mime = chunk.get("mediaType")
+        out.append({"type": "file", "data": url,
+                    "mimeType": mime if type(mime) is str else "application/octet-stream"})
+
+    def _data_part(self, kind: str, chunk: dict[str, Any], out: list[Any]) -> None:
+        ev: dict[str, Any] = {"type": "data", "name": kind[5:], "data": chunk.get("data")}
+        part_id = chunk.get("id")
+        if part_id is not None:
+            ev["id"] = part_id if type(part_id) is str else str(part_id)
+        if chunk.get("transient") is True:
+            ev["transient"] = True
+        out.append(ev)
+
+    def _custom(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        out.append({"type": "data", "name": "custom", "data": _without_type(chunk)})
+
+    def _steering(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        ev: dict[str, Any] = {"type": "data", "name": "steering-message",
+                              "data": _without_type(chunk)}
+        message_id = chunk.get("id")
+        if type(message_id) is str:
+            ev["id"] = message_id
+        out.append(ev)
+
+    # -- older / alternate dialect ------------------------------------------------------
+
+    def _legacy_source(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        src = chunk.get("source")
+        if type(src) is not dict or type(src.get("url")) is not str:
+            self._drop(chunk, "no source.url")
+            return
+        source_id = src.get("id")
+        ev: dict[str, Any] = {"type": "source", "sourceType": "url",
+                              "id": source_id if type(source_id) is str else "", "url": src["url"]}
+        title = src.get("title")
+        if type(title) is str:
+            ev["title"] = title
+        out.append(ev)
+
+    def _legacy_tool_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._tool_input_start(chunk, out)
+
+    def _legacy_tool_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        delta = chunk.get("argsText")
+        call_id = self._last_tool
+        if call_id is None or type(delta) is not str:
+            self._drop(chunk, "no open tool call or argsText")
+            return
+        if self.tools.delta(out, call_id, delta) and call_id in self._text_tools:
+            self._text_tools[call_id].append(delta)
+
+    def _legacy_tool_end(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        if self._last_tool is not None:
+            self._close_tool(out, self._last_tool)
+            self._last_tool = None
+
+    def _legacy_tool_result(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        call_id = self._known_call(chunk)
+        if call_id is None:
+            return
+        ev = self._result(out, call_id, chunk.get("result"), chunk.get("isError") is True)
+        if chunk.get("messages") is not None:
+            ev["messages"] = chunk["messages"]

@@ -1,0 +1,313 @@
+"""``ThreadClient``: the calls of one conversation thread (API.md §1, §4)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._call import ChatCall
+from ._requests import RequestSpec
+from ._result import ChatResult
+from ._stream import AsyncChatStream, ChatStream, InFlight
+
+if TYPE_CHECKING:
+    from ._client import AssistantClient, CallOptions
+
+__all__ = ["ThreadClient"]
+
+
+class ThreadClient:
+    """Chat, stream, cancel and run tools on one thread. Get one from ``client.threads(id)``."""
+
+    def __init__(self, client: AssistantClient, thread_id: str) -> None:
+        if not isinstance(thread_id, str) or not thread_id:
+            raise ValueError("thread_id must be a non-empty str")
+        self._client = client
+        self.thread_id = thread_id
+        self._inflight: set[InFlight] = set()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ThreadClient(thread_id={self.thread_id!r}, client={self._client!r})"
+
+    @property
+    def client(self) -> AssistantClient:
+        return self._client
+
+    # -- in-flight registry ------------------------------------------------------------
+
+    def _register(self, handle: InFlight) -> None:
+        with self._lock:
+            self._inflight.add(handle)
+
+    def _unregister(self, handle: InFlight) -> None:
+        with self._lock:
+            self._inflight.discard(handle)
+
+    def _abort_all(self) -> None:
+        with self._lock:
+            handles = list(self._inflight)
+        for handle in handles:
+            handle.cancel()
+
+    # -- building calls --------------------------------------------------------------------
+
+    def _prepare(
+        self,
+        messages: Any,
+        *,
+        system: str | None,
+        tools: Any,
+        commands: Any,
+        run_config: Any,
+        state: Any,
+        assistant_message_id: str | None,
+        protocol: str | None,
+        idle_timeout: float | None,
+        deadline: float | None,
+        extra: Mapping[str, Any],
+    ) -> tuple[RequestSpec, CallOptions, ChatCall]:
+        extra = dict(extra)
+        # the seed package's camelCase spellings and our Pythonic ones are both accepted
+        run_config = _pick("runConfig", run_config, extra)
+        assistant_message_id = _pick(
+            "unstable_assistantMessageId", assistant_message_id, extra
+        )
+        spec = build_chat_spec(
+            self._client,
+            self.thread_id,
+            messages=messages,
+            system=system,
+            tools=tools,
+            commands=commands,
+            run_config=run_config,
+            state=state,
+            assistant_message_id=assistant_message_id,
+            extra=extra,
+        )
+        opts = self._client.call_options(
+            protocol=protocol, idle_timeout=idle_timeout, deadline=deadline
+        )
+        call = ChatCall(
+            protocol=opts.protocol,
+            state=state,
+            message_id=assistant_message_id,
+            max_event_size=opts.max_event_size,
+        )
+        return spec, opts, call
+
+    # -- streaming ----------------------------------------------------------------------------
+
+    def stream(
+        self,
+        messages: Any = None,
+        system: str | None = None,
+        tools: Any = None,
+        *,
+        commands: Any = None,
+        run_config: Any = None,
+        state: Any = None,
+        assistant_message_id: str | None = None,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> AsyncChatStream:
+        """Start a chat and stream its events: ``async with thread.stream(...) as s``."""
+        spec, opts, call = self._prepare(
+            messages,
+            system=system,
+            tools=tools,
+            commands=commands,
+            run_config=run_config,
+            state=state,
+            assistant_message_id=assistant_message_id,
+            protocol=protocol,
+            idle_timeout=idle_timeout,
+            deadline=deadline,
+            extra=kwargs,
+        )
+        return AsyncChatStream(self, spec, opts, call)
+
+    def stream_sync(
+        self,
+        messages: Any = None,
+        system: str | None = None,
+        tools: Any = None,
+        *,
+        commands: Any = None,
+        run_config: Any = None,
+        state: Any = None,
+        assistant_message_id: str | None = None,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> ChatStream:
+        """Start a chat and stream its events: ``with thread.stream_sync(...) as s``."""
+        spec, opts, call = self._prepare(
+            messages,
+            system=system,
+            tools=tools,
+            commands=commands,
+            run_config=run_config,
+            state=state,
+            assistant_message_id=assistant_message_id,
+            protocol=protocol,
+            idle_timeout=idle_timeout,
+            deadline=deadline,
+            extra=kwargs,
+        )
+        return ChatStream(self, spec, opts, call)
+
+    # -- whole calls ---------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Any = None,
+        system: str | None = None,
+        tools: Any = None,
+        *,
+        commands: Any = None,
+        run_config: Any = None,
+        state: Any = None,
+        assistant_message_id: str | None = None,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """Send the chat, decode the whole answer, return a :class:`ChatResult`."""
+        stream = self.stream(
+            messages,
+            system,
+            tools,
+            commands=commands,
+            run_config=run_config,
+            state=state,
+            assistant_message_id=assistant_message_id,
+            protocol=protocol,
+            idle_timeout=idle_timeout,
+            deadline=deadline,
+            **kwargs,
+        )
+        async with stream:
+            return await stream.final()
+
+    def chat_sync(
+        self,
+        messages: Any = None,
+        system: str | None = None,
+        tools: Any = None,
+        *,
+        commands: Any = None,
+        run_config: Any = None,
+        state: Any = None,
+        assistant_message_id: str | None = None,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """Blocking :meth:`chat`."""
+        stream = self.stream_sync(
+            messages,
+            system,
+            tools,
+            commands=commands,
+            run_config=run_config,
+            state=state,
+            assistant_message_id=assistant_message_id,
+            protocol=protocol,
+            idle_timeout=idle_timeout,
+            deadline=deadline,
+            **kwargs,
+        )
+        with stream:
+            return stream.final()
+
+    # -- tool-calling loops (assistant_ui._run) -----------------------------------------------------
+
+    async def run(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+        """Chat, execute the tool calls the backend asks for, send the results, repeat (API.md §8)."""
+        from ._run import run_async
+
+        return await run_async(self, messages, tools=tools, max_steps=max_steps, **kwargs)
+
+    def run_sync(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+        """Blocking :meth:`run`."""
+        from ._run import run_sync
+
+        return run_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
+
+    # -- cancel ----------------------------------------------------------------------------------
+
+    async def cancel(self) -> None:
+        """Abort every in-flight call of this thread, then tell the server."""
+        self._abort_all()
+        spec = self._cancel_spec()
+        if spec is not None:
+            response = await self._client.send_async(spec, stream=False)
+            await response.aclose()
+
+    def cancel_sync(self) -> None:
+        """Blocking :meth:`cancel`; safe to call from any OS thread."""
+        self._abort_all()
+        spec = self._cancel_spec()
+        if spec is not None:
+            response = self._client.send_sync(spec, stream=False)
+            response.close()
+
+    def _cancel_spec(self) -> RequestSpec | None:
+        path = self._client.cancel_path
+        if path is None:
+            return None
+        from ._requests.assistant_ui import build_cancel_request
+
+        return build_cancel_request(path=path, thread_id=self.thread_id)
+
+
+def _pick(camel: str, value: Any, extra: dict[str, Any]) -> Any:
+    camel_value = extra.pop(camel, None)
+    if value is not None and camel_value is not None and value != camel_value:
+        snake = {"runConfig": "run_config", "unstable_assistantMessageId": "assistant_message_id"}[camel]
+        raise TypeError(f"got both {camel}= and {snake}= with different values")
+    return value if value is not None else camel_value
+
+
+def build_chat_spec(
+    client: AssistantClient,
+    thread_id: str,
+    *,
+    messages: Any,
+    system: str | None,
+    tools: Any,
+    commands: Any,
+    run_config: Any,
+    state: Any,
+    assistant_message_id: str | None,
+    extra: Mapping[str, Any],
+) -> RequestSpec:
+    """The request for one chat in the client's request dialect (``api=``)."""
+    import importlib
+
+    module = importlib.import_module(
+        "assistant_ui._requests." + client.api.replace("-", "_")
+    )
+    kwargs: dict[str, Any] = {
+        "path": client.chat_path,
+        "thread_id": thread_id,
+        "messages": messages,
+        "commands": list(commands) if commands is not None else None,
+        "system": system,
+        "tools": tools,
+        "run_config": run_config,
+        "state": state,
+        "assistant_message_id": assistant_message_id,
+        "extra": extra,
+    }
+    if client.api == "openai":
+        kwargs["model"] = client.model
+    spec: RequestSpec = module.build_chat_request(**kwargs)
+    return spec
