@@ -129,12 +129,12 @@ class StreamDecoder:
         """The body is complete: flush what is pending and close open tool arguments."""
         if self._ended:
             return []
-        self._ended = True
         out: list[Any] = []
         if self._framing in ("sniff", "sniff-text"):
             head = b"".join(self._head)
             self._head = []
             self._decide(head, head, out)
+        self._ended = True
         framing = self._framing
         if framing == "sse":
             assert self._lines is not None and self._sse is not None
@@ -202,6 +202,10 @@ class StreamDecoder:
         head = b"".join(self._head) if len(self._head) > 1 else data
         self._head = [head]
         # the first non-blank line decides; wait until it is complete
+        if self._framing == "sniff" and len(head) < 12 and head[:1] in (b"\x00", b"\x01"):
+            # could be an AWS event-stream prelude (its first byte is always 0x00 or
+            # 0x01 under the size limits; no text format starts so): wait for 12 bytes
+            return
         stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
         if self._framing == "sniff" and len(head) >= 12 and len(stripped) == len(head):
             from ._detect import looks_like_aws_prelude
