@@ -338,6 +338,8 @@ class MessageAccumulator:
         self._append_part(part)
 
     def _on_data(self, ev: dict[str, Any]) -> None:
+        if ev.get("transient"):
+            return  # delivered as an event only, never stored (AI SDK semantics)
         name = ev.get("name")
         if name is None:
             data = ev.get("data")

@@ -8,9 +8,13 @@ each TypedDict below documents one ``type``. They are produced by
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Literal, Union
 
-from typing_extensions import NotRequired, TypedDict
+if sys.version_info >= (3, 11):
+    from typing import NotRequired, TypedDict
+else:  # pragma: no cover
+    from typing_extensions import NotRequired, TypedDict
 
 from .types import Usage
 
@@ -96,14 +100,17 @@ class ToolResultEvent(TypedDict):
     isError: bool
     artifact: NotRequired[Any]
     toolName: NotRequired[str]
+    messages: NotRequired[Any]
 
 
 class SourceEvent(TypedDict):
     type: Literal["source"]
-    sourceType: Literal["url"]
+    sourceType: Literal["url", "document"]
     id: str
     url: str
     title: NotRequired[str]
+    mediaType: NotRequired[str]
+    filename: NotRequired[str]
     parentId: NotRequired[str]
 
 
@@ -127,6 +134,8 @@ class DataEvent(TypedDict):
     name: NotRequired[str]
     id: NotRequired[str]
     parentId: NotRequired[str]
+    #: delivered as an event only; the accumulator does not store it
+    transient: NotRequired[bool]
 
 
 class AnnotationsEvent(TypedDict):
@@ -163,6 +172,7 @@ class FinishEvent(TypedDict):
     type: Literal["finish"]
     finishReason: str
     usage: NotRequired[Usage]
+    abortReason: NotRequired[Any]
 
 
 class ErrorEvent(TypedDict):

@@ -6,9 +6,13 @@ Everything here is a plain ``dict`` at run time: build them with the helpers in
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Literal, Union
 
-from typing_extensions import NotRequired, TypedDict
+if sys.version_info >= (3, 11):
+    from typing import NotRequired, TypedDict
+else:  # pragma: no cover
+    from typing_extensions import NotRequired, TypedDict
 
 __all__ = [
     "AddMessageCommand",
@@ -89,10 +93,12 @@ class ReasoningPart(TypedDict):
 
 class SourcePart(TypedDict):
     type: Literal["source"]
-    sourceType: Literal["url"]
+    sourceType: Literal["url", "document"]
     id: str
     url: str
     title: NotRequired[str]
+    mediaType: NotRequired[str]
+    filename: NotRequired[str]
     parentId: NotRequired[str]
 
 

@@ -56,6 +56,10 @@ Mapping choices (where protocols.md leaves room):
 * ``error``: ``error`` event (``errorText``); the stream goes on.
 * ``reset-step`` (v7) cannot be expressed as a normalized event: it is left to
   the decoder as a ``raw`` event, with a warning.
+* Older dialect: ``tool-call-delta`` goes to the latest started call, and a new
+  ``tool-call-start`` or ``tool-call-end`` closes the previous call's arguments.
+* Outputs, errors and denials for a tool call id never seen are dropped with a
+  warning (there is no part to attach them to).
 * Unknown types: not claimed (the decoder emits them as ``raw``).
 """
 
@@ -194,6 +198,8 @@ class UIMessageStreamDialect:
         if len(out) == n:
             return
         ev = out[-1]
+        if not ev["toolName"] and type(name) is str and name:
+            ev["toolName"] = tools.names[call_id] = name  # the start had no name
         raw = self._text_tools.pop(call_id, None)
         if raw is not None:
             ev["argsText"] = inp if type(inp) is str else "".join(raw)
@@ -518,6 +524,9 @@ class UIMessageStreamDialect:
         out.append(ev)
 
     def _legacy_tool_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        # deltas only ever go to the latest call: the previous one is complete
+        if self._last_tool is not None:
+            self._close_tool(out, self._last_tool)
         self._tool_input_start(chunk, out)
 
     def _legacy_tool_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:

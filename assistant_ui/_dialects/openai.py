@@ -1,0 +1,461 @@
+"""OpenAI Chat Completions: streaming ``chat.completion.chunk`` SSE and the
+non-streaming ``chat.completion`` JSON body (protocols.md §9).
+
+Mapping choices (where protocols.md leaves room):
+
+* The first chunk with a non-empty ``id`` gives a ``metadata`` event: the
+  completion id becomes the message id, and ``model`` goes to the custom
+  metadata (``{"model": ...}``).
+* ``delta.content`` (a string, or a list of ``{type: "text", text}`` parts from
+  compatible servers) -> ``text-delta``. ``reasoning_content`` / ``reasoning`` ->
+  ``reasoning-delta``.
+* ``delta.refusal`` -> ``text-delta`` too (it is text the user must see), and the
+  whole refusal is also reported once, just before the ``finish`` event, as a
+  ``metadata`` event ``{"metadata": {"refusal": text}}`` so that it can be told
+  apart from ordinary content.
+* Tool calls are merged by ``index`` and streamed through the ToolTracker as
+  they arrive. A fragment that carries an ``id`` unlike the one already at its
+  index starts a new call (the old one is closed), and a fragment without
+  ``index`` goes to the call with its ``id`` or else to the last call: some
+  compatible servers reuse or omit indices. A call without an ``id`` gets
+  ``call_<index>``. The deprecated ``function_call`` is one call with id
+  ``function_call``. The tool name is the one of the first fragment.
+* ``delta.annotations`` / ``message.annotations`` of type ``url_citation`` ->
+  ``source`` events with ids ``source-0``, ``source-1``, ...
+* ``finish_reason`` closes the open tool arguments at once; the ``finish`` event
+  itself waits for the usage: it is emitted when a chunk carries ``usage`` (the
+  ``include_usage`` chunk that follows, or the same chunk) or at ``end()``,
+  whichever comes first. Reasons: stop->stop, length->length,
+  tool_calls/function_call->tool-calls, content_filter->content-filter,
+  error->error, anything else->other. A usage seen without any
+  ``finish_reason`` still yields a ``finish`` at ``end()``, with the reason
+  ``tool-calls`` if there were tool calls, else ``unknown`` (what the
+  accumulator would conclude anyway).
+* ``{"error": {...}}`` -> ``error`` event (``message``; ``code``, or else
+  ``type``, as the code).
+* ``n > 1``: choice 0 is the message. Every other choice is accumulated on the
+  side and reported once, when its ``finish_reason`` arrives (or at ``end()``),
+  as ``{"type": "data", "name": "openai-choice", "id": "<index>", "data":
+  <a chat.completion choice: {index, message, finish_reason}>}``. A non-streaming
+  body reports its other choices the same way, as they are.
+* Non-streaming ``tool_calls[].function.arguments`` are parsed with
+  ``json.loads``; when that fails (or gives no object) ``argsText`` keeps the raw
+  string and ``args`` is ``{}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._json import JSON_ERRORS
+from .._sse import SSEEvent
+from .._usage import normalize_usage
+from ._tools import ToolTracker
+
+__all__ = ["FINISH_REASONS", "OpenAIDialect", "map_finish_reason"]
+
+#: OpenAI finish_reason -> protocols.md §3 finish reason
+FINISH_REASONS = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool-calls",
+    "function_call": "tool-calls",
+    "content_filter": "content-filter",
+    "error": "error",
+}
+
+
+def map_finish_reason(reason: Any) -> str:
+    if type(reason) is not str or not reason:
+        return "unknown"
+    return FINISH_REASONS.get(reason, "other")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text_parts(content: list[Any], refusal: list[str]) -> str:
+    """The text of a list of content parts (refusal parts count as text)."""
+    texts: list[str] = []
+    for part in content:
+        if type(part) is dict:
+            kind = part.get("type")
+            if kind == "text" and type(part.get("text")) is str:
+                texts.append(part["text"])
+            elif kind == "refusal" and type(part.get("refusal")) is str:
+                texts.append(part["refusal"])
+                refusal.append(part["refusal"])
+        elif type(part) is str:
+            texts.append(part)
+    return "".join(texts)
+
+
+class _Side:
+    """A choice other than 0, accumulated until it finishes."""
+
+    __slots__ = ("content", "emitted", "finish_reason", "reasoning", "refusal", "tools")
+
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.refusal: list[str] = []
+        self.tools: dict[Any, dict[str, Any]] = {}
+        self.finish_reason: Any = None
+        self.emitted = False
+
+    def add(self, delta: dict[str, Any]) -> None:
+        content = delta.get("content")
+        if type(content) is str:
+            self.content.append(content)
+        elif type(content) is list:
+            self.content.append(_text_parts(content, self.refusal))
+        reasoning = delta.get("reasoning_content")
+        if reasoning is None:
+            reasoning = delta.get("reasoning")
+        if type(reasoning) is str:
+            self.reasoning.append(reasoning)
+        refusal = delta.get("refusal")
+        if type(refusal) is str:
+            self.refusal.append(refusal)
+        calls = delta.get("tool_calls")
+        if type(calls) is list:
+            for tc in calls:
+                if type(tc) is dict:
+                    self._tool(tc.get("index", len(self.tools)), tc)
+        fc = delta.get("function_call")
+        if type(fc) is dict:
+            self._tool("function_call", {"id": "function_call", "function": fc})
+
+    def _tool(self, key: Any, tc: dict[str, Any]) -> None:
+        entry = self.tools.get(key)
+        if entry is None:
+            entry = self.tools[key] = {"id": "", "type": "function",
+                                       "function": {"name": "", "arguments": ""}}
+        if type(tc.get("id")) is str:
+            entry["id"] = tc["id"]
+        fn = tc.get("function")
+        if type(fn) is dict:
+            if type(fn.get("name")) is str and not entry["function"]["name"]:
+                entry["function"]["name"] = fn["name"]
+            if type(fn.get("arguments")) is str:
+                entry["function"]["arguments"] += fn["arguments"]
+
+    def choice(self, index: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(self.content) if self.content else None,
+        }
+        if self.refusal:
+            message["refusal"] = "".join(self.refusal)
+        if self.reasoning:
+            message["reasoning_content"] = "".join(self.reasoning)
+        if self.tools:
+            message["tool_calls"] = list(self.tools.values())
+        return {"index": index, "message": message, "finish_reason": self.finish_reason}
+
+
+class OpenAIDialect:
+    name = "openai"
+
+    def __init__(self, warnings: list[str] | None = None) -> None:
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.tools = ToolTracker(self.warnings)
+        #: the refusal text of choice 0 so far
+        self.refusal: list[str] = []
+        self._meta_sent = False
+        self._by_index: dict[Any, str] = {}
+        self._last_call: str | None = None
+        self._reason: str | None = None
+        self._usage: dict[str, Any] | None = None
+        self._finish_sent = False
+        self._refusal_sent = False
+        self._sources = 0
+        self._side: dict[Any, _Side] = {}
+
+    # -- streaming ------------------------------------------------------------------
+
+    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+        if type(value) is not dict:
+            return False
+        choices = value.get("choices")
+        if choices is None:
+            error = value.get("error")
+            if error is not None:
+                self._error(error, out)
+                return True
+            return False
+        if not self._meta_sent:
+            self._metadata(value, out)
+        if type(choices) is list:
+            for choice in choices:
+                if type(choice) is not dict:
+                    continue
+                index = choice.get("index", 0)
+                if index == 0 or index is None:
+                    self._choice(choice, out)
+                else:
+                    self._side_choice(index, choice, out)
+        usage = value.get("usage")
+        if usage is None:
+            extra = value.get("x_groq")
+            if type(extra) is dict:
+                usage = extra.get("usage")
+        if type(usage) is dict and not self._finish_sent:
+            self._usage = usage
+            if self._reason is not None:
+                self._emit_finish(out)
+        if value.get("error") is not None:
+            self._error(value["error"], out)
+        return True
+
+    def end(self, out: list[Any], *, done: bool) -> None:
+        if not done and self._reason is None:
+            self.warnings.append("openai stream ended without [DONE] or a finish_reason")
+        self.tools.finish_all(out)
+        for index, side in self._side.items():
+            if not side.emitted:
+                self._emit_side(index, side, out)
+        if not self._finish_sent and (self._reason is not None or self._usage is not None):
+            self._emit_finish(out)
+        elif self.refusal and not self._refusal_sent:
+            self._emit_refusal(out)
+
+    def _metadata(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        message_id = chunk.get("id")
+        if type(message_id) is not str or not message_id:
+            return
+        self._meta_sent = True
+        ev: dict[str, Any] = {"type": "metadata", "messageId": message_id}
+        model = chunk.get("model")
+        if type(model) is str and model:
+            ev["metadata"] = {"model": model}
+        out.append(ev)
+
+    def _choice(self, choice: dict[str, Any], out: list[Any]) -> None:
+        delta = choice.get("delta")
+        if type(delta) is dict and delta:
+            reasoning = delta.get("reasoning_content")
+            if reasoning is None:
+                reasoning = delta.get("reasoning")
+            if type(reasoning) is str and reasoning:
+                out.append({"type": "reasoning-delta", "delta": reasoning})
+            content = delta.get("content")
+            if type(content) is str:
+                if content:
+                    out.append({"type": "text-delta", "delta": content})
+            elif type(content) is list:
+                text = _text_parts(content, self.refusal)
+                if text:
+                    out.append({"type": "text-delta", "delta": text})
+            refusal = delta.get("refusal")
+            if type(refusal) is str and refusal:
+                self.refusal.append(refusal)
+                out.append({"type": "text-delta", "delta": refusal})
+            calls = delta.get("tool_calls")
+            if type(calls) is list:
+                for tc in calls:
+                    if type(tc) is dict:
+                        self._tool_fragment(tc.get("index"), tc.get("id"), tc.get("function"), out)
+            fc = delta.get("function_call")
+            if type(fc) is dict:
+                self._tool_fragment("function_call", "function_call", fc, out)
+            annotations = delta.get("annotations")
+            if type(annotations) is list:
+                self._annotations(annotations, out)
+        reason = choice.get("finish_reason")
+        if reason is not None and self._reason is None:
+            self.tools.finish_all(out)
+            self._reason = map_finish_reason(reason)
+
+    def _side_choice(self, index: Any, choice: dict[str, Any], out: list[Any]) -> None:
+        side = self._side.get(index)
+        if side is None:
+            side = self._side[index] = _Side()
+        delta = choice.get("delta")
+        if type(delta) is dict and delta:
+            side.add(delta)
+        reason = choice.get("finish_reason")
+        if reason is not None and not side.emitted:
+            side.finish_reason = reason
+            self._emit_side(index, side, out)
+
+    def _emit_side(self, index: Any, side: _Side, out: list[Any]) -> None:
+        side.emitted = True
+        out.append({"type": "data", "name": "openai-choice", "id": str(index),
+                    "data": side.choice(index)})
+
+    def _new_id(self, base: str) -> str:
+        call_id = base
+        n = 1
+        while self.tools.known(call_id):
+            call_id = f"{base}_{n}"
+            n += 1
+        return call_id
+
+    def _tool_fragment(self, index: Any, frag_id: Any, fn: Any, out: list[Any]) -> None:
+        name = args = None
+        if type(fn) is dict:
+            name = fn.get("name")
+            args = fn.get("arguments")
+        tools = self.tools
+        current = self._by_index.get(index) if index is not None else self._last_call
+        call_id: str | None = current
+        if type(frag_id) is str and frag_id and frag_id != current:
+            if tools.is_open(frag_id) or (index is None and tools.known(frag_id)):
+                call_id = frag_id  # a known call under another (or no) index
+            else:
+                if current is not None and index is not None:
+                    tools.finish(out, current)  # the index is reused by a new call
+                call_id = self._start(index, self._new_id(frag_id), name, out)
+        elif call_id is None:
+            call_id = self._start(index, self._new_id(f"call_{index if index is not None else 0}"),
+                                  name, out)
+        if index is not None:
+            self._by_index[index] = call_id
+        self._last_call = call_id
+        if type(args) is str:
+            if args:
+                tools.delta(out, call_id, args)
+        elif args is not None:
+            tools.delta(out, call_id, _dumps(args))
+
+    def _start(self, index: Any, call_id: str, name: Any, out: list[Any]) -> str:
+        self.tools.start(out, call_id, name if type(name) is str else "")
+        return call_id
+
+    def _annotations(self, annotations: list[Any], out: list[Any]) -> None:
+        for ann in annotations:
+            if type(ann) is not dict or ann.get("type") != "url_citation":
+                continue
+            cite = ann.get("url_citation")
+            if type(cite) is not dict or type(cite.get("url")) is not str:
+                continue
+            ev: dict[str, Any] = {"type": "source", "sourceType": "url",
+                                  "id": f"source-{self._sources}", "url": cite["url"]}
+            self._sources += 1
+            title = cite.get("title")
+            if type(title) is str:
+                ev["title"] = title
+            out.append(ev)
+
+    def _emit_refusal(self, out: list[Any]) -> None:
+        self._refusal_sent = True
+        out.append({"type": "metadata", "metadata": {"refusal": "".join(self.refusal)}})
+
+    def _emit_finish(self, out: list[Any]) -> None:
+        self._finish_sent = True
+        if self.refusal and not self._refusal_sent:
+            self._emit_refusal(out)
+        reason = self._reason
+        if reason is None:
+            reason = "tool-calls" if self.tools.names else "unknown"
+        ev: dict[str, Any] = {"type": "finish", "finishReason": reason}
+        if self._usage is not None:
+            ev["usage"] = normalize_usage(self._usage)
+        out.append(ev)
+
+    def _error(self, error: Any, out: list[Any]) -> None:
+        if type(error) is dict:
+            message = error.get("message")
+            code = error.get("code")
+            if code is None:
+                code = error.get("type")
+            ev: dict[str, Any] = {
+                "type": "error",
+                "error": message if type(message) is str else _dumps(error),
+            }
+            if code is not None:
+                ev["code"] = code if type(code) is str else str(code)
+        else:
+            ev = {"type": "error", "error": error if type(error) is str else _dumps(error)}
+        out.append(ev)
+
+    # -- non-streaming -------------------------------------------------------------------
+
+    def feed_document(self, doc: dict[str, Any], out: list[Any]) -> None:
+        """A whole ``chat.completion`` body."""
+        self._metadata(doc, out)
+        if doc.get("error") is not None and doc.get("choices") is None:
+            self._error(doc["error"], out)
+            return
+        choices = doc.get("choices")
+        main_seen = False
+        if type(choices) is list:
+            for choice in choices:
+                if type(choice) is not dict:
+                    continue
+                index = choice.get("index", 0)
+                if (index == 0 or index is None) and not main_seen:
+                    main_seen = True
+                    message = choice.get("message")
+                    if type(message) is dict:
+                        self._message(message, out)
+                    reason = choice.get("finish_reason")
+                    if reason is not None:
+                        self._reason = map_finish_reason(reason)
+                else:
+                    out.append({"type": "data", "name": "openai-choice", "id": str(index),
+                                "data": choice})
+        usage = doc.get("usage")
+        if type(usage) is dict:
+            self._usage = usage
+        self._emit_finish(out)
+
+    def _message(self, message: dict[str, Any], out: list[Any]) -> None:
+        reasoning = message.get("reasoning_content")
+        if reasoning is None:
+            reasoning = message.get("reasoning")
+        if type(reasoning) is str and reasoning:
+            out.append({"type": "reasoning-delta", "delta": reasoning})
+        content = message.get("content")
+        text = ""
+        if type(content) is str:
+            text = content
+        elif type(content) is list:
+            text = _text_parts(content, self.refusal)
+        refusal = message.get("refusal")
+        if type(refusal) is str and refusal:
+            self.refusal.append(refusal)
+            text += refusal
+        if text:
+            out.append({"type": "text-delta", "delta": text})
+        annotations = message.get("annotations")
+        if type(annotations) is list:
+            self._annotations(annotations, out)
+        calls = message.get("tool_calls")
+        if type(calls) is list:
+            for i, tc in enumerate(calls):
+                if type(tc) is dict:
+                    call_id = tc.get("id")
+                    if type(call_id) is not str or not call_id:
+                        call_id = f"call_{i}"
+                    self._whole_call(self._new_id(call_id), tc.get("function"), out)
+        fc = message.get("function_call")
+        if type(fc) is dict:
+            self._whole_call(self._new_id("function_call"), fc, out)
+
+    def _whole_call(self, call_id: str, fn: Any, out: list[Any]) -> None:
+        name: Any = None
+        args: Any = None
+        if type(fn) is dict:
+            name = fn.get("name")
+            args = fn.get("arguments")
+        n = len(out)
+        self.tools.finish(out, call_id, name=name if type(name) is str else "")
+        if len(out) == n:
+            return
+        ev = out[-1]
+        if type(args) is str:
+            if not args:
+                return  # canonical "{}" / {}
+            try:
+                parsed = json.loads(args)
+            except JSON_ERRORS:
+                parsed = None
+            ev["argsText"] = args
+            ev["args"] = parsed if type(parsed) is dict else {}
+        elif type(args) is dict:
+            ev["args"] = args
+            ev["argsText"] = _dumps(args)
