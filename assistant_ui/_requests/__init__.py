@@ -6,7 +6,6 @@ Pure functions from Python values to a :class:`RequestSpec`; the IO shells send 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["APIS", "RequestSpec", "normalize_tools", "validate_messages"]
@@ -17,14 +16,21 @@ APIS = ("assistant-ui", "ai-sdk", "openai")
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 
 
-@dataclass
 class RequestSpec:
     """One HTTP request to make: method, path (relative to ``base_url``) and JSON body."""
 
-    method: str
-    path: str
-    json: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("headers", "json", "method", "path")
+
+    def __init__(
+        self, method: str, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.json = json
+        self.headers: dict[str, str] = headers if headers is not None else {}
+
+    def __repr__(self) -> str:
+        return f"RequestSpec({self.method!r}, {self.path!r})"
 
 
 def validate_messages(messages: Any) -> list[dict[str, Any]]:
