@@ -236,38 +236,46 @@ class OpenAIDialect:
     def _choice(self, choice: dict[str, Any], out: list[Any]) -> None:
         delta = choice.get("delta")
         if type(delta) is dict and delta:
-            reasoning = delta.get("reasoning_content")
-            if reasoning is None:
-                reasoning = delta.get("reasoning")
-            if type(reasoning) is str and reasoning:
-                out.append({"type": "reasoning-delta", "delta": reasoning})
             content = delta.get("content")
-            if type(content) is str:
+            if len(delta) == 1 and type(content) is str:
+                # the hot path: a chunk carrying only a text fragment
                 if content:
                     out.append({"type": "text-delta", "delta": content})
-            elif type(content) is list:
-                text = _text_parts(content, self.refusal)
-                if text:
-                    out.append({"type": "text-delta", "delta": text})
-            refusal = delta.get("refusal")
-            if type(refusal) is str and refusal:
-                self.refusal.append(refusal)
-                out.append({"type": "text-delta", "delta": refusal})
-            calls = delta.get("tool_calls")
-            if type(calls) is list:
-                for tc in calls:
-                    if type(tc) is dict:
-                        self._tool_fragment(tc.get("index"), tc.get("id"), tc.get("function"), out)
-            fc = delta.get("function_call")
-            if type(fc) is dict:
-                self._tool_fragment("function_call", "function_call", fc, out)
-            annotations = delta.get("annotations")
-            if type(annotations) is list:
-                self._annotations(annotations, out)
+            else:
+                self._delta(delta, content, out)
         reason = choice.get("finish_reason")
         if reason is not None and self._reason is None:
             self.tools.finish_all(out)
             self._reason = map_finish_reason(reason)
+
+    def _delta(self, delta: dict[str, Any], content: Any, out: list[Any]) -> None:
+        reasoning = delta.get("reasoning_content")
+        if reasoning is None:
+            reasoning = delta.get("reasoning")
+        if type(reasoning) is str and reasoning:
+            out.append({"type": "reasoning-delta", "delta": reasoning})
+        if type(content) is str:
+            if content:
+                out.append({"type": "text-delta", "delta": content})
+        elif type(content) is list:
+            text = _text_parts(content, self.refusal)
+            if text:
+                out.append({"type": "text-delta", "delta": text})
+        refusal = delta.get("refusal")
+        if type(refusal) is str and refusal:
+            self.refusal.append(refusal)
+            out.append({"type": "text-delta", "delta": refusal})
+        calls = delta.get("tool_calls")
+        if type(calls) is list:
+            for tc in calls:
+                if type(tc) is dict:
+                    self._tool_fragment(tc.get("index"), tc.get("id"), tc.get("function"), out)
+        fc = delta.get("function_call")
+        if type(fc) is dict:
+            self._tool_fragment("function_call", "function_call", fc, out)
+        annotations = delta.get("annotations")
+        if type(annotations) is list:
+            self._annotations(annotations, out)
 
     def _side_choice(self, index: Any, choice: dict[str, Any], out: list[Any]) -> None:
         side = self._side.get(index)

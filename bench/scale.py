@@ -1,0 +1,174 @@
+"""Many concurrent streams from one async client against a real server on 127.0.0.1.
+
+    python bench/scale.py [--streams 200] [--deltas 200]
+
+Starts an ``assistant-stream`` app under uvicorn in a subprocess (a data-stream
+endpoint and an OpenAI-format endpoint with the same content), then opens
+``--streams`` concurrent streams through one ``AssistantClient`` and, for
+comparison, through openai-python's ``AsyncOpenAI``. Reports total throughput and
+p50/p99 time to first event. Needs ``uvicorn``, ``starlette`` and
+``assistant-stream`` (the test extra) and optionally ``openai``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from assistant_ui import AssistantClient, user
+
+SERVER = textwrap.dedent(
+    """
+    import asyncio, os
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from assistant_stream import create_run
+    from assistant_stream.serialization import DataStreamResponse, OpenAIStreamResponse
+
+    DELTAS = int(os.environ["BENCH_DELTAS"])
+
+    async def run(controller):
+        for i in range(DELTAS):
+            controller.append_text(f"token{i} ")
+            if i % 20 == 0:
+                await asyncio.sleep(0)
+
+    async def chat(request):
+        await request.body()
+        return DataStreamResponse(create_run(run))
+
+    async def openai(request):
+        await request.body()
+        return OpenAIStreamResponse(create_run(run))
+
+    app = Starlette(routes=[Route("/api/chat", chat, methods=["POST"]),
+                            Route("/v1/chat/completions", openai, methods=["POST"])])
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int, deltas: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, BENCH_DELTAS=str(deltas), PYTHONPATH=os.getcwd())
+    code = SERVER + textwrap.dedent(
+        f"""
+        import uvicorn
+        uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", backlog=2048)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+async def measure(
+    name: str, streams: int, one: Callable[[], Awaitable[tuple[float, int]]]
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    results = await asyncio.gather(*(one() for _ in range(streams)))
+    total = time.perf_counter() - t0
+    ttfe = sorted(r[0] for r in results)
+    events = sum(r[1] for r in results)
+    return {
+        "name": name,
+        "total_s": total,
+        "events_per_s": events / total,
+        "p50_ttfe_ms": statistics.median(ttfe) * 1000,
+        "p99_ttfe_ms": ttfe[min(len(ttfe) - 1, int(len(ttfe) * 0.99))] * 1000,
+    }
+
+
+async def main_async(streams: int, deltas: int) -> list[dict[str, Any]]:
+    port = free_port()
+    proc = start_server(port, deltas)
+    base = f"http://127.0.0.1:{port}"
+    limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
+    out = []
+    try:
+        client = AssistantClient(base_url=base, limits=limits, timeout=httpx.Timeout(60, pool=60))
+        thread = client.threads("bench")
+
+        async def ours() -> tuple[float, int]:
+            start = time.perf_counter()
+            first = None
+            count = 0
+            async with thread.stream(messages=[user("hi")]) as stream:
+                async for _ in stream:
+                    if first is None:
+                        first = time.perf_counter() - start
+                    count += 1
+            return first or 0.0, count
+
+        await ours()  # warm-up
+        out.append(await measure("assistant_ui AssistantClient.stream", streams, ours))
+        await client.close()
+        try:
+            import openai
+        except ImportError:
+            return out
+        oc = openai.AsyncOpenAI(
+            base_url=base + "/v1", api_key="sk-bench", max_retries=0,
+            http_client=httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60, pool=60)),
+        )
+
+        async def theirs() -> tuple[float, int]:
+            start = time.perf_counter()
+            first = None
+            count = 0
+            stream = await oc.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            async for _ in stream:
+                if first is None:
+                    first = time.perf_counter() - start
+                count += 1
+            return first or 0.0, count
+
+        await theirs()
+        out.append(await measure(f"openai {openai.__version__} AsyncOpenAI stream", streams, theirs))
+        await oc.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--deltas", type=int, default=200)
+    args = parser.parse_args()
+    rows = asyncio.run(main_async(args.streams, args.deltas))
+    print(f"{args.streams} concurrent streams x {args.deltas} deltas, server and client on one 2-core machine\n")
+    print("| client | total s | events/s | p50 TTFE ms | p99 TTFE ms |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['name']} | {r['total_s']:.2f} | {r['events_per_s']:,.0f} | "
+              f"{r['p50_ttfe_ms']:.0f} | {r['p99_ttfe_ms']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
