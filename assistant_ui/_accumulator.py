@@ -91,6 +91,9 @@ class MessageAccumulator:
         self.id = message_id
         self.status: MessageStatus = {"type": "running"}
         self.state = state
+        # what reset() goes back to (state operations are copy-on-write, so the
+        # initial state object itself is never changed)
+        self._initial = (state, message_id)
         self.data: list[Any] = []
         self.annotations: list[Any] = []
         self.steps: list[dict[str, Any]] = []
@@ -162,10 +165,13 @@ class MessageAccumulator:
         return self._final
 
     def reset(self) -> None:
-        """Forget everything (used when a resumed stream replays from byte 0)."""
-        state = self.state
-        self.__init__(message_id=self.id)  # type: ignore[misc]
-        self.state = state
+        """Forget everything (used when a resumed stream replays from byte 0).
+
+        The state goes back to the initial one: a replay applies every state
+        operation again, so keeping the current state would apply them twice.
+        """
+        state, message_id = self._initial
+        self.__init__(state=state, message_id=message_id)  # type: ignore[misc]
 
     # -- reading ------------------------------------------------------------
 

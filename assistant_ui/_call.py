@@ -25,6 +25,7 @@ RESUMABLE_STREAM_ID_HEADER = "x-resumable-stream-id"
 
 class ChatCall:
     __slots__ = (
+        "_result",
         "acc",
         "cancelled",
         "decoder",
@@ -34,7 +35,6 @@ class ChatCall:
         "response",
         "resumed",
         "stream_id",
-        "_result",
     )
 
     def __init__(
@@ -92,10 +92,10 @@ class ChatCall:
         message = self.acc.finish(cancelled=self.cancelled, interrupted=interrupted)
         document: Any = _NO_DOCUMENT
         decoder = self.decoder
-        if decoder is not None and decoder.protocol == "json":
-            for ev in self.events:
-                if ev["type"] == "raw" and ev.get("event") == "json":
-                    document = ev.get("data")
+        if decoder is not None and decoder.has_document:
+            # the backend answered with one JSON document (an OpenAI chat.completion,
+            # or any other JSON): json() gives it back as sent
+            document = decoder.document
         warnings = list(decoder.warnings) if decoder is not None else []
         warnings.extend(self.acc.warnings)
         self._result = ChatResult(

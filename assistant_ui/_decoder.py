@@ -13,6 +13,7 @@ are picked from the first JSON payload. Nothing here does I/O.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -30,6 +31,23 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "StreamDecoder"]
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 _DONE = b"[DONE]"
 _SNIFF_LIMIT = 64 * 1024
+_BLANK = b"\xef\xbb\xbf \t\r\n"
+_DS_CODE = re.compile(rb"([0-9a-k]|aui-[a-z-]+):")
+
+
+def _looks_like_data_stream_prefix(line: bytes) -> bool:
+    """Is ``line`` (unterminated) the start of a data-stream record ``CODE:JSON``?"""
+    m = _DS_CODE.match(line)
+    if m is None:
+        return False
+    from ._partial_json import IncompleteJSON, parse_partial
+
+    payload = line[m.end() :].decode("utf-8", "replace")
+    try:
+        parse_partial(payload)
+    except (IncompleteJSON, RecursionError):
+        return False
+    return True
 
 
 class StreamDecoder:
@@ -65,9 +83,18 @@ class StreamDecoder:
         self._ended = False
         self._head: list[bytes] = []
         self._head_len = 0
+        self._sniff_seen = False
+        self._sniff_leading_blank = False
+        self._sniff_aws_checked = False
+        self._sniff_limit = _SNIFF_LIMIT
+        self._sniff_ds = False
         self._text: Any = None
         self._aws: Any = None
         self.protocol: str | None = None
+        #: the parsed body, when the response was one JSON document
+        self.document: Any = None
+        #: whether :attr:`document` holds a parsed body (it may be JSON ``null``)
+        self.has_document = False
         framing, detected = framing_from_headers(hdrs)
         if protocol is not None:
             if protocol == "openai" and framing == "json":
@@ -131,9 +158,10 @@ class StreamDecoder:
             return []
         out: list[Any] = []
         if self._framing in ("sniff", "sniff-text"):
-            head = b"".join(self._head)
-            self._head = []
-            self._decide(head, head, out)
+            if self._sniff_ds:
+                self._sniff_start_data_stream(out)
+            else:
+                self._sniff_decide(out)
         self._ended = True
         framing = self._framing
         if framing == "sse":
@@ -197,33 +225,75 @@ class StreamDecoder:
             )
 
     def _sniff(self, data: bytes, out: list[Any]) -> None:
+        # Buffer until the first non-blank line is complete. The pieces are kept in
+        # a list and joined once, so a long first line fed in small reads stays
+        # linear; only the new piece is searched for a line end.
         self._head.append(data)
         self._head_len += len(data)
-        head = b"".join(self._head) if len(self._head) > 1 else data
-        self._head = [head]
-        # the first non-blank line decides; wait until it is complete
-        if self._framing == "sniff" and len(head) < 12 and head[:1] in (b"\x00", b"\x01"):
-            # could be an AWS event-stream prelude (its first byte is always 0x00 or
-            # 0x01 under the size limits; no text format starts so): wait for 12 bytes
-            return
-        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if self._framing == "sniff" and len(head) >= 12 and len(stripped) == len(head):
+        if not self._sniff_seen:
+            rest = data.lstrip(_BLANK)
+            if rest:
+                self._sniff_seen = True
+                self._sniff_leading_blank = self._head_len - len(rest) > 0
+        else:
+            rest = data
+        if (
+            self._framing == "sniff"
+            and not self._sniff_aws_checked
+            and self._head_len >= 12
+        ):
+            self._sniff_aws_checked = True
+            head = b"".join(self._head)
+            self._head = [head]
             from ._detect import looks_like_aws_prelude
 
-            if looks_like_aws_prelude(head):
+            if not self._sniff_leading_blank and looks_like_aws_prelude(head):
                 self._head = []
                 self._decide(head, head, out)
                 return
-        end = -1
-        for sep in (b"\n", b"\r"):
-            i = stripped.find(sep)
-            if i >= 0 and (end < 0 or i < end):
-                end = i
-        if end < 0 and self._head_len < _SNIFF_LIMIT:
+        if (
+            self._framing == "sniff"
+            and not self._sniff_aws_checked
+            and self._head[0][:1] == b"\x00"
+        ):
+            # maybe an AWS event-stream prelude (binary: its length bytes may
+            # look like a line end); no text format starts with NUL
             return
-        first = stripped[:end] if end >= 0 else stripped
+        if self._sniff_seen and (b"\n" in rest or b"\r" in rest):
+            self._sniff_decide(out)
+            return
+        if self._head_len < self._sniff_limit:
+            return
+        if not self._sniff_ds and self._sniff_seen:
+            # A data-stream record can be long (a base64 file, a big state
+            # snapshot): when the first line so far is a valid prefix of one, wait
+            # for its end (up to the event size bound) before deciding.
+            head = b"".join(self._head)
+            self._head = [head]
+            if _looks_like_data_stream_prefix(head.lstrip(_BLANK)):
+                self._sniff_ds = True
+                self._sniff_limit = max(self.max_event_size, _SNIFF_LIMIT) + 1
+                if self._head_len < self._sniff_limit:
+                    return
+        if self._sniff_ds:
+            # one unterminated data-stream record: the line splitter reports it
+            # as too long
+            self._sniff_start_data_stream(out)
+            return
+        self._sniff_decide(out)
+
+    def _sniff_start_data_stream(self, out: list[Any]) -> None:
+        head = b"".join(self._head)
         self._head = []
-        self._decide(first, head, out)
+        self._start("lines", "data-stream")
+        saved, self.offset = self.offset, self.offset - len(head)
+        out.extend(self.feed(head))
+        self.offset = saved
+
+    def _sniff_decide(self, out: list[Any]) -> None:
+        head = b"".join(self._head)
+        self._head = []
+        self._decide(head, head, out)
 
     def _decide(self, first_line: bytes, head: bytes, out: list[Any]) -> None:
         first = first_line.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -298,6 +368,8 @@ class StreamDecoder:
             raise DecodeError(
                 f"the body is not valid JSON: {exc}", protocol="json", offset=self.offset
             ) from exc
+        self.document = doc
+        self.has_document = True
         if self._protocol_hint in (None, "openai") and isinstance(doc, dict) and (
             doc.get("object") == "chat.completion"
             or (self._protocol_hint == "openai" and "choices" in doc)

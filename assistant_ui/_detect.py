@@ -131,7 +131,9 @@ def looks_like_aws_prelude(data: bytes) -> bool:
     if len(data) < 12:
         return False
     total, headers_len, crc = struct.unpack_from(">III", data, 0)
-    return total >= 16 and headers_len <= total - 16 and zlib.crc32(data[:8]) & 0xFFFFFFFF == crc
+    return bool(
+        total >= 16 and headers_len <= total - 16 and zlib.crc32(data[:8]) & 0xFFFFFFFF == crc
+    )
 
 
 _SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":", b"data\n", b"data\r")

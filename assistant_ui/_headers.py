@@ -6,10 +6,9 @@ helpers do); they are preferred over calling it.
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Union
+from typing import Any, Union, cast
 
 __all__ = ["HeadersSpec", "resolve_headers_async", "resolve_headers_sync", "run_coroutine_sync"]
 
@@ -43,7 +42,7 @@ async def resolve_headers_async(spec: HeadersSpec) -> dict[str, str]:
     if callable(method):
         return _check(await method())
     value = spec()
-    if inspect.isawaitable(value):
+    if hasattr(value, "__await__"):
         value = await value
     return _check(value)
 
@@ -56,10 +55,12 @@ def resolve_headers_sync(spec: HeadersSpec) -> dict[str, str]:
     method = getattr(spec, "sync_headers", None)
     if callable(method):
         return _check(method())
+    import inspect
+
     if inspect.iscoroutinefunction(spec) or inspect.iscoroutinefunction(
         getattr(spec, "__call__", None)  # noqa: B004
     ):
-        return _check(run_coroutine_sync(spec))
+        return _check(run_coroutine_sync(cast("Callable[[], Awaitable[Any]]", spec)))
     value = spec()
     if inspect.isawaitable(value):
         awaitable = value

@@ -34,6 +34,9 @@ class LineSplitter:
         return self._pending_len
 
     def feed(self, data: bytes) -> list[bytes]:
+        if not data:
+            # nothing to do; in particular a pending CR must still swallow the next LF
+            return []
         self.offset += len(data)
         if self._at_start:
             if self._pending:  # a held-back prefix of a BOM

@@ -34,13 +34,19 @@ _MISSING: Any = _Missing()
 
 
 def parse_partial(text: str) -> Any:
-    """Parse complete or truncated JSON; raise :class:`IncompleteJSON` if impossible."""
+    """Parse complete or truncated JSON; raise :class:`IncompleteJSON` if impossible
+    (including JSON nested too deeply to parse)."""
     try:
         return json.loads(text)
     except ValueError:
         pass
+    except RecursionError as exc:
+        raise IncompleteJSON("JSON nested too deeply") from exc
     parser = _Parser(text)
-    value = parser.value()
+    try:
+        value = parser.value()
+    except RecursionError as exc:
+        raise IncompleteJSON("JSON nested too deeply") from exc
     if value is _MISSING:
         raise IncompleteJSON("no JSON value")
     parser.skip_ws()
@@ -94,18 +100,15 @@ class _Parser:
     def obj(self) -> dict[str, Any]:
         self.pos += 1
         result: dict[str, Any] = {}
+        self.skip_ws()
+        if not self.at_end() and self.text[self.pos] == "}":
+            self.pos += 1
+            return result
         while True:
             self.skip_ws()
             if self.at_end():
-                return result
-            ch = self.text[self.pos]
-            if ch == "}":
-                self.pos += 1
-                return result
-            if ch == ",":
-                self.pos += 1
-                continue
-            if ch != '"':
+                return result  # cut after "{" or after a comma
+            if self.text[self.pos] != '"':
                 raise IncompleteJSON(f"expected a key at {self.pos}")
             key = self.string()
             if self.cut:
@@ -118,27 +121,40 @@ class _Parser:
             self.pos += 1
             value = self.value()
             if value is _MISSING:
-                return result
+                return result  # dangling key (or a number with no digit yet)
             result[key] = value
+            if not self.separator("}"):
+                return result
 
     def arr(self) -> list[Any]:
         self.pos += 1
         result: list[Any] = []
+        self.skip_ws()
+        if not self.at_end() and self.text[self.pos] == "]":
+            self.pos += 1
+            return result
         while True:
-            self.skip_ws()
-            if self.at_end():
-                return result
-            ch = self.text[self.pos]
-            if ch == "]":
-                self.pos += 1
-                return result
-            if ch == ",":
-                self.pos += 1
-                continue
             value = self.value()
             if value is _MISSING:
                 return result
             result.append(value)
+            if not self.separator("]"):
+                return result
+
+    def separator(self, close: str) -> bool:
+        """After a member: ``True`` on a comma (more follow), ``False`` at the end
+        of the text or on the closing bracket; anything else is not JSON."""
+        self.skip_ws()
+        if self.at_end():
+            return False
+        ch = self.text[self.pos]
+        if ch == ",":
+            self.pos += 1
+            return True
+        if ch == close:
+            self.pos += 1
+            return False
+        raise IncompleteJSON(f"expected ',' or {close!r} at {self.pos}")
 
     def string(self) -> str:
         text = self.text

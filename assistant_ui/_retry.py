@@ -45,8 +45,8 @@ class RetryPolicy:
             after = parse_retry_after(headers)
             if after is not None and 0 <= after <= self.max_retry_after:
                 return after
-        ceiling = min(self.max_delay, self.base_delay * (2**attempt))
-        return ceiling * (0.5 + random.random() / 2)
+        ceiling = min(self.max_delay, self.base_delay * float(2**attempt))
+        return float(ceiling * (0.5 + random.random() / 2))
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

@@ -66,17 +66,11 @@ def _apply_one(state: Any, op: Any) -> Any:
     if kind not in ("set", "append-text"):
         raise StateError(f"unknown operation {kind!r}")
     segs = _segments(op.get("path"))
-    value = op.get("value")
+    value: Any = op.get("value")
     if kind == "append-text" and not isinstance(value, str):
         raise StateError("append-text needs a string value")
     if not segs:
-        if kind == "set":
-            return value
-        if state is None:
-            return value
-        if not isinstance(state, str):
-            raise StateError("append-text target is not a string")
-        return state + value
+        return _final(kind, state, value)
     root = _copy(state)
     parent = root
     for seg in segs[:-1]:

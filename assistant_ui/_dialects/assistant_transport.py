@@ -57,6 +57,8 @@ class AssistantTransportDialect:
         self.warnings: list[str] = warnings if warnings is not None else []
         self.tools = ToolTracker(self.warnings)
         self._parts: list[_Part] = []
+        #: which form the server speaks: True legacy flat, False canonical, None not known yet
+        self.legacy: bool | None = None
         self._handlers: dict[str, _Handler] = {
             # canonical
             "part-start": self._part_start,
@@ -81,10 +83,20 @@ class AssistantTransportDialect:
 
     def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
+            self.warnings.append(
+                f"assistant-transport event dropped: not a JSON object: {str(value)[:80]!r}"
+            )
             return False
-        handler = self._handlers.get(value.get("type"))  # type: ignore[arg-type]
+        kind = value.get("type")
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
+            self.warnings.append(f"assistant-transport chunk of unknown type {kind!r} passed on raw")
             return False
+        if self.legacy is None:
+            if "path" in value or kind in CANONICAL_TYPES:
+                self.legacy = False
+            elif kind in LEGACY_TYPES or kind == "source" or kind == "text-delta":
+                self.legacy = True
         handler(value, out)
         return True
 
@@ -117,6 +129,10 @@ class AssistantTransportDialect:
         if not isinstance(part, dict):
             self._drop(chunk, "no part")
             return
+        if chunk.get("path", []) != []:
+            # nested parts are unsupported; they do not take a top-level index
+            self._drop(chunk, f"part-start at path {chunk.get('path')!r}")
+            return
         kind = part.get("type")
         parent = part.get("parentId")
         if kind == "text":
@@ -128,7 +144,8 @@ class AssistantTransportDialect:
             out.append(_opt(ev, "parentId", parent))
         elif kind == "tool-call" and isinstance(part.get("toolCallId"), str):
             call_id = part["toolCallId"]
-            name = part.get("toolName") if isinstance(part.get("toolName"), str) else ""
+            tool_name = part.get("toolName")
+            name = tool_name if isinstance(tool_name, str) else ""
             if not self.tools.start(out, call_id, name, parent):
                 self._parts.append(_Part("ignored", None, parent))
                 return
@@ -200,15 +217,18 @@ class AssistantTransportDialect:
 
     def _annotations(self, chunk: dict[str, Any], out: list[Any]) -> None:
         ann = chunk.get("annotations")
-        out.append({"type": "annotations", "annotations": ann if isinstance(ann, list) else [ann]})
+        if isinstance(ann, list):
+            out.append({"type": "annotations", "annotations": ann})
+        else:
+            self._drop(chunk, "annotations is not an array")
 
     def _data(self, chunk: dict[str, Any], out: list[Any]) -> None:
         data = chunk.get("data")
-        if "path" in chunk or isinstance(data, list):
-            out.append({"type": "data", "data": data if isinstance(data, list) else [data]})
-        else:
-            # legacy flat data is not wrapped
+        if self.legacy or not isinstance(data, list):
+            # legacy flat data is any JSON value, not wrapped in an array
             out.append({"type": "data", "data": [data]})
+        else:
+            out.append({"type": "data", "data": data})
 
     def _step_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
         out.append({"type": "step-start", "messageId": chunk.get("messageId")})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from .._json import JSON_ERRORS, loads, loads_lenient
 from .._usage import normalize_usage
@@ -31,7 +31,7 @@ def looks_like_data_stream(line: bytes) -> bool:
     return True
 
 
-def _str(value: Any) -> bool:
+def _str(value: Any) -> TypeGuard[str]:
     return type(value) is str
 
 
