@@ -20,6 +20,7 @@ Errors raised after a response started carry the partial ``ChatResult`` as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,12 +48,31 @@ __all__ = [
 
 #: How much of a response body an error message quotes at most.
 BODY_EXCERPT_LIMIT = 500
+#: How much of a backend's in-band error text a StreamError message quotes at most.
+_MESSAGE_LIMIT = 2000
+
+
+#: how much text around an excerpt is searched for credentials (redaction is not
+#: linear in the length of the text, so it never sees a whole large body)
+_REDACT_WINDOW = 1024
 
 
 def _excerpt(text: str, limit: int = BODY_EXCERPT_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"... [{len(text) - limit} more characters]"
+
+
+def _quote(text: str, redact: Callable[..., str], *args: Any, limit: int = BODY_EXCERPT_LIMIT) -> str:
+    """An excerpt of ``text`` with credentials redacted.
+
+    Redaction runs on a bounded window that goes past the excerpt (so a secret at
+    the cut is not half-quoted), never on the whole text.
+    """
+    window = redact(text[: limit + _REDACT_WINDOW], *args)
+    if len(text) <= limit + _REDACT_WINDOW and len(window) <= limit:
+        return window
+    return window[:limit] + f"... [{max(len(text) - limit, 0)} more characters]"
 
 
 class AssistantUIError(Exception):
@@ -157,7 +177,15 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
     reason = response.reason_phrase or ""
     message = f"HTTP {response.status_code} {reason}".rstrip()
     if body_text:
-        message += f": {_excerpt(body_text)}"
+        # the body may echo the request's credentials: redact before quoting (and
+        # before truncating, so that no secret is cut in half and half-quoted)
+        from ._log import redact_text, secrets_from_headers
+
+        try:
+            secrets = secrets_from_headers(response.request.headers)
+        except RuntimeError:  # a response built by hand, without its request
+            secrets = []
+        message += f": {_quote(body_text, redact_text, secrets)}"
     cls = status_error_class(response.status_code)
     return cls(message, response=response, body=body)
 
@@ -183,7 +211,12 @@ class StreamError(APIError):
         partial: ChatResult | None = None,
         code: str | None = None,
     ) -> None:
-        super().__init__(message, partial=partial)
+        # the backend's text may quote the request's credentials (an upstream error
+        # echoing "Authorization: Bearer ..."): never put them in the message
+        from ._log import redact_text
+
+        # the full error stays in ``partial.status["error"]``
+        super().__init__(_quote(message, redact_text, limit=_MESSAGE_LIMIT), partial=partial)
         self.code = code
 
 
