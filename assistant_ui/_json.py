@@ -23,7 +23,21 @@ if os.environ.get("ASSISTANT_UI_JSON", "").lower() != "json":
     except ImportError:  # pragma: no cover - depends on the environment
         pass
     else:  # pragma: no cover - depends on the environment
-        loads = orjson.loads
+        import re
+
+        _orjson_loads = orjson.loads
+        # orjson turns integers beyond 64 bits into floats; a run of 19+ digits
+        # (anywhere, strings included) sends the payload to the stdlib instead
+        _long_digits = re.compile(rb"[0-9]{19}").search
+
+        def _loads_fast(data: bytes | str) -> Any:
+            if type(data) is bytes and _long_digits(data) is not None:
+                return json.loads(data)
+            if type(data) is str and _long_digits(data.encode()) is not None:
+                return json.loads(data)
+            return _orjson_loads(data)
+
+        loads = _loads_fast
         BACKEND = "orjson"
 
 

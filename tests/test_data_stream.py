@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from assistant_ui import _json
 from assistant_ui.decoding import MessageAccumulator, StreamDecoder
 
 
@@ -353,12 +352,6 @@ def test_unicode_escapes_and_lone_surrogates() -> None:
     assert msg["content"] == [{"type": "text", "text": "\U0001f600 \u2028\ud83d!"}]
 
 
-@pytest.mark.xfail(
-    _json.BACKEND == "orjson",
-    reason="orjson parses integers beyond 64 bits as floats (precision lost) instead of "
-    "refusing them; assistant_ui/_json.py should fall back to the stdlib for them",
-    strict=True,
-)
 def test_big_integers_keep_their_precision() -> None:
     msg = message(b'2:[123456789012345678901234567890, -98765432109876543210]\n')
     assert msg["metadata"]["unstable_data"] == [123456789012345678901234567890, -98765432109876543210]
