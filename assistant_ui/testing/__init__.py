@@ -1,0 +1,59 @@
+"""Test helpers: a fake chat backend, wire-format encoders and a small loopback server.
+
+>>> from assistant_ui import AssistantClient, user
+>>> from assistant_ui.testing import FakeBackend, serve, text_reply
+>>> backend = FakeBackend([text_reply("Hello!")])
+>>> with serve(backend) as base_url:                     # real HTTP on 127.0.0.1
+...     with AssistantClient(base_url=base_url) as client:
+...         client.threads("t1").chat_sync(messages=[user("Hi")]).text
+'Hello!'
+>>> backend.requests[0].body["threadId"]
+'t1'
+
+The backend is a plain ASGI 3 app, so async tests can also skip the network:
+``AssistantClient(base_url="http://test", transport=httpx.ASGITransport(app=backend))``
+(the body then arrives in one piece). Nothing here needs more than the
+library's own dependencies (httpx, anyio).
+"""
+
+from __future__ import annotations
+
+from ._backend import (
+    OMIT,
+    DemoBackend,
+    FakeBackend,
+    RecordedRequest,
+    Reply,
+    fake_weather,
+    message_events,
+    request_dialect,
+    text_events,
+    text_reply,
+    tool_call_events,
+    tool_call_reply,
+)
+from ._encoders import FORMAT_EVENTS, FORMATS, EncodedStream, encode, encode_body
+from ._server import AbortConnection, serve, serve_async
+
+__all__ = [
+    "FORMATS",
+    "FORMAT_EVENTS",
+    "OMIT",
+    "AbortConnection",
+    "DemoBackend",
+    "EncodedStream",
+    "FakeBackend",
+    "RecordedRequest",
+    "Reply",
+    "encode",
+    "encode_body",
+    "fake_weather",
+    "message_events",
+    "request_dialect",
+    "serve",
+    "serve_async",
+    "text_events",
+    "text_reply",
+    "tool_call_events",
+    "tool_call_reply",
+]
