@@ -798,7 +798,7 @@ class DemoBackend(FakeBackend):
             steps = [text_events(answer)]
         elif _WEATHER_WORDS.search(turn.user_text):
             city = _city_of(turn.user_text)
-            intro = text_events(f"Let me check the current weather in {city}.")
+            intro = text_events(f"Let me check the current weather in {city}. ")
             if "get_weather" in turn.client_tools:
                 steps = [intro + tool_call_events("get_weather", {"city": city})]
             elif turn.dialect == "openai":
