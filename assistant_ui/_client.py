@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+import weakref
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -19,14 +19,17 @@ import httpx
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._dialects import PROTOCOLS
 from ._headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
+from ._log import log_auth_refresh, log_failure, log_request, log_response, log_retry
+from ._loops import current_loop_token
 from ._requests import APIS, RequestSpec
 from ._retry import RetryPolicy
+from .auth import invalidate_auth
 from .errors import APIConnectionError, APITimeoutError, make_status_error
 
 if TYPE_CHECKING:
     from ._thread import ThreadClient
 
-__all__ = ["DEFAULT_TIMEOUT", "AssistantClient", "CallOptions"]
+__all__ = ["DEFAULT_TIMEOUT", "AssistantClient", "CallInterrupted", "CallOptions"]
 
 #: never "no timeout": 10 s to connect, 2 min between two body reads
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
@@ -34,16 +37,95 @@ _ERROR_BODY_LIMIT = 64 * 1024
 _DEFAULT_CHAT_PATHS = {"assistant-ui": "/api/chat", "ai-sdk": "/api/chat", "openai": "/v1/chat/completions"}
 
 
-@dataclass
+class CallInterrupted(Exception):
+    """Internal: the call was cancelled before its response arrived (sync side)."""
+
+
+class _LoopClient:
+    """The ``httpx.AsyncClient`` of one event loop, and the guard that closes it.
+
+    The guard is an async generator advanced once inside the loop: the loop then
+    finalizes it when it ends (``asyncio.run`` calls ``shutdown_asyncgens``;
+    ``trio.run`` closes the async generators still alive), and its ``finally``
+    closes the client while the loop can still run the close.
+    """
+
+    __slots__ = ("abandoned", "guard", "http", "native")
+
+    def __init__(self, native: object, http: httpx.AsyncClient) -> None:
+        self.native = native
+        self.http = http
+        self.guard: Any = None
+        self.abandoned = False
+
+    def start_guard(self, owner: weakref.ReferenceType[AssistantClient]) -> None:
+        guard: Any = _loop_guard(owner, self)
+        try:
+            guard.asend(None).send(None)
+        except StopIteration:
+            pass
+        self.guard = guard
+
+    async def close(self) -> None:
+        guard = self.guard
+        if guard is not None:
+            await guard.aclose()
+        else:
+            await self.http.aclose()
+
+    def abandon(self) -> None:
+        """The loop is gone without finalizing the guard: end it without awaiting."""
+        self.abandoned = True
+        guard, self.guard = self.guard, None
+        if guard is not None:
+            try:
+                guard.aclose().send(None)
+            except (StopIteration, RuntimeError):
+                pass
+
+
+async def _loop_guard(
+    owner: weakref.ReferenceType[AssistantClient], entry: _LoopClient
+) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        client = owner()
+        if client is not None:
+            client._forget_loop_client(entry)
+        if not entry.abandoned:
+            try:
+                await entry.http.aclose()
+            except Exception:
+                pass
+
+
+def _loop_closed(native: object) -> bool:
+    is_closed = getattr(native, "is_closed", None)  # asyncio loops; trio runs finalize the guard
+    return bool(is_closed()) if callable(is_closed) else False
+
+
 class CallOptions:
     """Per-call knobs, resolved from the client defaults and the call's keywords."""
 
-    protocol: str | None
-    idle_timeout: float | None
-    deadline: float | None
-    max_event_size: int
-    resume: bool
-    max_resume_attempts: int
+    __slots__ = ("deadline", "idle_timeout", "max_event_size", "max_resume_attempts", "protocol", "resume")
+
+    def __init__(
+        self,
+        *,
+        protocol: str | None,
+        idle_timeout: float | None,
+        deadline: float | None,
+        max_event_size: int,
+        resume: bool,
+        max_resume_attempts: int,
+    ) -> None:
+        self.protocol = protocol
+        self.idle_timeout = idle_timeout
+        self.deadline = deadline
+        self.max_event_size = max_event_size
+        self.resume = resume
+        self.max_resume_attempts = max_resume_attempts
 
 
 class AssistantClient:
@@ -108,9 +190,11 @@ class AssistantClient:
         self._user_sync = http_client
         self._user_async = async_http_client
         self._sync: httpx.Client | None = None
-        self._async: dict[int, tuple[Any, httpx.AsyncClient]] = {}
+        self._async: dict[int, _LoopClient] = {}
         self._lock = threading.Lock()
-        self._closed = False
+        # the calls in flight per conversation thread, for ``thread.cancel()``: shared by
+        # every ThreadClient of the same id; weak, so dropped streams stay collectable
+        self._in_flight: dict[str, weakref.WeakSet[Any]] = {}
 
     def __repr__(self) -> str:
         return f"AssistantClient(base_url={self.base_url!r}, api={self.api!r})"
@@ -122,6 +206,26 @@ class AssistantClient:
         from ._thread import ThreadClient
 
         return ThreadClient(self, thread_id)
+
+    def _track(self, thread_id: str, handle: Any) -> None:
+        with self._lock:
+            handles = self._in_flight.get(thread_id)
+            if handles is None:
+                handles = self._in_flight[thread_id] = weakref.WeakSet()
+            handles.add(handle)
+
+    def _untrack(self, thread_id: str, handle: Any) -> None:
+        with self._lock:
+            handles = self._in_flight.get(thread_id)
+            if handles is not None:
+                handles.discard(handle)
+                if not handles:
+                    del self._in_flight[thread_id]
+
+    def _tracked(self, thread_id: str) -> list[Any]:
+        with self._lock:
+            handles = self._in_flight.get(thread_id)
+            return list(handles) if handles is not None else []
 
     # -- httpx clients ------------------------------------------------------------------
 
@@ -148,35 +252,49 @@ class AssistantClient:
 
     @property
     def async_http(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` of the running event loop (one per loop, made on first use).
+
+        It is closed when that loop ends (``asyncio.run`` / ``trio.run`` finalize the
+        guard registered here) or by :meth:`close`.
+        """
         if self._user_async is not None:
             return self._user_async
-        import anyio.lowlevel
-
-        token = anyio.lowlevel.current_token().native_token
-        key = id(token)
+        native = current_loop_token()
+        key = id(native)
         with self._lock:
             entry = self._async.get(key)
-            if entry is None or entry[0] is not token or entry[1].is_closed:
-                # a loop we have not seen (or an id reused by a new loop): clients
-                # bound to finished loops cannot be closed from here and are dropped
-                client = httpx.AsyncClient(**self._client_kwargs(httpx.AsyncBaseTransport))
-                self._async[key] = (token, client)
-                return client
-            return entry[1]
+            if entry is not None and entry.native is native and not entry.http.is_closed:
+                return entry.http
+            stale = [e for e in self._async.values() if e is not entry and _loop_closed(e.native)]
+            for e in stale:
+                del self._async[id(e.native)]
+            entry = _LoopClient(native, httpx.AsyncClient(**self._client_kwargs(httpx.AsyncBaseTransport)))
+            self._async[key] = entry
+        for e in stale:
+            e.abandon()
+        entry.start_guard(weakref.ref(self))
+        return entry.http
+
+    def _forget_loop_client(self, entry: _LoopClient) -> None:
+        with self._lock:
+            if self._async.get(id(entry.native)) is entry:
+                del self._async[id(entry.native)]
 
     # -- closing ---------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Close the async HTTP client of the running event loop (and forget the others)."""
-        with self._lock:
-            entries = list(self._async.values())
-            self._async.clear()
-        import anyio.lowlevel
+        """Close the async HTTP client of the running event loop.
 
-        current = anyio.lowlevel.current_token().native_token
-        for token, client in entries:
-            if token is current:
-                await client.aclose()
+        The clients of other event loops are closed when their loop ends.
+        """
+        try:
+            native = current_loop_token()
+        except RuntimeError:
+            return
+        with self._lock:
+            entry = self._async.get(id(native))
+        if entry is not None and entry.native is native:
+            await entry.close()
 
     def close_sync(self) -> None:
         """Close the sync HTTP client."""
@@ -197,8 +315,6 @@ class AssistantClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close_sync()
-        with self._lock:
-            self._async.clear()
 
     # -- per-call options ---------------------------------------------------------------------
 
@@ -221,18 +337,40 @@ class AssistantClient:
             max_resume_attempts=self.max_resume_attempts,
         )
 
-    def _request_timeout(self, opts: CallOptions | None) -> httpx.Timeout:
-        """The httpx timeout for one request: reads never wait longer than the idle bound."""
+    def _request_timeout(
+        self, opts: CallOptions | None, remaining: float | None = None
+    ) -> httpx.Timeout:
+        """The httpx timeout for one request attempt.
+
+        Reads never wait longer than the idle bound or the deadline, and nothing
+        waits longer than what is ``remaining`` of the deadline.
+        """
         timeout = self.timeout
-        if opts is None:
+        if opts is None and remaining is None:
             return timeout
-        bounds = [b for b in (opts.idle_timeout, opts.deadline, timeout.read) if b is not None]
-        read = min(bounds) if bounds else None
+
+        def cap(value: float | None, *bounds: float | None) -> float | None:
+            present = [b for b in (value, *bounds) if b is not None]
+            return max(min(present), 0.0) if present else None
+
+        idle = opts.idle_timeout if opts is not None else None
+        deadline = opts.deadline if opts is not None else None
         return httpx.Timeout(
-            connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool
+            connect=cap(timeout.connect, remaining),
+            read=cap(timeout.read, idle, deadline, remaining),
+            write=cap(timeout.write, remaining),
+            pool=cap(timeout.pool, remaining),
         )
 
-    def _build(self, http: httpx.Client | httpx.AsyncClient, spec: RequestSpec, headers: Mapping[str, str], opts: CallOptions | None, extra_headers: Mapping[str, str] | None = None) -> httpx.Request:
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        spec: RequestSpec,
+        headers: Mapping[str, str],
+        opts: CallOptions | None,
+        extra_headers: Mapping[str, str] | None = None,
+        remaining: float | None = None,
+    ) -> httpx.Request:
         merged = dict(headers)
         merged.update(spec.headers)
         if extra_headers:
@@ -244,7 +382,7 @@ class AssistantClient:
             spec.path,
             json=spec.json,
             headers=merged,
-            timeout=self._request_timeout(opts),
+            timeout=self._request_timeout(opts, remaining),
         )
 
     # -- sending (retries before the first body byte only) -----------------------------------
@@ -257,36 +395,88 @@ class AssistantClient:
         stream: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         before_send: Any = None,
+        interrupt: threading.Event | None = None,
+        deadline_at: float | None = None,
     ) -> httpx.Response:
+        """Send with retries. ``interrupt`` (set by a cancel) stops the retries and
+        their back-off with :class:`CallInterrupted`; ``deadline_at``
+        (``time.monotonic()``) bounds every attempt and the back-off between them.
+        """
         http = self.sync_http
         attempt = 0
+        auth_retried = False
         while True:
-            request = self._build(http, spec, resolve_headers_sync(self._headers), opts, extra_headers)
+            if interrupt is not None and interrupt.is_set():
+                raise CallInterrupted()
+            remaining = None
+            if deadline_at is not None:
+                remaining = deadline_at - time.monotonic()
+                if remaining <= 0:
+                    raise APITimeoutError(_deadline_message(opts))
+            headers = resolve_headers_sync(self._headers)
+            request = self._build(http, spec, headers, opts, extra_headers, remaining)
             if before_send is not None:
                 before_send()
+            started = log_request(request, attempt, self.retry.max_retries)
             try:
                 response = http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
-                if self.retry.should_retry_error(attempt):
-                    time.sleep(self.retry.delay(attempt))
+                reason = type(exc).__name__
+                if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at):
                     attempt += 1
                     continue
-                raise APITimeoutError(f"request timed out: {type(exc).__name__}", request=request) from exc
+                log_failure(request, reason)
+                if deadline_at is not None and time.monotonic() >= deadline_at - 1e-3:
+                    raise APITimeoutError(_deadline_message(opts), request=request) from exc
+                raise APITimeoutError(f"request timed out: {reason}", request=request) from exc
             except httpx.TransportError as exc:
-                if self.retry.should_retry_error(attempt):
-                    time.sleep(self.retry.delay(attempt))
+                reason = f"{type(exc).__name__}: {exc}"
+                if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at):
                     attempt += 1
                     continue
+                log_failure(request, reason)
                 raise APIConnectionError(f"connection failed: {exc}", request=request) from exc
+            log_response(request, response, started)
             if response.is_success:
                 return response
+            if response.status_code == 401 and not auth_retried and invalidate_auth(self._headers, request):
+                _read_error_body_sync(response)
+                log_auth_refresh(request)
+                auth_retried = True
+                continue
             retry = self.retry.should_retry_status(response.status_code, attempt)
             body = _read_error_body_sync(response)
-            if retry:
-                time.sleep(self.retry.delay(attempt, response.headers))
+            reason = f"HTTP {response.status_code}"
+            if retry and self._back_off_sync(
+                request, reason, attempt, response.headers, interrupt, deadline_at
+            ):
                 attempt += 1
                 continue
+            log_failure(request, reason)
             raise make_status_error(response, body)
+
+    def _back_off_sync(
+        self,
+        request: httpx.Request,
+        reason: str,
+        attempt: int,
+        headers: httpx.Headers | None,
+        interrupt: threading.Event | None,
+        deadline_at: float | None,
+    ) -> bool:
+        """Sleep before retry ``attempt + 1``; False when there is no retry to make."""
+        if headers is None and not self.retry.should_retry_error(attempt):
+            return False
+        delay = self.retry.delay(attempt, headers) if headers is not None else self.retry.delay(attempt)
+        if deadline_at is not None and time.monotonic() + delay >= deadline_at:
+            return False  # the retry could not finish in time: report this failure
+        log_retry(request, reason, attempt, self.retry.max_retries, delay)
+        if interrupt is not None:
+            if interrupt.wait(delay):
+                raise CallInterrupted()
+        else:
+            time.sleep(delay)
+        return True
 
     async def send_async(
         self,
@@ -296,39 +486,92 @@ class AssistantClient:
         stream: bool = True,
         extra_headers: Mapping[str, str] | None = None,
         before_send: Any = None,
+        interrupt: threading.Event | None = None,
+        deadline_at: float | None = None,
     ) -> httpx.Response:
-        import anyio
-
+        """:meth:`send_sync` for async code (same arguments; cancel the task to abort)."""
         http = self.async_http
         attempt = 0
+        auth_retried = False
         while True:
+            if interrupt is not None and interrupt.is_set():
+                raise CallInterrupted()
+            remaining = None
+            if deadline_at is not None:
+                remaining = deadline_at - time.monotonic()
+                if remaining <= 0:
+                    raise APITimeoutError(_deadline_message(opts))
             headers = await resolve_headers_async(self._headers)
-            request = self._build(http, spec, headers, opts, extra_headers)
+            request = self._build(http, spec, headers, opts, extra_headers, remaining)
             if before_send is not None:
                 before_send()
+            started = log_request(request, attempt, self.retry.max_retries)
             try:
                 response = await http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
-                if self.retry.should_retry_error(attempt):
-                    await anyio.sleep(self.retry.delay(attempt))
+                reason = type(exc).__name__
+                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at):
                     attempt += 1
                     continue
-                raise APITimeoutError(f"request timed out: {type(exc).__name__}", request=request) from exc
+                log_failure(request, reason)
+                if deadline_at is not None and time.monotonic() >= deadline_at - 1e-3:
+                    raise APITimeoutError(_deadline_message(opts), request=request) from exc
+                raise APITimeoutError(f"request timed out: {reason}", request=request) from exc
             except httpx.TransportError as exc:
-                if self.retry.should_retry_error(attempt):
-                    await anyio.sleep(self.retry.delay(attempt))
+                reason = f"{type(exc).__name__}: {exc}"
+                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at):
                     attempt += 1
                     continue
+                log_failure(request, reason)
                 raise APIConnectionError(f"connection failed: {exc}", request=request) from exc
+            log_response(request, response, started)
             if response.is_success:
                 return response
+            if response.status_code == 401 and not auth_retried and invalidate_auth(self._headers, request):
+                await _read_error_body_async(response)
+                log_auth_refresh(request)
+                auth_retried = True
+                continue
             retry = self.retry.should_retry_status(response.status_code, attempt)
             body = await _read_error_body_async(response)
-            if retry:
-                await anyio.sleep(self.retry.delay(attempt, response.headers))
+            reason = f"HTTP {response.status_code}"
+            if retry and await self._back_off_async(
+                request, reason, attempt, response.headers, interrupt, deadline_at
+            ):
                 attempt += 1
                 continue
+            log_failure(request, reason)
             raise make_status_error(response, body)
+
+    async def _back_off_async(
+        self,
+        request: httpx.Request,
+        reason: str,
+        attempt: int,
+        headers: httpx.Headers | None,
+        interrupt: threading.Event | None,
+        deadline_at: float | None,
+    ) -> bool:
+        """:meth:`_back_off_sync` for async code."""
+        import anyio
+
+        if headers is None and not self.retry.should_retry_error(attempt):
+            return False
+        delay = self.retry.delay(attempt, headers) if headers is not None else self.retry.delay(attempt)
+        if deadline_at is not None and time.monotonic() + delay >= deadline_at:
+            return False
+        log_retry(request, reason, attempt, self.retry.max_retries, delay)
+        await anyio.sleep(delay)
+        if interrupt is not None and interrupt.is_set():
+            raise CallInterrupted()
+        return True
+
+
+def _deadline_message(opts: CallOptions | None) -> str:
+    deadline = opts.deadline if opts is not None else None
+    if deadline is None:
+        return "the call exceeded its deadline"
+    return f"the call exceeded its deadline of {deadline:g} s"
 
 
 def _read_error_body_sync(response: httpx.Response) -> str:

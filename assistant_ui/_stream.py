@@ -2,23 +2,38 @@
 
 Both are thin shells over the pure :class:`~assistant_ui._call.ChatCall`; what
 they share (buffering, timing, turning failures into typed errors that carry the
-partial result) lives in :class:`_StreamCore`. They differ only where I/O does:
-the async one reads with ``aiter_bytes`` inside an anyio cancel scope, the sync
-one with ``iter_bytes`` and, to be cancelled from another OS thread, has its
-socket shut down under it.
+partial result) lives in :class:`_StreamCore`. They differ only where I/O does.
+
+The async stream reads each body chunk inside its own anyio cancel scope whose
+deadline is the idle / call bound; ``thread.cancel()`` cancels that scope (from
+another task directly, from another OS thread by scheduling the cancellation on
+the stream's event loop). The sync stream cannot be interrupted that way, so a
+cancel from another thread, or the watchdog thread when a bound passes, shuts
+the connection's socket down under the blocked read.
+
+Releasing a connection: a body read to its end puts the connection back in the
+pool. A body abandoned half-way (``break``, an exception, ``close()``, garbage
+collection, cancellation) is closed at once and its connection discarded. When
+the message is complete but the body is not (``[DONE]`` or a finish event
+seen), the tail is drained, within :data:`DRAIN_LIMIT` bytes and
+:data:`DRAIN_TIMEOUT` seconds, so the keep-alive connection can be reused.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import socket
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
 from ._call import ChatCall
+from ._loops import call_soon_threadsafe, current_loop_token, in_loop, spawn_detached, watchdog
 from ._requests import RequestSpec
 from ._result import ChatResult
 from .errors import APIConnectionError, APITimeoutError, AssistantUIError, DecodeError, StreamError
@@ -29,40 +44,78 @@ if TYPE_CHECKING:
     from ._client import CallOptions
     from ._thread import ThreadClient
 
-__all__ = ["AsyncChatStream", "ChatStream"]
+__all__ = ["DRAIN_LIMIT", "DRAIN_TIMEOUT", "AsyncChatStream", "ChatStream", "InFlight"]
+
+#: at most this many bytes are read after the message completed, to reuse the connection
+DRAIN_LIMIT = 64 * 1024
+#: ... and for at most this long (seconds)
+DRAIN_TIMEOUT = 0.5
 
 
 class InFlight:
-    """A handle on one running call, so that ``thread.cancel()`` can abort it from anywhere."""
+    """A handle on one running call, so that ``thread.cancel()`` can abort it from anywhere.
 
-    __slots__ = ("cancelled", "response", "scope", "thread_id", "token")
+    It holds no reference to its stream (the thread's registry keeps handles, and
+    an abandoned stream must stay collectable).
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "cancelled",
+        "event",
+        "lock",
+        "native_token",
+        "released",
+        "response",
+        "scope",
+    )
 
     def __init__(self) -> None:
         self.cancelled = False
-        self.scope: Any = None
-        self.token: Any = None
-        self.thread_id = threading.get_ident()
+        #: set on cancel (wakes the sync retry back-off)
+        self.event = threading.Event()
+        #: guards ``released`` against a concurrent socket shutdown
+        self.lock = threading.Lock()
+        #: the event loop of an async call (None for a sync call)
+        self.native_token: object | None = None
+        self.released = False
+        #: the response of a sync call, once its head arrived
         self.response: httpx.Response | None = None
+        #: the cancel scope of the async read in progress, if any
+        self.scope: Any = None
 
     def cancel(self) -> None:
-        self.cancelled = True
+        """Abort the call; callable from any thread and any event loop, never blocks."""
+        with self.lock:
+            self.cancelled = True
+            released = self.released
+            native = self.native_token
+        self.event.set()
+        if released:
+            return
+        if native is None:
+            self.shutdown()
+        elif in_loop(native):
+            self._cancel_scope()
+        else:
+            call_soon_threadsafe(native, self._cancel_scope)
+
+    def _cancel_scope(self) -> None:
+        # runs in the call's event loop thread, so it cannot interleave with the
+        # reader's check of ``cancelled`` and its entering a new scope
         scope = self.scope
         if scope is not None:
-            if threading.get_ident() == self.thread_id:
-                scope.cancel()
-            elif self.token is not None:
-                import anyio.from_thread
+            scope.cancel()
 
-                try:
-                    anyio.from_thread.run_sync(scope.cancel, token=self.token)
-                except Exception:  # the loop is gone: nothing left to cancel there
-                    pass
-        if threading.get_ident() != self.thread_id or scope is None:
-            _shutdown_socket(self.response)
+    def shutdown(self) -> None:
+        """Wake a sync read blocked in another thread (unless the call was released)."""
+        with self.lock:
+            if not self.released:
+                _shutdown_socket(self.response)
 
 
 def _shutdown_socket(response: httpx.Response | None) -> None:
-    """Wake a read blocked in another thread by shutting the connection's socket down."""
+    """Shut the connection's socket down: a blocked ``recv`` returns at once."""
     if response is None:
         return
     stream = response.extensions.get("network_stream")
@@ -72,11 +125,14 @@ def _shutdown_socket(response: httpx.Response | None) -> None:
         sock = stream.get_extra_info("socket")
     except Exception:
         return
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    if sock is None:
+        return
+    try:
+        # the base-class method: ``SSLSocket.shutdown`` would also drop its SSL
+        # object under a reader in another thread
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, TypeError):
+        pass
 
 
 class _StreamCore:
@@ -90,10 +146,15 @@ class _StreamCore:
         self._pos = 0
         self._response: httpx.Response | None = None
         self._inflight = InFlight()
-        self._started_at: float | None = None
-        self._last_event_at = 0.0
+        self._started_at = 0.0
+        self._idle_since = 0.0
+        self._opened = False
+        #: no more events will come (the body ended, or the stream was stopped)
         self._eof = False
-        self._closed = False
+        #: the connection was handed back (or is being)
+        self._released = False
+        #: the error that ended the stream; ``final()`` raises it again
+        self._error: AssistantUIError | None = None
 
     # -- what users read --------------------------------------------------------
 
@@ -109,14 +170,17 @@ class _StreamCore:
 
     @property
     def response(self) -> httpx.Response | None:
+        """The HTTP response, once its head arrived."""
         return self._response
 
     @property
     def stream_id(self) -> str | None:
+        """The resumable stream id (``x-resumable-stream-id``), if the server sent one."""
         return self._call.stream_id
 
     @property
     def protocol(self) -> str | None:
+        """The wire format being decoded (None until it is known)."""
         decoder = self._call.decoder
         return decoder.protocol if decoder is not None else None
 
@@ -130,35 +194,41 @@ class _StreamCore:
             return ev
         return None
 
-    def _read_deadline(self, now: float) -> float | None:
-        """When the next read must have produced an event (idle) or the call must end."""
-        opts = self._opts
-        bounds = []
-        if opts.idle_timeout is not None:
-            bounds.append(self._last_event_at + opts.idle_timeout)
-        if opts.deadline is not None and self._started_at is not None:
-            bounds.append(self._started_at + opts.deadline)
-        return min(bounds) if bounds else None
+    def _bound(self) -> float | None:
+        """When the read in progress must have produced an event, or the call must end.
 
-    def _timeout_error(self, now: float | None = None) -> APITimeoutError:
+        The idle clock runs from the later of the last event and the moment the
+        consumer asked for more: time the consumer spends between events is not
+        the server's silence.
+        """
         opts = self._opts
-        if (
-            opts.deadline is not None
-            and self._started_at is not None
-            and now is not None
-            and now >= self._started_at + opts.deadline
-        ):
-            what = f"the call exceeded its deadline of {opts.deadline:g} s"
-        elif opts.idle_timeout is not None:
-            what = f"no event for {opts.idle_timeout:g} s (idle timeout)"
-        else:
-            what = "the read timed out"
-        partial = self._call.interrupted_result("timeout", what)
+        bound = math.inf
+        if opts.idle_timeout is not None:
+            bound = self._idle_since + opts.idle_timeout
+        if opts.deadline is not None:
+            bound = min(bound, self._started_at + opts.deadline)
+        return bound if bound != math.inf else None
+
+    def _deadline_passed(self, now: float) -> bool:
+        deadline = self._opts.deadline
+        return deadline is not None and now >= self._started_at + deadline - 1e-3
+
+    def _timeout_message(self, now: float) -> str:
+        opts = self._opts
+        if self._deadline_passed(now):
+            return f"the call exceeded its deadline of {opts.deadline:g} s"
+        if opts.idle_timeout is not None:
+            return f"no event for {opts.idle_timeout:g} s (idle timeout)"
+        return "the read timed out"
+
+    def _timeout_error(self, now: float) -> APITimeoutError:
+        what = self._timeout_message(now)
+        partial = self._call.interrupted_result("timeout", what) if self._response else None
         return APITimeoutError(what, partial=partial, request=self._request())
 
-    def _connection_error(self, exc: Exception) -> AssistantUIError:
+    def _connection_error(self, exc: Exception, now: float) -> AssistantUIError:
         if isinstance(exc, httpx.TimeoutException):
-            return self._timeout_error()
+            return self._timeout_error(now)
         partial = self._call.interrupted_result("connection-error", str(exc) or type(exc).__name__)
         if self._call.acc.status.get("reason") == "error" and partial.status.get("reason") == "error":
             error = partial.status.get("error")
@@ -182,16 +252,110 @@ class _StreamCore:
     def _request(self) -> httpx.Request | None:
         return self._response.request if self._response is not None else None
 
+    def _message_done(self) -> bool:
+        """The message is complete although the body may not have ended."""
+        decoder = self._call.decoder
+        if decoder is not None and decoder.done:
+            return True
+        return self._call.acc.status.get("type") != "running"
+
+    def _feed(self, chunk: bytes) -> tuple[bool, bool]:
+        """Decode one chunk: (events were produced, the message is complete)."""
+        try:
+            events = self._call.feed(chunk)
+        except DecodeError as exc:
+            self._error = self._decode_error(exc)
+            return False, False
+        decoder = self._call.decoder
+        return bool(events), decoder is not None and decoder.done
+
+    def _end_decoder(self) -> bool:
+        """The body ended: flush the decoder. True when that produced events."""
+        try:
+            return bool(self._call.end())
+        except DecodeError as exc:
+            self._error = self._decode_error(exc)
+            return False
+
     def _result(self) -> ChatResult:
+        if self._error is not None:
+            raise self._error
         result = self._call.result()
         self._call.raise_for_stream_error(result)
         return result
 
 
-class AsyncChatStream(_StreamCore):
-    """An async streamed chat call: ``async with thread.stream(...) as stream: ...``."""
+# -- async --------------------------------------------------------------------------------
 
-    _iter: AsyncIterator[bytes] | None = None
+
+class _AsyncTextStream:
+    """``stream.text_stream``: the text deltas, read from the stream's own iterator."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: AsyncChatStream) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _AsyncTextStream:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            ev = await self._stream.__anext__()
+            if ev["type"] == "text-delta":
+                return ev["delta"]
+
+
+async def _close_body(
+    it: AsyncIterator[bytes] | None, response: httpx.Response | None, *, drain: bool
+) -> None:
+    """Hand a response's connection back: drain a finished body's tail, or cut it off.
+
+    A pending read is cut off by running it in a cancelled scope rather than by
+    dropping the iterator, so that every layer of httpx's async generators ends
+    here (no "async generator was garbage collected" warnings under trio).
+    """
+    import anyio
+
+    if it is not None:
+        if drain:
+            total = 0
+            with anyio.move_on_after(DRAIN_TIMEOUT):
+                try:
+                    async for chunk in it:
+                        total += len(chunk)
+                        if total > DRAIN_LIMIT:
+                            break
+                except Exception:
+                    pass
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            try:
+                async for _ in it:
+                    pass
+            except Exception:
+                pass
+    if response is not None:
+        try:
+            await response.aclose()
+        except Exception:
+            pass
+
+
+class AsyncChatStream(_StreamCore):
+    """An async streamed chat call: ``async with thread.stream(...) as stream: ...``.
+
+    Iterate it for the normalized events as they arrive, or :attr:`text_stream`
+    for the text only; :meth:`final` reads the rest and returns the
+    :class:`ChatResult`; :attr:`message` is the message so far, at any time.
+    """
+
+    def __init__(
+        self, thread: ThreadClient, spec: RequestSpec, opts: CallOptions, call: ChatCall
+    ) -> None:
+        super().__init__(thread, spec, opts, call)
+        self._iter: AsyncIterator[bytes] | None = None
+        self._reading = False
 
     async def __aenter__(self) -> AsyncChatStream:
         await self._open()
@@ -204,149 +368,263 @@ class AsyncChatStream(_StreamCore):
         return self
 
     async def __anext__(self) -> Event:
-        while True:
+        ev = self._next_buffered()
+        if ev is None:
+            await self._fill()
             ev = self._next_buffered()
-            if ev is not None:
-                return ev
-            if self._eof:
+            if ev is None:
                 raise StopAsyncIteration
-            await self._read()
+        return ev
+
+    def __del__(self) -> None:
+        # garbage collection releases the connection too: on the stream's own loop
+        if getattr(self, "_released", True):
+            return
+        self._released = True
+        self._inflight.released = True
+        native = self._inflight.native_token
+        if native is not None and (self._iter is not None or self._response is not None):
+            spawn_detached(native, _close_body_shielded, self._iter, self._response)
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
-        """The text deltas only, from the same underlying iterator."""
-        return self._text_deltas()
-
-    async def _text_deltas(self) -> AsyncIterator[str]:
-        async for ev in self:
-            if ev["type"] == "text-delta":
-                yield ev["delta"]
+        """The text deltas only, from the same underlying iterator as the events."""
+        return _AsyncTextStream(self)
 
     async def final(self) -> ChatResult:
         """Read to the end and return the :class:`ChatResult`."""
-        try:
-            while not self._eof:
-                await self._read()
-        finally:
-            if self._eof:
-                await self._release()
+        while not self._eof:
+            await self._fill()
         return self._result()
 
     async def aclose(self) -> None:
         """Stop reading and release the connection now."""
-        if self._closed:
-            return
-        if not self._eof:
-            self._call.cancelled = True
+        if self._released:
             self._eof = True
+            return
+        if self._reading:
+            # another task is sending or reading: cut that short, it releases
+            self._inflight.cancel()
+            return
+        if self._eof or (self._opened and self._message_done()):
+            await self._release(drain=not self._eof)
+            return
+        self._call.cancelled = True
         await self._release()
 
-    async def _release(self) -> None:
-        self._closed = self._closed or self._eof
-        response, self._response_to_close = getattr(self, "_response_to_close", None), None
-        if response is not None:
-            try:
-                await response.aclose()
-            except Exception:
-                pass
-        self._thread._unregister(self._inflight)
+    # -- internals ----------------------------------------------------------------
+
+    async def _release(self, *, drain: bool = False) -> None:
+        self._eof = True
+        if self._released:
+            return
+        self._released = True
+        inflight = self._inflight
+        with inflight.lock:
+            inflight.released = True
+        it, self._iter = self._iter, None
+        try:
+            if it is not None or self._response is not None:
+                await _close_body_shielded(it, self._response, drain=drain)
+        finally:
+            self._thread._unregister(inflight)
+
+    async def _fail(self, error: AssistantUIError, cause: BaseException | None = None) -> NoReturn:
+        self._error = error
+        await self._release()
+        raise error from cause
 
     async def _open(self) -> None:
-        if self._response is not None or self._eof:
+        if self._opened:
             return
+        self._opened = True
         import anyio
-        import anyio.lowlevel
 
+        inflight = self._inflight
         self._started_at = anyio.current_time()
-        self._inflight.token = anyio.lowlevel.current_token()
-        self._thread._register(self._inflight)
-        deadline = None
+        inflight.native_token = current_loop_token()
+        self._thread._register(inflight)
+        from ._client import CallInterrupted
+
+        deadline = math.inf
+        deadline_at = None  # the same bound on the clock send_async uses for its retries
         if self._opts.deadline is not None:
             deadline = self._started_at + self._opts.deadline
+            deadline_at = time.monotonic() + self._opts.deadline
+        response: httpx.Response | None = None
+        self._reading = True  # an aclose() from another task now cancels, not races
         try:
-            with anyio.CancelScope(deadline=deadline if deadline is not None else float("inf")) as scope:
-                self._inflight.scope = scope
-                response = await self._thread._client.send_async(self._spec, self._opts)
-        except BaseException:
-            self._thread._unregister(self._inflight)
+            with anyio.CancelScope(deadline=deadline) as scope:
+                inflight.scope = scope
+                try:
+                    response = await self._thread._client.send_async(
+                        self._spec, self._opts, interrupt=inflight.event, deadline_at=deadline_at
+                    )
+                except CallInterrupted:
+                    pass
+                finally:
+                    inflight.scope = None
+        except BaseException as exc:
+            self._reading = False
+            if isinstance(exc, AssistantUIError):
+                self._error = exc
+            await self._release()
             raise
-        finally:
-            self._inflight.scope = None
-        if scope.cancelled_caught:
-            self._eof = True
-            if self._inflight.cancelled:
+        self._reading = False
+        if response is None:  # our scope was cancelled, or the retries were interrupted
+            if inflight.cancelled:
                 self._call.cancelled = True
                 await self._release()
                 return
-            await self._release()
-            raise self._timeout_error(anyio.current_time())
-        self._response = self._response_to_close = response
-        self._inflight.response = response
+            await self._fail(self._timeout_error(anyio.current_time()))
+        self._response = response
         self._call.start(response)
         self._iter = response.aiter_bytes()
-        self._last_event_at = anyio.current_time()
+        if inflight.cancelled:
+            self._call.cancelled = True
+            await self._release()
 
-    async def _read(self) -> None:
-        import anyio
-
-        await self._open()
+    async def _fill(self) -> None:
+        """Read until at least one new event is buffered or the stream ends."""
         if self._eof:
             return
-        if self._inflight.cancelled:
-            await self._stop_cancelled()
-            return
-        assert self._iter is not None
-        now = anyio.current_time()
-        deadline = self._read_deadline(now)
-        try:
-            with anyio.CancelScope(deadline=deadline if deadline is not None else float("inf")) as scope:
-                self._inflight.scope = scope
-                chunk = await self._iter.__anext__()
-        except StopAsyncIteration:
-            self._inflight.scope = None
-            self._eof = True
-            try:
-                self._call.end()
-            except DecodeError as exc:
-                await self._release()
-                raise self._decode_error(exc) from None
-            await self._release()
-            return
-        except httpx.TransportError as exc:
-            self._inflight.scope = None
-            self._eof = True
-            await self._release()
-            if self._inflight.cancelled:
-                self._call.cancelled = True
-                return
-            raise self._connection_error(exc) from exc
-        self._inflight.scope = None
-        if scope.cancelled_caught:
-            if self._inflight.cancelled:
-                await self._stop_cancelled()
-                return
-            self._eof = True
-            await self._release()
-            raise self._timeout_error(anyio.current_time())
-        try:
-            events = self._call.feed(chunk)
-        except DecodeError as exc:
-            self._eof = True
-            await self._release()
-            raise self._decode_error(exc) from None
-        if events:
-            self._last_event_at = anyio.current_time()
+        await self._open()
+        import anyio
 
-    async def _stop_cancelled(self) -> None:
-        self._call.cancelled = True
-        self._eof = True
-        await self._release()
+        self._idle_since = anyio.current_time()
+        while not self._eof:
+            if await self._step():
+                return
+
+    async def _step(self) -> bool:
+        """Read and decode one chunk; True when it produced events."""
+        import anyio
+
+        inflight = self._inflight
+        if inflight.cancelled:
+            self._call.cancelled = True
+            await self._release()
+            return False
+        it = self._iter
+        assert it is not None
+        bound = self._bound()
+        chunk: bytes | None = None
+        ended = False
+        failure: Exception | None = None
+        self._reading = True
+        try:
+            with anyio.CancelScope(deadline=bound if bound is not None else math.inf) as scope:
+                inflight.scope = scope
+                try:
+                    chunk = await it.__anext__()
+                except StopAsyncIteration:
+                    ended = True
+                except httpx.HTTPError as exc:
+                    failure = exc
+                finally:
+                    inflight.scope = None
+        except BaseException:
+            # cancelled from outside (or KeyboardInterrupt): release, then propagate
+            self._reading = False
+            self._call.cancelled = True
+            await self._release()
+            raise
+        self._reading = False
+        now = anyio.current_time()
+        if scope.cancelled_caught and chunk is None and not ended:
+            if inflight.cancelled:
+                self._call.cancelled = True
+                await self._release()
+                return False
+            await self._fail(self._timeout_error(now))
+        if failure is not None:
+            if inflight.cancelled:
+                self._call.cancelled = True
+                await self._release()
+                return False
+            await self._fail(self._connection_error(failure, now), failure)
+        if ended:
+            produced = self._end_decoder()
+            if self._error is not None:
+                await self._fail(self._error)
+            await self._release()
+            return produced
+        assert chunk is not None
+        produced, done = self._feed(chunk)
+        if self._error is not None:
+            await self._fail(self._error)
+        if done:  # [DONE]: nothing after it counts; drain the tail, keep the connection
+            produced = self._end_decoder() or produced
+            if self._error is not None:
+                await self._fail(self._error)
+            await self._release(drain=True)
+        if produced:
+            self._idle_since = now
+        return produced
+
+
+async def _close_body_shielded(
+    it: AsyncIterator[bytes] | None, response: httpx.Response | None, *, drain: bool = False
+) -> None:
+    import anyio
+
+    with anyio.CancelScope(shield=True):
+        await _close_body(it, response, drain=drain)
+
+
+# -- sync ---------------------------------------------------------------------------------
+
+
+class _TextStream:
+    """``stream.text_stream``: the text deltas, read from the stream's own iterator."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: ChatStream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> _TextStream:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            ev = self._stream.__next__()
+            if ev["type"] == "text-delta":
+                return ev["delta"]
+
+
+def _close_quietly(response: httpx.Response) -> None:
+    try:
+        response.close()
+    except Exception:
+        pass
+
+
+def _on_timer(ref: weakref.ReferenceType[ChatStream], at: float) -> None:
+    stream = ref()
+    if stream is not None:
+        stream._on_timer(at)
 
 
 class ChatStream(_StreamCore):
-    """A sync streamed chat call: ``with thread.stream_sync(...) as stream: ...``."""
+    """A sync streamed chat call: ``with thread.stream_sync(...) as stream: ...``.
 
-    _iter: Iterator[bytes] | None = None
+    Iterate it for the normalized events as they arrive, or :attr:`text_stream`
+    for the text only; :meth:`final` reads the rest and returns the
+    :class:`ChatResult`; :attr:`message` is the message so far, at any time.
+    """
+
+    def __init__(
+        self, thread: ThreadClient, spec: RequestSpec, opts: CallOptions, call: ChatCall
+    ) -> None:
+        super().__init__(thread, spec, opts, call)
+        self._iter: Iterator[bytes] | None = None
+        #: the OS thread inside a read, if any
+        self._reader: int | None = None
+        #: the bound the watchdog enforces on the read in progress
+        self._watch_bound: float | None = None
+        self._timer_at: float | None = None
+        self._timed_out = False
 
     def __enter__(self) -> ChatStream:
         self._open()
@@ -359,131 +637,232 @@ class ChatStream(_StreamCore):
         return self
 
     def __next__(self) -> Event:
-        while True:
+        ev = self._next_buffered()
+        if ev is None:
+            self._fill()
             ev = self._next_buffered()
-            if ev is not None:
-                return ev
-            if self._eof:
+            if ev is None:
                 raise StopIteration
-            self._read()
+        return ev
 
     def __del__(self) -> None:
-        # garbage collection releases the connection too
-        response = getattr(self, "_response_to_close", None)
-        if response is not None:
-            try:
-                response.close()
-            except Exception:
-                pass
+        # garbage collection releases the connection too. Not here: the collector
+        # may have interrupted this thread inside the pool's lock.
+        if getattr(self, "_released", True):
+            return
+        self._released = True
+        self._inflight.released = True
+        if self._response is not None:
+            watchdog.call_soon(functools.partial(_close_quietly, self._response))
 
     @property
     def text_stream(self) -> Iterator[str]:
-        """The text deltas only, from the same underlying iterator."""
-        return self._text_deltas()
-
-    def _text_deltas(self) -> Iterator[str]:
-        for ev in self:
-            if ev["type"] == "text-delta":
-                yield ev["delta"]
+        """The text deltas only, from the same underlying iterator as the events."""
+        return _TextStream(self)
 
     def final(self) -> ChatResult:
         """Read to the end and return the :class:`ChatResult`."""
-        try:
-            while not self._eof:
-                self._read()
-        finally:
-            if self._eof:
-                self._release()
+        while not self._eof:
+            self._fill()
         return self._result()
 
     def close(self) -> None:
-        """Stop reading and release the connection now."""
-        if self._closed:
-            return
-        if not self._eof:
-            self._call.cancelled = True
+        """Stop reading and release the connection now.
+
+        From another thread while a read is blocked, this aborts the read (the
+        reading thread then releases the connection).
+        """
+        if self._released:
             self._eof = True
+            return
+        reader = self._reader
+        if reader is not None and reader != threading.get_ident():
+            self._inflight.cancel()
+            return
+        if self._eof or (self._opened and self._message_done()):
+            self._release(drain=not self._eof)
+            return
+        self._call.cancelled = True
         self._release()
 
-    def _release(self) -> None:
-        self._closed = self._closed or self._eof
-        response, self._response_to_close = getattr(self, "_response_to_close", None), None
-        if response is not None:
-            try:
-                response.close()
-            except Exception:
-                pass
-        self._thread._unregister(self._inflight)
+    # -- internals ----------------------------------------------------------------
+
+    def _release(self, *, drain: bool = False) -> None:
+        self._eof = True
+        if self._released:
+            return
+        inflight = self._inflight
+        try:
+            if drain and self._iter is not None:
+                self._drain(self._iter)
+        finally:
+            self._released = True
+            with inflight.lock:
+                inflight.released = True
+            self._iter = None
+            if self._response is not None:
+                _close_quietly(self._response)
+            self._thread._unregister(inflight)
+
+    def _drain(self, it: Iterator[bytes]) -> None:
+        total = 0
+        self._watch(time.monotonic() + DRAIN_TIMEOUT)
+        try:
+            for chunk in it:
+                total += len(chunk)
+                if total > DRAIN_LIMIT:
+                    break
+        except Exception:
+            pass
+        finally:
+            self._unwatch()
+
+    def _fail(self, error: AssistantUIError, cause: BaseException | None = None) -> NoReturn:
+        self._error = error
+        self._release()
+        raise error from cause
 
     def _open(self) -> None:
-        if self._response is not None or self._eof:
+        if self._opened:
             return
+        self._opened = True
+        from ._client import CallInterrupted
+
+        inflight = self._inflight
         self._started_at = time.monotonic()
-        self._thread._register(self._inflight)
+        self._thread._register(inflight)
+        deadline_at = None
+        if self._opts.deadline is not None:
+            deadline_at = self._started_at + self._opts.deadline
+        self._reader = threading.get_ident()  # a close() from another thread now cancels
         try:
-            response = self._thread._client.send_sync(self._spec, self._opts)
-        except BaseException:
-            self._thread._unregister(self._inflight)
+            response = self._thread._client.send_sync(
+                self._spec, self._opts, interrupt=inflight.event, deadline_at=deadline_at
+            )
+        except CallInterrupted:
+            self._reader = None
+            self._call.cancelled = True
+            self._release()
+            return
+        except BaseException as exc:
+            self._reader = None
+            if isinstance(exc, AssistantUIError):
+                self._error = exc
+            self._release()
             raise
-        self._response = self._response_to_close = response
-        self._inflight.response = response
+        self._reader = None
+        self._response = response
+        with inflight.lock:
+            inflight.response = response
         self._call.start(response)
         self._iter = response.iter_bytes()
-        self._last_event_at = time.monotonic()
-        if self._inflight.cancelled:
-            self._stop_cancelled()
+        if inflight.cancelled:
+            self._call.cancelled = True
+            self._release()
 
-    def _read(self) -> None:
-        self._open()
+    def _fill(self) -> None:
+        """Read until at least one new event is buffered or the stream ends."""
         if self._eof:
             return
-        if self._inflight.cancelled:
-            self._stop_cancelled()
-            return
-        assert self._iter is not None
-        now = time.monotonic()
-        deadline = self._read_deadline(now)
-        if deadline is not None and now >= deadline:
-            self._eof = True
-            self._release()
-            raise self._timeout_error(now)
-        try:
-            chunk = next(self._iter)
-        except StopIteration:
-            self._eof = True
-            if self._inflight.cancelled:
-                self._call.cancelled = True
-                self._release()
+        self._open()
+        self._idle_since = time.monotonic()
+        while not self._eof:
+            if self._step():
                 return
-            try:
-                self._call.end()
-            except DecodeError as exc:
-                self._release()
-                raise self._decode_error(exc) from None
-            self._release()
-            return
-        except httpx.TransportError as exc:
-            self._eof = True
-            self._release()
-            if self._inflight.cancelled:
-                self._call.cancelled = True
-                return
-            if isinstance(exc, httpx.TimeoutException):
-                raise self._timeout_error(time.monotonic()) from exc
-            raise self._connection_error(exc) from exc
-        if self._inflight.cancelled:
-            self._stop_cancelled()
-            return
-        try:
-            events = self._call.feed(chunk)
-        except DecodeError as exc:
-            self._eof = True
-            self._release()
-            raise self._decode_error(exc) from None
-        if events:
-            self._last_event_at = time.monotonic()
 
-    def _stop_cancelled(self) -> None:
-        self._call.cancelled = True
-        self._eof = True
-        self._release()
+    def _step(self) -> bool:
+        """Read and decode one chunk; True when it produced events."""
+        inflight = self._inflight
+        if inflight.cancelled:
+            self._call.cancelled = True
+            self._release()
+            return False
+        it = self._iter
+        assert it is not None
+        bound = self._bound()
+        if bound is not None:
+            now = time.monotonic()
+            if now >= bound:
+                self._fail(self._timeout_error(now))
+            self._watch(bound)
+        chunk: bytes | None = None
+        ended = False
+        failure: Exception | None = None
+        self._reader = threading.get_ident()
+        try:
+            chunk = next(it)
+        except StopIteration:
+            ended = True
+        except httpx.HTTPError as exc:
+            failure = exc
+        except BaseException:
+            # KeyboardInterrupt and the like: release, then propagate
+            self._reader = None
+            self._unwatch()
+            self._call.cancelled = True
+            self._release()
+            raise
+        self._reader = None
+        if bound is not None:
+            self._unwatch()
+        now = time.monotonic()
+        if inflight.cancelled and chunk is None:
+            self._call.cancelled = True
+            self._release()
+            return False
+        if self._timed_out and chunk is None:
+            self._fail(self._timeout_error(now), failure)
+        if failure is not None:
+            self._fail(self._connection_error(failure, now), failure)
+        if ended:
+            produced = self._end_decoder()
+            if self._error is not None:
+                self._fail(self._error)
+            self._release()
+            return produced
+        assert chunk is not None
+        produced, done = self._feed(chunk)
+        if self._error is not None:
+            self._fail(self._error)
+        if done:  # [DONE]: nothing after it counts; drain the tail, keep the connection
+            produced = self._end_decoder() or produced
+            if self._error is not None:
+                self._fail(self._error)
+            self._release(drain=True)
+        if produced:
+            self._idle_since = now
+        return produced
+
+    # -- the watchdog: exact idle / deadline bounds for blocking reads ---------------
+
+    def _watch(self, bound: float) -> None:
+        with self._inflight.lock:
+            self._watch_bound = bound
+            arm = self._timer_at is None or self._timer_at > bound
+            if arm:
+                self._timer_at = bound
+        if arm:
+            watchdog.call_at(bound, functools.partial(_on_timer, weakref.ref(self), bound))
+
+    def _unwatch(self) -> None:
+        with self._inflight.lock:
+            self._watch_bound = None
+
+    def _on_timer(self, at: float) -> None:
+        """On the watchdog thread: the bound may have passed; if so, cut the read."""
+        inflight = self._inflight
+        with inflight.lock:
+            if self._timer_at == at:
+                self._timer_at = None
+            bound = self._watch_bound
+            if bound is None or inflight.released:
+                return
+            if time.monotonic() >= bound:
+                self._timed_out = True
+                _shutdown_socket(inflight.response)
+                return
+            rearm = self._timer_at is None or self._timer_at > bound
+            if rearm:
+                self._timer_at = bound
+        if rearm:
+            watchdog.call_at(bound, functools.partial(_on_timer, weakref.ref(self), bound))

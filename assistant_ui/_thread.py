@@ -25,7 +25,6 @@ class ThreadClient:
             raise ValueError("thread_id must be a non-empty str")
         self._client = client
         self.thread_id = thread_id
-        self._inflight: set[InFlight] = set()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -37,18 +36,22 @@ class ThreadClient:
 
     # -- in-flight registry ------------------------------------------------------------
 
+    # Kept by the client per thread id, so that any ``client.threads(id)`` can cancel
+    # the calls another ThreadClient object of the same id started.
+
     def _register(self, handle: InFlight) -> None:
-        with self._lock:
-            self._inflight.add(handle)
+        self._client._track(self.thread_id, handle)
 
     def _unregister(self, handle: InFlight) -> None:
-        with self._lock:
-            self._inflight.discard(handle)
+        self._client._untrack(self.thread_id, handle)
+
+    def _in_flight(self) -> list[InFlight]:
+        """The calls of this thread now in flight (in this process)."""
+        handles: list[InFlight] = self._client._tracked(self.thread_id)
+        return handles
 
     def _abort_all(self) -> None:
-        with self._lock:
-            handles = list(self._inflight)
-        for handle in handles:
+        for handle in self._in_flight():
             handle.cancel()
 
     # -- building calls --------------------------------------------------------------------
@@ -114,7 +117,13 @@ class ThreadClient:
         deadline: float | None = None,
         **kwargs: Any,
     ) -> AsyncChatStream:
-        """Start a chat and stream its events: ``async with thread.stream(...) as s``."""
+        """Start a chat and stream its events: ``async with thread.stream(...) as s``.
+
+        ``idle_timeout`` bounds the silence between two decoded events (heartbeats do
+        not count), ``deadline`` the whole call; both default to the client's and
+        raise :class:`~assistant_ui.APITimeoutError` carrying ``.partial``. Leaving
+        the block, ``break``, an exception or ``aclose()`` release the connection.
+        """
         spec, opts, call = self._prepare(
             messages,
             system=system,
@@ -178,7 +187,11 @@ class ThreadClient:
         deadline: float | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        """Send the chat, decode the whole answer, return a :class:`ChatResult`."""
+        """Send the chat, decode the whole answer, return a :class:`ChatResult`.
+
+        ``await thread.cancel()`` (from any task or thread) makes it return early
+        with what arrived and status ``incomplete`` / ``cancelled``.
+        """
         stream = self.stream(
             messages,
             system,
@@ -241,18 +254,43 @@ class ThreadClient:
 
         return run_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
+    def run_stream(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+        """:meth:`run` as events: ``async with thread.run_stream(...) as run: async for ev in run``.
+
+        Every step's events plus ``tool-execution-start`` / ``tool-execution-end``;
+        ``await run.final()`` gives the ``RunResult``.
+        """
+        from ._run import run_stream
+
+        return run_stream(self, messages, tools=tools, max_steps=max_steps, **kwargs)
+
+    def run_stream_sync(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+        """Blocking :meth:`run_stream`: ``with thread.run_stream_sync(...) as run: for ev in run``."""
+        from ._run import run_stream_sync
+
+        return run_stream_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
+
     # -- cancel ----------------------------------------------------------------------------------
 
     async def cancel(self) -> None:
-        """Abort every in-flight call of this thread, then tell the server."""
+        """Abort every in-flight ``chat`` / ``stream`` of this thread, then tell the server.
+
+        Works across tasks, event loops and OS threads: the aborted calls return
+        what arrived so far with status ``incomplete`` / ``cancelled``. The server
+        is told (``cancel_path``) even when nothing is in flight here.
+        """
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:
             response = await self._client.send_async(spec, stream=False)
             await response.aclose()
+        else:
+            import anyio.lowlevel
+
+            await anyio.lowlevel.checkpoint()
 
     def cancel_sync(self) -> None:
-        """Blocking :meth:`cancel`; safe to call from any OS thread."""
+        """Blocking :meth:`cancel`; safe to call from any OS thread (and inside an event loop)."""
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:

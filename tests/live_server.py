@@ -14,6 +14,7 @@ serves a Starlette app built on ``assistant_stream``:
     ``"finish-then-end"`` (a data stream whose finish line comes ``delay`` seconds
     before the body ends), ``"done-then-hold"`` (an assistant-transport body that sends ``[DONE]`` and then
     keeps the connection open for ``delay`` seconds without ending the body);
+    ``"busy"`` (503 with ``Retry-After: 30``);
   - ``head_delay``: seconds to wait before answering at all (the response head);
   - ``heartbeat``: seconds between keep-alives (default off);
   - ``tag``: a key under which the server records what happened to this run.
@@ -96,6 +97,9 @@ class LiveServer:
             delay = float(body.get("delay", 0.1))
             heartbeat = body.get("heartbeat", False)
             fmt = body.get("format", "data-stream")
+            if scenario == "busy":
+                self.record(tag, "busy")
+                return JSONResponse({"error": "busy"}, status_code=503, headers={"Retry-After": "30"})
             if body.get("head_delay"):
                 self.record(tag, "head-wait")
                 end = time.monotonic() + float(body["head_delay"])

@@ -1,0 +1,176 @@
+"""Event-loop and thread plumbing shared by the client and the streams.
+
+* :func:`current_loop_token` names the running event loop (the asyncio loop, or
+  trio's ``TrioToken``) so work can be handed to it from any thread;
+* :func:`call_soon_threadsafe` and :func:`spawn_detached` do that handing over,
+  without ever blocking the caller;
+* :data:`watchdog` is one lazily started daemon thread that runs callbacks at given
+  monotonic times. The sync streams use it to enforce ``idle_timeout`` /
+  ``deadline`` exactly (by shutting the socket down under a blocked read) and to
+  run clean-ups that must not happen inside a garbage-collection callback.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = [
+    "Watchdog",
+    "call_soon_threadsafe",
+    "current_loop_token",
+    "in_loop",
+    "spawn_detached",
+    "watchdog",
+]
+
+
+def current_loop_token() -> object:
+    """The native token of the event loop running in this thread.
+
+    The asyncio event loop itself, or ``trio.lowlevel.current_trio_token()``.
+    Raises ``RuntimeError`` when no event loop runs here.
+    """
+    try:
+        import anyio.lowlevel
+
+        getter: Any = getattr(anyio.lowlevel, "current_token", None)  # anyio >= 4.11
+        if getter is not None:
+            return getter().native_token
+    except Exception:  # no loop that anyio knows of; try the two we support directly
+        pass
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    try:
+        import trio
+
+        return trio.lowlevel.current_trio_token()
+    except Exception as exc:  # ImportError, or not inside trio.run
+        raise RuntimeError("no running event loop in this thread") from exc
+
+
+def in_loop(native: object) -> bool:
+    """True when ``native`` (a :func:`current_loop_token`) is the loop of this thread."""
+    try:
+        return current_loop_token() is native
+    except RuntimeError:
+        return False
+
+
+def call_soon_threadsafe(native: object, fn: Callable[[], object]) -> bool:
+    """Schedule ``fn()`` on the loop ``native``, from any thread; never blocks.
+
+    Returns False when the loop is gone (closed, or its run has finished).
+    """
+    try:
+        schedule = getattr(native, "call_soon_threadsafe", None)  # asyncio
+        if schedule is not None:
+            schedule(fn)
+            return True
+        run_sync_soon = getattr(native, "run_sync_soon", None)  # trio
+        if run_sync_soon is not None:
+            run_sync_soon(fn)
+            return True
+    except Exception:  # RuntimeError: loop closed / trio.RunFinishedError
+        return False
+    return False
+
+
+_BACKGROUND: set[Any] = set()
+
+
+def spawn_detached(native: object, fn: Callable[..., Awaitable[None]], *args: Any) -> bool:
+    """Run ``await fn(*args)`` as a background task of the loop ``native``; never blocks.
+
+    ``fn`` must not raise (anything but cancellation is swallowed anyway).
+    """
+
+    async def guarded() -> None:
+        try:
+            await fn(*args)
+        except Exception:
+            pass
+
+    def start() -> None:
+        if hasattr(native, "create_task"):  # asyncio
+            task = native.create_task(guarded())
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
+        else:  # trio
+            import trio
+
+            try:
+                trio.lowlevel.spawn_system_task(guarded)
+            except RuntimeError:  # the run is shutting down
+                pass
+
+    return call_soon_threadsafe(native, start)
+
+
+class Watchdog:
+    """Run callbacks at monotonic times on one daemon thread (started when needed)."""
+
+    #: the thread exits after this long with nothing to do
+    IDLE_EXIT = 30.0
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def call_at(self, when: float, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` on the watchdog thread at ``time.monotonic() >= when``."""
+        with self._cond:
+            heapq.heappush(self._heap, (when, next(self._seq), fn))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="assistant-ui-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0][2] is fn:
+                self._cond.notify()
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` on the watchdog thread as soon as possible."""
+        self.call_at(0.0, fn)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if not self._heap:
+                        self._cond.wait(self.IDLE_EXIT)
+                        if not self._heap:
+                            self._thread = None
+                            return
+                        continue
+                    when = self._heap[0][0]
+                    now = time.monotonic()
+                    if when <= now:
+                        fn = heapq.heappop(self._heap)[2]
+                        break
+                    self._cond.wait(when - now)
+            try:
+                fn()
+            except Exception:  # a callback's failure must not stop the others
+                pass
+
+
+watchdog = Watchdog()
+
+if hasattr(os, "register_at_fork"):
+    # the thread does not survive a fork; neither may a lock it held
+    os.register_at_fork(after_in_child=watchdog._reset)
