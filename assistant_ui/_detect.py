@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "CANONICAL_TYPES",
+    "LEGACY_TYPES",
     "framing_from_headers",
     "looks_like_aws_prelude",
     "sniff_body_start",
@@ -37,7 +39,8 @@ _UI_TYPES = frozenset(
         "tool-approval-response",
     }
 )
-_CANONICAL = frozenset(
+#: assistant-transport chunk types only the canonical form has
+CANONICAL_TYPES = frozenset(
     {
         "part-start",
         "part-finish",
@@ -49,7 +52,8 @@ _CANONICAL = frozenset(
         "tool-call-args-text-finish",
     }
 )
-_LEGACY = frozenset({"tool-call-begin", "tool-call-delta", "tool-result"})
+#: assistant-transport chunk types only the legacy flat form has
+LEGACY_TYPES = frozenset({"tool-call-begin", "tool-call-delta", "tool-result", "reasoning-delta"})
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -101,16 +105,18 @@ def sniff_sse_payload(value: Any) -> str:
     if "choices" in value or value.get("object") == "chat.completion.chunk":
         return "openai"
     kind = value.get("type")
-    if isinstance(value.get("path"), list) or kind in _CANONICAL:
+    if not isinstance(kind, (str, type(None))):
+        kind = None  # a list or an object is no type (and cannot be looked up)
+    if isinstance(value.get("path"), list) or kind in CANONICAL_TYPES:
         return "assistant-transport"
     if not isinstance(kind, str):
         if isinstance(value.get("error"), dict):
             return "openai"
         return "sse"
-    if kind in _LEGACY:
-        return "assistant-transport"
     if kind == "reasoning-delta":
         return "assistant-transport" if "reasoningDelta" in value else "ui-message-stream"
+    if kind in LEGACY_TYPES:
+        return "assistant-transport"
     if kind == "text-delta":
         if "textDelta" in value:
             return "assistant-transport"

@@ -10,27 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._detect import CANONICAL_TYPES, LEGACY_TYPES
 from .._sse import SSEEvent
 from .._usage import normalize_usage
 from ._tools import ToolTracker
 
 __all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect"]
-
-#: chunk types only the canonical form has
-CANONICAL_TYPES = frozenset(
-    {
-        "part-start",
-        "part-finish",
-        "result",
-        "step-start",
-        "step-finish",
-        "message-finish",
-        "update-state",
-        "tool-call-args-text-finish",
-    }
-)
-#: chunk types only the legacy flat form has
-LEGACY_TYPES = frozenset({"tool-call-begin", "tool-call-delta", "tool-result", "reasoning-delta"})
 
 _Handler = Callable[[dict[str, Any], list[Any]], None]
 
