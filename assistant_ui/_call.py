@@ -2,37 +2,243 @@
 
 A :class:`ChatCall` receives the response head, then body pieces, then the end
 (or an interruption), and produces events and finally a :class:`ChatResult`.
+
+Resuming a body cut by the network (API.md §4) is decided and prepared here; the
+shells only reconnect. Two ways exist:
+
+* ``"replay"``: the response carried ``x-resumable-stream-id``. The resume path
+  serves the same stream again, byte for byte from its first byte (assistant-stream's
+  resumable context reads its store from the start), then live. The call counts
+  the bytes it decoded (``fed``, with a CRC-32 of them); on resume the first
+  ``fed`` bytes of the replay are skipped after checking their CRC, and the rest
+  goes to the *same* decoder, so the events are exactly those of an uncut body
+  (the decoder gives the same events however a body is cut into pieces).
+
+  When the replay does not match (a different CRC, or it ends before ``fed``
+  bytes), the call falls back to a fresh decoder fed from byte 0 and
+  *reconciles*: each event the new decoder produces is compared with the event
+  delivered at the same index; matching events are dropped (the user has them,
+  and the accumulator already holds their effect, so it needs no reset); once
+  every delivered event is matched, new events flow as usual. A replay whose
+  events differ from what was delivered raises :class:`ReplayMismatch`: the
+  shells turn it into ``APIConnectionError`` carrying the partial result,
+  rather than deliver a duplicate or an inconsistent message.
+
+* ``"last-event-id"``: a generic SSE body whose events carry ``id:`` fields. An
+  SSE body is passed to the decoder only up to its last event boundary (a blank
+  line; events are dispatched only there, so nothing is delayed), so at a cut
+  the decoder holds no half event and the unfinished tail is dropped. The shells
+  send the request again with ``Last-Event-ID``; in the new body every event
+  whose id was already delivered is skipped.
 """
 
 from __future__ import annotations
 
+import re
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from ._accumulator import MessageAccumulator
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, StreamDecoder
+from ._detect import framing_from_headers
+from ._dialects import FRAMING
+from ._log import logger
 from ._result import _NO_DOCUMENT, ChatResult
 from .errors import StreamError
 from .events import Event
 from .types import MessageStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import httpx
 
-__all__ = ["ChatCall"]
+__all__ = ["RESUMABLE_STREAM_ID_HEADER", "ChatCall", "ReplayMismatch"]
 
 RESUMABLE_STREAM_ID_HEADER = "x-resumable-stream-id"
+
+#: SSE protocols whose body ends with ``data: [DONE]``: a clean end without it is a cut
+_DONE_PROTOCOLS = frozenset({"assistant-transport", "openai", "ui-message-stream"})
+#: an SSE tail without an event boundary is held back up to this size; past it, it is
+#: passed on (the body can then not be picked up with ``Last-Event-ID`` until the
+#: next boundary)
+_GATE_LIMIT = 1024 * 1024
+#: two line ends in a row (LF LF, CR CR, LF CR; CRLF pairs contain one of them): an
+#: empty line, which ends an SSE event
+_BLANKS = (b"\n\n", b"\r\r", b"\n\r")
+_BOUNDARY = re.compile(rb"\n\n|\r\r|\n\r")
+_ID_LINE = re.compile(rb"(?:\A|(?<=[\r\n]))id(?::([^\r\n]*))?(?=[\r\n]|\Z)")
+
+
+def _has_id_line(data: bytes) -> bool:
+    """Whether ``data`` (starting at a line start) may hold an ``id`` field: cheap, and
+    false for the usual bodies whose JSON mentions ``"id"`` but have no such line."""
+    return data[:2] == b"id" or b"\nid" in data or b"\rid" in data
+
+
+class ReplayMismatch(Exception):
+    """The replayed stream does not give the events already delivered."""
+
+
+def _last_boundary(data: bytes) -> int:
+    """The index just past the last empty line in ``data``, or -1."""
+    i = data.rfind(b"\n\n")  # from the end: usually found at once
+    end = i + 2 if i >= 0 else -1
+    if b"\r" in data:
+        for pattern in (b"\r\r", b"\n\r"):
+            i = data.rfind(pattern, max(end - 1, 0))
+            if i >= 0 and i + 2 > end:
+                end = i + 2
+    return end
+
+
+def _id_lines(block: bytes) -> list[str | None]:
+    """The values of the ``id`` fields in ``block`` (None: one holding NUL, ignored)."""
+    out: list[str | None] = []
+    for m in _ID_LINE.finditer(block):
+        value = m.group(1) or b""
+        if value[:1] == b" ":
+            value = value[1:]
+        out.append(None if b"\x00" in value else value.decode("utf-8", "replace"))
+    return out
+
+
+class _SSEGate:
+    """Pass an SSE body on up to its last event boundary; remember delivered ids.
+
+    After a reconnect with ``Last-Event-ID`` (:meth:`reconnected`) it also drops
+    the events of the new body whose id was already delivered.
+    """
+
+    __slots__ = ("clean", "dropping", "filtering", "held", "held_len", "ids", "prev", "with_ids")
+
+    def __init__(self) -> None:
+        self.held: list[bytes] = []
+        self.held_len = 0
+        #: the last byte seen (a boundary may straddle two reads)
+        self.prev = b""
+        #: everything passed on ends at an event boundary
+        self.clean = True
+        #: the ids of the events passed on (looked for once the body has shown one)
+        self.ids: set[str] = set()
+        self.with_ids = False
+        self.filtering = False
+        self.dropping = False
+
+    def feed(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        cut = _last_boundary(data)
+        if cut < 0 and self.prev and self.prev + data[:1] in _BLANKS:
+            cut = 1
+        self.prev = data[-1:]
+        if cut < 0:
+            self.held.append(data)
+            self.held_len += len(data)
+            if self.held_len <= _GATE_LIMIT:
+                return b""
+            out = b"".join(self.held)
+            self.held = []
+            self.held_len = 0
+            self.clean = False
+            return self._pass(out)
+        out = data if cut == len(data) else data[:cut]
+        if self.held:
+            self.held.append(out)
+            out = b"".join(self.held)
+            self.held = []
+        tail = data[cut:]
+        if tail:
+            self.held = [tail]
+        self.held_len = len(tail)
+        self.clean = True
+        return self._pass(out)
+
+    def flush(self) -> bytes:
+        """The body ended: what is held back goes on (the decoder settles the tail)."""
+        out = b"".join(self.held)
+        self.held = []
+        self.held_len = 0
+        return self._pass(out) if out else b""
+
+    def cut(self) -> None:
+        """The body was cut: the unfinished event is dropped."""
+        self.held = []
+        self.held_len = 0
+        self.prev = b""
+
+    def reconnected(self) -> None:
+        self.cut()
+        self.clean = True
+        self.filtering = True
+        self.dropping = False
+
+    def _pass(self, out: bytes) -> bytes:
+        return self._filter(out) if self.filtering else out
+
+    def remember(self, out: bytes) -> None:
+        """``out`` went to the decoder, which has seen an id by now: note its ids."""
+        self.with_ids = True
+        if _has_id_line(out):
+            for value in _id_lines(out):
+                if value:
+                    self.ids.add(value)
+
+    def _filter(self, out: bytes) -> bytes:
+        kept: list[bytes] = []
+        start = 0
+        ends = [m.end() for m in _BOUNDARY.finditer(out)]
+        if not ends or ends[-1] < len(out):
+            ends.append(len(out))
+        for end in ends:
+            block = out[start:end]
+            start = end
+            ids = _id_lines(block) if _has_id_line(block) else []
+            if ids:
+                value = ids[-1]
+                if value is not None:
+                    self.dropping = bool(value) and value in self.ids
+            if self.dropping:
+                continue
+            for value in ids:
+                if value:
+                    self.ids.add(value)
+            kept.append(block)
+        return b"".join(kept)
+
+
+class _Replay:
+    """Skipping the first ``left`` bytes of a replay, checking them against a CRC."""
+
+    __slots__ = ("crc", "expected", "held", "left")
+
+    def __init__(self, size: int, expected: int) -> None:
+        self.left = size
+        self.expected = expected
+        self.crc = 0
+        self.held: list[bytes] = []
 
 
 class ChatCall:
     __slots__ = (
+        "_crc",
+        "_gate",
+        "_headers",
+        "_match",
+        "_match_end",
+        "_old_warnings",
+        "_replay",
         "_result",
         "acc",
         "cancelled",
+        "consumed",
         "decoder",
         "events",
+        "fed",
         "max_event_size",
         "protocol",
         "response",
+        "resume_enabled",
         "resumed",
         "stream_id",
     )
@@ -53,33 +259,206 @@ class ChatCall:
         self.response: httpx.Response | None = None
         self.cancelled = False
         self.stream_id: str | None = None
+        #: how many times the body was picked up again after a cut
         self.resumed = 0
+        #: whether a cut body may be resumed (``resume=``)
+        self.resume_enabled = False
+        #: bytes given to the current decoder (a replay skips that many)
+        self.fed = 0
+        #: bytes given to any decoder (grows only with new data: progress)
+        self.consumed = 0
+        self._crc = 0
+        self._gate: _SSEGate | None = None
+        self._replay: _Replay | None = None
+        self._headers: Mapping[str, str] = {}
+        #: reconciling a replay decoded from byte 0: the index of the next delivered
+        #: event to match, and how many there are to match (0: not reconciling)
+        self._match = 0
+        self._match_end = 0
+        self._old_warnings: list[str] = []
         self._result: ChatResult | None = None
 
     def start(self, response: httpx.Response) -> None:
         """The response head arrived (2xx)."""
         self.response = response
         self.stream_id = response.headers.get(RESUMABLE_STREAM_ID_HEADER) or self.stream_id
-        self.decoder = StreamDecoder(
-            protocol=self.protocol, headers=response.headers, max_event_size=self.max_event_size
-        )
+        self._headers = response.headers
+        self.decoder = self._new_decoder(response.headers)
+        if self.resume_enabled and self._is_sse(response.headers):
+            self._gate = _SSEGate()
+
+    def _new_decoder(self, headers: Mapping[str, str]) -> StreamDecoder:
+        return StreamDecoder(protocol=self.protocol, headers=headers, max_event_size=self.max_event_size)
+
+    def _is_sse(self, headers: Mapping[str, str]) -> bool:
+        if self.protocol is not None:
+            return FRAMING.get(self.protocol) == "sse"
+        return framing_from_headers(headers)[0] == "sse"
+
+    # -- the body -----------------------------------------------------------------------
 
     def feed(self, data: bytes) -> list[Event]:
+        replay = self._replay
+        if replay is not None:
+            take = min(replay.left, len(data))
+            if take:
+                head = data if take == len(data) else data[:take]
+                data = data[take:]
+                replay.held.append(head)
+                replay.crc = zlib.crc32(head, replay.crc)
+                replay.left -= take
+            if replay.left:
+                return []
+            self._replay = None
+            if replay.crc != replay.expected:
+                replay.held.append(data)
+                return self._restart(b"".join(replay.held))
+        if self._gate is not None:
+            data = self._gate.feed(data)
+        return self._decode(data)
+
+    def _decode(self, data: bytes) -> list[Event]:
+        if not data:
+            return []
         assert self.decoder is not None
+        self.fed += len(data)
+        self.consumed += len(data)
+        if self.stream_id is not None:
+            self._crc = zlib.crc32(data, self._crc)
         events = self.decoder.feed(data)
-        if events:
-            self.events.extend(events)
-            self.acc.add_all(events)
-        return events
+        gate = self._gate
+        if gate is not None and (gate.with_ids or self.decoder.last_event_id):
+            gate.remember(data)
+        return self._emit(events)
 
     def end(self) -> list[Event]:
         """The body ended normally."""
         assert self.decoder is not None
-        events = self.decoder.end()
+        events: list[Event] = []
+        replay = self._replay
+        if replay is not None:
+            # the replay is shorter than what was decoded: it cannot be the same
+            # stream; decode it from its start and let reconciliation judge
+            self._replay = None
+            events = self._restart(b"".join(replay.held))
+        if self._gate is not None:
+            events.extend(self._decode(self._gate.flush()))
+        events.extend(self._emit(self.decoder.end()))
+        if self._match_end:
+            raise ReplayMismatch(
+                f"the replayed stream ended after {self._match} of the "
+                f"{self._match_end} events already received"
+            )
+        return events
+
+    def _emit(self, events: list[Event]) -> list[Event]:
+        if self._match_end and events:
+            i, end, delivered = self._match, self._match_end, self.events
+            n = 0
+            for ev in events:
+                if i >= end:
+                    break
+                if ev != delivered[i]:
+                    raise ReplayMismatch(
+                        f"the replayed stream differs from what was received at event {i}"
+                    )
+                i += 1
+                n += 1
+            self._match = i
+            if i >= end:
+                self._match_end = 0
+            if n:
+                events = events[n:]
         if events:
             self.events.extend(events)
             self.acc.add_all(events)
         return events
+
+    def _restart(self, body: bytes) -> list[Event]:
+        """Decode a replay from byte 0 with a fresh decoder, reconciling its events."""
+        logger.debug(
+            "the replay of stream %s does not start with the %d bytes received: "
+            "decoding it from byte 0 and matching its events with the %d received",
+            self.stream_id,
+            self.fed,
+            len(self.events),
+        )
+        self._old_warnings = self._warnings()
+        known = self.fed  # the replay's first ``known`` bytes were received before
+        self.decoder = self._new_decoder(self._headers)
+        self.fed = 0
+        self._crc = 0
+        self._match = 0
+        self._match_end = len(self.events)
+        if self._gate is not None:
+            self._gate = _SSEGate()
+            body = self._gate.feed(body)
+        consumed = self.consumed
+        out = self._decode(body)
+        self.consumed = consumed + max(0, len(body) - known)
+        return out
+
+    def _warnings(self) -> list[str]:
+        """The decoders' warnings; a decoder restarted from byte 0 repeats those of the
+        one it replaced first, so only what it adds counts."""
+        decoder = self.decoder
+        if decoder is None:
+            return list(self._old_warnings)
+        old = self._old_warnings
+        return old + decoder.warnings[len(old) :] if old else list(decoder.warnings)
+
+    # -- resuming (decided here, done by the shells) ---------------------------------------
+
+    def resume_mode(self) -> str | None:
+        """How a cut body can be picked up: ``"replay"``, ``"last-event-id"`` or None."""
+        if not self.resume_enabled or self.cancelled or self.decoder is None:
+            return None
+        if self.stream_id:
+            return "replay"
+        gate = self._gate
+        if gate is not None and gate.clean and self.decoder.last_event_id:
+            return "last-event-id"
+        return None
+
+    def eof_is_cut(self) -> bool:
+        """A clean end of the body is a cut (an SSE protocol that ends with ``[DONE]``
+        ended without it, and the message is not finished)."""
+        decoder = self.decoder
+        if decoder is None or decoder.done or decoder.protocol not in _DONE_PROTOCOLS:
+            return False
+        if self._replay is not None:
+            return True  # a replay that ended before reaching the cut point: try again
+        return self.acc.status.get("type") == "running"
+
+    @property
+    def last_event_id(self) -> str:
+        return self.decoder.last_event_id if self.decoder is not None else ""
+
+    @property
+    def retry_delay(self) -> float | None:
+        """The SSE ``retry:`` reconnection delay in seconds, if the server sent one."""
+        retry = self.decoder.retry if self.decoder is not None else None
+        return retry / 1000 if retry is not None else None
+
+    def cut(self) -> None:
+        """The body was cut: forget its unfinished tail."""
+        if self._gate is not None:
+            self._gate.cut()
+        self._replay = None
+
+    def resumed_with(self, response: httpx.Response, mode: str) -> None:
+        """A resumed body starts (its head arrived)."""
+        self.resumed += 1
+        if mode == "replay":
+            self._headers = response.headers
+            if self.fed:
+                self._replay = _Replay(self.fed, self._crc)
+            if self._gate is not None:
+                self._gate.cut()
+        elif self._gate is not None:
+            self._gate.reconnected()
+
+    # -- the result -------------------------------------------------------------------------
 
     @property
     def finished(self) -> bool:
@@ -96,7 +475,7 @@ class ChatCall:
             # the backend answered with one JSON document (an OpenAI chat.completion,
             # or any other JSON): json() gives it back as sent
             document = decoder.document
-        warnings = list(decoder.warnings) if decoder is not None else []
+        warnings = self._warnings()
         warnings.extend(self.acc.warnings)
         self._result = ChatResult(
             message=message,

@@ -21,19 +21,20 @@ from ._dialects import PROTOCOLS
 from ._headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
 from ._log import log_auth_refresh, log_failure, log_request, log_response, log_retry
 from ._loops import current_loop_token
-from ._requests import APIS, RequestSpec
+from ._requests import APIS, RequestSpec, format_path
 from ._retry import RetryPolicy
 from .auth import invalidate_auth
-from .errors import APIConnectionError, APITimeoutError, make_status_error
+from .errors import APIConnectionError, APITimeoutError, DecodeError, make_status_error
 
 if TYPE_CHECKING:
     from ._thread import ThreadClient
 
-__all__ = ["DEFAULT_TIMEOUT", "AssistantClient", "CallInterrupted", "CallOptions"]
+__all__ = ["DEFAULT_TIMEOUT", "AssistantClient", "CallInterrupted", "CallOptions", "describe_error"]
 
 #: never "no timeout": 10 s to connect, 2 min between two body reads
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 _ERROR_BODY_LIMIT = 64 * 1024
+_ACCEPT = "text/event-stream, text/plain, application/json"
 _DEFAULT_CHAT_PATHS = {"assistant-ui": "/api/chat", "ai-sdk": "/api/chat", "openai": "/v1/chat/completions"}
 
 
@@ -136,6 +137,12 @@ class AssistantClient:
     Extra keyword arguments (``transport=``, ``limits=``, ``verify=``, ``proxy=``,
     ...) go to the httpx clients; or pass your own ``http_client=`` /
     ``async_http_client=``.
+
+    A body cut by the network is picked up again (``resume=True``, up to
+    ``max_resume_attempts`` reconnections in a row without progress) when the
+    server allows it: ``x-resumable-stream-id`` (replayed from ``resume_path``,
+    where ``{stream_id}`` is filled in percent-encoded) or SSE ``id:`` fields
+    (the request is sent again with ``Last-Event-ID``).
     """
 
     def __init__(
@@ -168,6 +175,8 @@ class AssistantClient:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
         if api == "openai" and not model:
             raise ValueError('api="openai" needs model=')
+        if isinstance(max_resume_attempts, bool) or not isinstance(max_resume_attempts, int) or max_resume_attempts < 0:
+            raise ValueError(f"max_resume_attempts must be an int >= 0, got {max_resume_attempts!r}")
         if timeout is None:
             # the reference package passed None through; we keep a bound on connect and reads
             timeout = DEFAULT_TIMEOUT
@@ -337,6 +346,14 @@ class AssistantClient:
             max_resume_attempts=self.max_resume_attempts,
         )
 
+    def _resume_spec(self, stream_id: str) -> RequestSpec:
+        """The request that replays the resumable stream ``stream_id`` (``resume_path``)."""
+        if not isinstance(stream_id, str) or not stream_id:
+            raise ValueError("stream_id must be a non-empty str")
+        # one percent-encoded path segment, whatever the id (``/``, ``?``, ``..``)
+        path = format_path(self.resume_path, stream_id=stream_id)
+        return RequestSpec("GET", path, headers={"Accept": _ACCEPT})
+
     def _request_timeout(
         self, opts: CallOptions | None, remaining: float | None = None
     ) -> httpx.Timeout:
@@ -376,7 +393,7 @@ class AssistantClient:
         if extra_headers:
             merged.update(extra_headers)
         if spec.json is not None:
-            merged.setdefault("Accept", "text/event-stream, text/plain, application/json")
+            merged.setdefault("Accept", _ACCEPT)
         return http.build_request(
             spec.method,
             spec.path,
@@ -397,12 +414,15 @@ class AssistantClient:
         before_send: Any = None,
         interrupt: threading.Event | None = None,
         deadline_at: float | None = None,
+        max_retries: int | None = None,
     ) -> httpx.Response:
         """Send with retries. ``interrupt`` (set by a cancel) stops the retries and
         their back-off with :class:`CallInterrupted`; ``deadline_at``
-        (``time.monotonic()``) bounds every attempt and the back-off between them.
+        (``time.monotonic()``) bounds every attempt and the back-off between them;
+        ``max_retries`` overrides the client's (0: one attempt).
         """
         http = self.sync_http
+        policy = self.retry if max_retries is None else RetryPolicy(max_retries)
         attempt = 0
         auth_retried = False
         while True:
@@ -417,12 +437,12 @@ class AssistantClient:
             request = self._build(http, spec, headers, opts, extra_headers, remaining)
             if before_send is not None:
                 before_send()
-            started = log_request(request, attempt, self.retry.max_retries)
+            started = log_request(request, attempt, policy.max_retries)
             try:
                 response = http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 reason = type(exc).__name__
-                if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at):
+                if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at, policy):
                     attempt += 1
                     continue
                 log_failure(request, reason)
@@ -430,25 +450,29 @@ class AssistantClient:
                     raise APITimeoutError(_deadline_message(opts), request=request) from exc
                 raise APITimeoutError(f"request timed out: {reason}", request=request) from exc
             except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-                if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at):
+                reason = f"{type(exc).__name__}: {describe_error(exc)}"
+                if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at, policy):
                     attempt += 1
                     continue
                 log_failure(request, reason)
-                raise APIConnectionError(f"connection failed: {exc}", request=request) from exc
+                raise APIConnectionError(f"connection failed: {describe_error(exc)}", request=request) from exc
             log_response(request, response, started)
             if response.is_success:
+                if _is_html_page(response, opts):
+                    body = _read_error_body_sync(response)
+                    log_failure(request, "an HTML page")
+                    raise _html_page_error(response, body)
                 return response
             if response.status_code == 401 and not auth_retried and invalidate_auth(self._headers, request):
                 _read_error_body_sync(response)
                 log_auth_refresh(request)
                 auth_retried = True
                 continue
-            retry = self.retry.should_retry_status(response.status_code, attempt)
+            retry = policy.should_retry_status(response.status_code, attempt)
             body = _read_error_body_sync(response)
             reason = f"HTTP {response.status_code}"
             if retry and self._back_off_sync(
-                request, reason, attempt, response.headers, interrupt, deadline_at
+                request, reason, attempt, response.headers, interrupt, deadline_at, policy
             ):
                 attempt += 1
                 continue
@@ -463,14 +487,16 @@ class AssistantClient:
         headers: httpx.Headers | None,
         interrupt: threading.Event | None,
         deadline_at: float | None,
+        policy: RetryPolicy | None = None,
     ) -> bool:
         """Sleep before retry ``attempt + 1``; False when there is no retry to make."""
-        if headers is None and not self.retry.should_retry_error(attempt):
+        policy = policy or self.retry
+        if headers is None and not policy.should_retry_error(attempt):
             return False
-        delay = self.retry.delay(attempt, headers) if headers is not None else self.retry.delay(attempt)
+        delay = policy.delay(attempt, headers) if headers is not None else policy.delay(attempt)
         if deadline_at is not None and time.monotonic() + delay >= deadline_at:
             return False  # the retry could not finish in time: report this failure
-        log_retry(request, reason, attempt, self.retry.max_retries, delay)
+        log_retry(request, reason, attempt, policy.max_retries, delay)
         if interrupt is not None:
             if interrupt.wait(delay):
                 raise CallInterrupted()
@@ -488,9 +514,11 @@ class AssistantClient:
         before_send: Any = None,
         interrupt: threading.Event | None = None,
         deadline_at: float | None = None,
+        max_retries: int | None = None,
     ) -> httpx.Response:
         """:meth:`send_sync` for async code (same arguments; cancel the task to abort)."""
         http = self.async_http
+        policy = self.retry if max_retries is None else RetryPolicy(max_retries)
         attempt = 0
         auth_retried = False
         while True:
@@ -505,12 +533,12 @@ class AssistantClient:
             request = self._build(http, spec, headers, opts, extra_headers, remaining)
             if before_send is not None:
                 before_send()
-            started = log_request(request, attempt, self.retry.max_retries)
+            started = log_request(request, attempt, policy.max_retries)
             try:
                 response = await http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 reason = type(exc).__name__
-                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at):
+                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at, policy):
                     attempt += 1
                     continue
                 log_failure(request, reason)
@@ -518,25 +546,29 @@ class AssistantClient:
                     raise APITimeoutError(_deadline_message(opts), request=request) from exc
                 raise APITimeoutError(f"request timed out: {reason}", request=request) from exc
             except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at):
+                reason = f"{type(exc).__name__}: {describe_error(exc)}"
+                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at, policy):
                     attempt += 1
                     continue
                 log_failure(request, reason)
-                raise APIConnectionError(f"connection failed: {exc}", request=request) from exc
+                raise APIConnectionError(f"connection failed: {describe_error(exc)}", request=request) from exc
             log_response(request, response, started)
             if response.is_success:
+                if _is_html_page(response, opts):
+                    body = await _read_error_body_async(response)
+                    log_failure(request, "an HTML page")
+                    raise _html_page_error(response, body)
                 return response
             if response.status_code == 401 and not auth_retried and invalidate_auth(self._headers, request):
                 await _read_error_body_async(response)
                 log_auth_refresh(request)
                 auth_retried = True
                 continue
-            retry = self.retry.should_retry_status(response.status_code, attempt)
+            retry = policy.should_retry_status(response.status_code, attempt)
             body = await _read_error_body_async(response)
             reason = f"HTTP {response.status_code}"
             if retry and await self._back_off_async(
-                request, reason, attempt, response.headers, interrupt, deadline_at
+                request, reason, attempt, response.headers, interrupt, deadline_at, policy
             ):
                 attempt += 1
                 continue
@@ -551,20 +583,40 @@ class AssistantClient:
         headers: httpx.Headers | None,
         interrupt: threading.Event | None,
         deadline_at: float | None,
+        policy: RetryPolicy | None = None,
     ) -> bool:
         """:meth:`_back_off_sync` for async code."""
         import anyio
 
-        if headers is None and not self.retry.should_retry_error(attempt):
+        policy = policy or self.retry
+        if headers is None and not policy.should_retry_error(attempt):
             return False
-        delay = self.retry.delay(attempt, headers) if headers is not None else self.retry.delay(attempt)
+        delay = policy.delay(attempt, headers) if headers is not None else policy.delay(attempt)
         if deadline_at is not None and time.monotonic() + delay >= deadline_at:
             return False
-        log_retry(request, reason, attempt, self.retry.max_retries, delay)
+        log_retry(request, reason, attempt, policy.max_retries, delay)
         await anyio.sleep(delay)
         if interrupt is not None and interrupt.is_set():
             raise CallInterrupted()
         return True
+
+
+def describe_error(exc: BaseException) -> str:
+    """The text of an exception, or of the first one in its chain that has some.
+
+    Under asyncio, httpx's ``ReadError`` for a reset connection says nothing (its
+    text is the empty text of anyio's ``BrokenResourceError``); the
+    ``ConnectionResetError`` it came from does.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 8:
+        seen.add(id(current))
+        text = str(current)
+        if text:
+            return text
+        current = current.__cause__ or current.__context__
+    return type(exc).__name__
 
 
 def _deadline_message(opts: CallOptions | None) -> str:
@@ -572,6 +624,44 @@ def _deadline_message(opts: CallOptions | None) -> str:
     if deadline is None:
         return "the call exceeded its deadline"
     return f"the call exceeded its deadline of {deadline:g} s"
+
+
+#: what an HTML page says it is: never a chat stream (a login page, a proxy's error
+#: page, a web app's index.html served for an unknown path)
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _is_html_page(response: httpx.Response, opts: CallOptions | None) -> bool:
+    """A 2xx answer to a chat call that is an HTML page, and no ``protocol=`` forced."""
+    if opts is None or opts.protocol is not None:
+        return False
+    mime = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return mime in _HTML_TYPES
+
+
+def _html_page_error(response: httpx.Response, body: str) -> DecodeError:
+    """The error for a 2xx HTML page: it is not decoded as the assistant's text."""
+    from ._log import redact_text, secrets_from_headers
+
+    raw = body[:_HTML_SCAN]
+    text = " ".join(raw.split())
+    if len(body) > len(raw) and " " in text:
+        text = text.rsplit(" ", 1)[0]  # the cut may have split a word (a secret): drop it
+    # redact past the excerpt, so that a secret at its end is not half-quoted
+    page = redact_text(text[: _HTML_EXCERPT + 1024], secrets_from_headers(response.request.headers))
+    if len(page) > _HTML_EXCERPT:
+        page = page[:_HTML_EXCERPT] + "..."
+    content_type = response.headers.get("content-type", "")
+    return DecodeError(
+        f"the backend answered HTTP {response.status_code} with an HTML page "
+        f"(Content-Type: {content_type}), not a chat stream; check base_url and chat_path, "
+        f"or pass protocol= to decode it anyway. The page begins: {page}"
+    )
+
+
+#: how much of an HTML page an error quotes (whitespace collapsed), and reads for it
+_HTML_EXCERPT = 200
+_HTML_SCAN = 8192
 
 
 def _read_error_body_sync(response: httpx.Response) -> str:

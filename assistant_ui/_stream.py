@@ -17,6 +17,15 @@ collection, cancellation) is closed at once and its connection discarded. When
 the message is complete but the body is not (``[DONE]`` or a finish event
 seen), the tail is drained, within :data:`DRAIN_LIMIT` bytes and
 :data:`DRAIN_TIMEOUT` seconds, so the keep-alive connection can be reused.
+
+Resuming: a body cut by the network (a transport error mid-body; for the SSE
+protocols that end with ``[DONE]``, also a clean end without it), not by a
+cancel, ``break`` or timeout, is picked up again when the call allows it
+(``resume=``) and the server does (see :mod:`assistant_ui._call`): the cut body
+is closed, and up to ``max_resume_attempts`` reconnections are made (the first at
+once, then with the retry back-off, or the SSE ``retry:`` delay), each inside the
+same cancel scope / interrupt / watchdog machinery as any other wait. The count
+of attempts starts again once a resumed body brings new data.
 """
 
 from __future__ import annotations
@@ -32,11 +41,20 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
-from ._call import ChatCall
+from ._call import ChatCall, ReplayMismatch
+from ._log import log_resume, log_stream_end
 from ._loops import call_soon_threadsafe, current_loop_token, in_loop, spawn_detached, watchdog
 from ._requests import RequestSpec
 from ._result import ChatResult
-from .errors import APIConnectionError, APITimeoutError, AssistantUIError, DecodeError, StreamError
+from ._retry import RETRYABLE_STATUS
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AssistantUIError,
+    DecodeError,
+    StreamError,
+)
 from .events import Event
 from .types import AssistantMessage
 
@@ -143,6 +161,14 @@ class _StreamCore:
         self._spec = spec
         self._opts = opts
         self._call = call
+        call.resume_enabled = opts.resume
+        #: reconnections made since a resumed body last brought new data
+        self._resume_failures = 0
+        #: ``call.consumed`` when the last resumed body started
+        self._resume_mark = 0
+        #: ``time.monotonic()`` at the start (for the stream-end log line)
+        self._mono_start = 0.0
+        self._logged_end = False
         self._pos = 0
         self._response: httpx.Response | None = None
         self._inflight = InFlight()
@@ -170,8 +196,8 @@ class _StreamCore:
 
     @property
     def response(self) -> httpx.Response | None:
-        """The HTTP response, once its head arrived."""
-        return self._response
+        """The HTTP response, once its head arrived (the first one, when the body was resumed)."""
+        return self._call.response or self._response
 
     @property
     def stream_id(self) -> str | None:
@@ -249,6 +275,120 @@ class _StreamCore:
         exc.partial = self._call.interrupted_result("decode-error", exc.message)
         return exc
 
+    def _replay_error(self, exc: ReplayMismatch) -> APIConnectionError:
+        what = f"the stream could not be resumed: {exc}"
+        return APIConnectionError(
+            what,
+            partial=self._call.interrupted_result("connection-error", what),
+            request=self._request(),
+        )
+
+    # -- resuming: what the sync and async shells share ----------------------------------
+
+    def _resumable(self, failure: Exception | None) -> str | None:
+        """How to pick up a body cut by ``failure`` (None: a clean end), or None."""
+        if self._inflight.cancelled:
+            return None
+        call = self._call
+        if failure is not None:
+            if not isinstance(failure, httpx.TransportError) or isinstance(
+                failure, httpx.TimeoutException
+            ):
+                return None
+        elif not call.eof_is_cut():
+            return None
+        return call.resume_mode()
+
+    def _begin_resume(self, failure: Exception | None) -> str:
+        """The body was cut: forget its tail; returns the reason, for the log."""
+        call = self._call
+        call.cut()
+        if call.consumed > self._resume_mark:
+            self._resume_failures = 0  # the last resumed body brought new data
+        if failure is None:
+            return "the body ended before its end ([DONE])"
+        return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+
+    def _resume_request(self, mode: str) -> tuple[RequestSpec, dict[str, str] | None, str]:
+        """The request that picks the body up, its extra headers, and where it resumes."""
+        call = self._call
+        if mode == "replay":
+            assert call.stream_id is not None
+            spec = self._thread._client._resume_spec(call.stream_id)
+            return spec, None, f"replay from byte 0, skipping {call.fed} bytes"
+        last = call.last_event_id
+        return self._spec, {"Last-Event-ID": last}, f"Last-Event-ID {last}"
+
+    def _resume_delay(self, mode: str, attempt: int, headers: httpx.Headers | None) -> float:
+        """The wait before reconnection ``attempt`` (from 0): none for the first."""
+        policy = self._thread._client.retry
+        if mode == "last-event-id":
+            retry = self._call.retry_delay
+            if retry is not None:
+                return min(retry, policy.max_retry_after)
+        if attempt == 0 and headers is None:
+            return 0.0
+        return policy.delay(max(attempt - 1, 0), headers)
+
+    def _gave_up(self, reason: str) -> APIConnectionError:
+        attempts = self._opts.max_resume_attempts
+        what = (
+            f"the connection was lost mid-response and could not be resumed "
+            f"({attempts} attempt{'s' if attempts != 1 else ''}): {reason}"
+        )
+        return APIConnectionError(
+            what,
+            partial=self._call.interrupted_result("connection-error", what),
+            request=self._request(),
+        )
+
+    def _refused(self, exc: APIStatusError) -> APIConnectionError:
+        what = (
+            f"the connection was lost mid-response and the server cannot resume the "
+            f"stream (HTTP {exc.status_code} for {exc.response.request.url.path})"
+        )
+        return APIConnectionError(
+            what,
+            partial=self._call.interrupted_result("connection-error", what),
+            request=exc.response.request,
+        )
+
+    def _resume_outcome(
+        self, error: AssistantUIError
+    ) -> tuple[AssistantUIError | None, str, httpx.Headers | None]:
+        """A reconnection failed: (the error to raise now or None to try again, the
+        reason, the headers that may set the wait)."""
+        if isinstance(error, APIStatusError):
+            code = error.status_code
+            if code in RETRYABLE_STATUS or code >= 500:
+                return None, f"HTTP {code}", error.response.headers
+            return self._refused(error), f"HTTP {code}", None
+        return None, error.message if isinstance(error, APIConnectionError) else str(error), None
+
+    def _resumed(self, response: httpx.Response, mode: str) -> None:
+        self._response = response
+        self._call.resumed_with(response, mode)
+        self._resume_mark = self._call.consumed
+
+    def _log_end(self) -> None:
+        if self._logged_end:
+            return
+        self._logged_end = True
+        response = self._response
+        if response is None:
+            return
+        error = self._error
+        if error is not None:
+            outcome = "timeout" if isinstance(error, APITimeoutError) else f"error: {type(error).__name__}"
+        elif self._call.cancelled:
+            outcome = "cancelled"
+        else:
+            outcome = "complete"
+        resumed = self._call.resumed
+        if resumed:
+            outcome += f" (resumed {resumed} time{'s' if resumed != 1 else ''})"
+        log_stream_end(response.request, outcome, len(self._call.events), self._mono_start)
+
     def _request(self) -> httpx.Request | None:
         return self._response.request if self._response is not None else None
 
@@ -266,6 +406,9 @@ class _StreamCore:
         except DecodeError as exc:
             self._error = self._decode_error(exc)
             return False, False
+        except ReplayMismatch as exc:
+            self._error = self._replay_error(exc)
+            return False, False
         decoder = self._call.decoder
         return bool(events), decoder is not None and decoder.done
 
@@ -275,6 +418,9 @@ class _StreamCore:
             return bool(self._call.end())
         except DecodeError as exc:
             self._error = self._decode_error(exc)
+            return False
+        except ReplayMismatch as exc:
+            self._error = self._replay_error(exc)
             return False
 
     def _result(self) -> ChatResult:
@@ -419,6 +565,7 @@ class AsyncChatStream(_StreamCore):
         if self._released:
             return
         self._released = True
+        self._log_end()
         inflight = self._inflight
         with inflight.lock:
             inflight.released = True
@@ -442,6 +589,7 @@ class AsyncChatStream(_StreamCore):
 
         inflight = self._inflight
         self._started_at = anyio.current_time()
+        self._mono_start = time.monotonic()
         inflight.native_token = current_loop_token()
         self._thread._register(inflight)
         from ._client import CallInterrupted
@@ -542,8 +690,16 @@ class AsyncChatStream(_StreamCore):
                 self._call.cancelled = True
                 await self._release()
                 return False
-            await self._fail(self._connection_error(failure, now), failure)
+            mode = self._resumable(failure)
+            if mode is None:
+                await self._fail(self._connection_error(failure, now), failure)
+            await self._resume(mode, failure)
+            return False
         if ended:
+            mode = self._resumable(None)
+            if mode is not None:
+                await self._resume(mode, None)
+                return False
             produced = self._end_decoder()
             if self._error is not None:
                 await self._fail(self._error)
@@ -561,6 +717,95 @@ class AsyncChatStream(_StreamCore):
         if produced:
             self._idle_since = now
         return produced
+
+
+    async def _resume(self, mode: str, failure: Exception | None) -> None:
+        """Pick a cut body up: reconnect until a new body is open (or give up, raising)."""
+        self._reading = True  # an aclose() from another task now cancels, not races
+        try:
+            await self._resume_loop(mode, failure)
+        finally:
+            self._reading = False
+
+    async def _resume_loop(self, mode: str, failure: Exception | None) -> None:
+        reason = self._begin_resume(failure)
+        it, self._iter = self._iter, None
+        await _close_body_shielded(it, self._response)
+        headers: httpx.Headers | None = None
+        while True:
+            attempt = self._resume_failures
+            if attempt >= self._opts.max_resume_attempts:
+                await self._fail(self._gave_up(reason), failure)
+            self._resume_failures += 1
+            spec, extra, where = self._resume_request(mode)
+            delay = self._resume_delay(mode, attempt, headers)
+            request = self._response.request if self._response is not None else None
+            log_resume(request, self._call.stream_id, attempt, f"{reason}; {where}")
+            outcome = await self._reconnect(spec, extra, delay)
+            if outcome is None:  # cancelled: released
+                return
+            if isinstance(outcome, httpx.Response):
+                self._resumed(outcome, mode)
+                self._iter = outcome.aiter_bytes()
+                return
+            error, reason, headers = self._resume_outcome(outcome)
+            if error is not None:
+                await self._fail(error, outcome)
+
+    async def _reconnect(
+        self, spec: RequestSpec, extra: dict[str, str] | None, delay: float
+    ) -> httpx.Response | AssistantUIError | None:
+        """Wait ``delay``, then send ``spec`` once: the response, the error, or None
+        when the call was cancelled meanwhile (it is then released)."""
+        import anyio
+
+        from ._client import CallInterrupted
+
+        inflight = self._inflight
+        bound = self._bound()
+        deadline_at = None
+        if self._opts.deadline is not None:
+            deadline_at = self._mono_start + self._opts.deadline
+        response: httpx.Response | None = None
+        error: AssistantUIError | None = None
+        try:
+            with anyio.CancelScope(deadline=bound if bound is not None else math.inf) as scope:
+                if inflight.cancelled:
+                    scope.cancel()
+                inflight.scope = scope
+                try:
+                    if delay > 0:
+                        await anyio.sleep(delay)
+                    response = await self._thread._client.send_async(
+                        spec,
+                        self._opts,
+                        extra_headers=extra,
+                        interrupt=inflight.event,
+                        deadline_at=deadline_at,
+                        max_retries=0,
+                    )
+                except CallInterrupted:
+                    pass
+                except AssistantUIError as exc:
+                    error = exc
+                finally:
+                    inflight.scope = None
+        except BaseException:
+            self._call.cancelled = True
+            await self._release()
+            raise
+        if inflight.cancelled:
+            self._call.cancelled = True
+            if response is not None:
+                await _close_body_shielded(None, response)
+            await self._release()
+            return None
+        if response is not None:
+            return response
+        now = anyio.current_time()
+        if error is None or (isinstance(error, APITimeoutError) and bound is not None and now >= bound - 1e-3):
+            await self._fail(self._timeout_error(now), error)
+        return error
 
 
 async def _close_body_shielded(
@@ -691,6 +936,7 @@ class ChatStream(_StreamCore):
         self._eof = True
         if self._released:
             return
+        self._log_end()
         inflight = self._inflight
         try:
             if drain and self._iter is not None:
@@ -729,7 +975,7 @@ class ChatStream(_StreamCore):
         from ._client import CallInterrupted
 
         inflight = self._inflight
-        self._started_at = time.monotonic()
+        self._started_at = self._mono_start = time.monotonic()
         self._thread._register(inflight)
         deadline_at = None
         if self._opts.deadline is not None:
@@ -813,8 +1059,16 @@ class ChatStream(_StreamCore):
         if self._timed_out and chunk is None:
             self._fail(self._timeout_error(now), failure)
         if failure is not None:
-            self._fail(self._connection_error(failure, now), failure)
+            mode = self._resumable(failure)
+            if mode is None:
+                self._fail(self._connection_error(failure, now), failure)
+            self._resume(mode, failure)
+            return False
         if ended:
+            mode = self._resumable(None)
+            if mode is not None:
+                self._resume(mode, None)
+                return False
             produced = self._end_decoder()
             if self._error is not None:
                 self._fail(self._error)
@@ -832,6 +1086,91 @@ class ChatStream(_StreamCore):
         if produced:
             self._idle_since = now
         return produced
+
+    def _resume(self, mode: str, failure: Exception | None) -> None:
+        """Pick a cut body up: reconnect until a new body is open (or give up, raising)."""
+        self._reader = threading.get_ident()  # a close() from another thread now cancels
+        try:
+            self._resume_loop(mode, failure)
+        finally:
+            self._reader = None
+
+    def _resume_loop(self, mode: str, failure: Exception | None) -> None:
+        reason = self._begin_resume(failure)
+        self._iter = None
+        if self._response is not None:
+            _close_quietly(self._response)
+        headers: httpx.Headers | None = None
+        while True:
+            attempt = self._resume_failures
+            if attempt >= self._opts.max_resume_attempts:
+                self._fail(self._gave_up(reason), failure)
+            self._resume_failures += 1
+            spec, extra, where = self._resume_request(mode)
+            delay = self._resume_delay(mode, attempt, headers)
+            request = self._response.request if self._response is not None else None
+            log_resume(request, self._call.stream_id, attempt, f"{reason}; {where}")
+            outcome = self._reconnect(spec, extra, delay)
+            if outcome is None:  # cancelled: released
+                return
+            if isinstance(outcome, httpx.Response):
+                self._resumed(outcome, mode)
+                self._iter = outcome.iter_bytes()
+                return
+            error, reason, headers = self._resume_outcome(outcome)
+            if error is not None:
+                self._fail(error, outcome)
+
+    def _reconnect(
+        self, spec: RequestSpec, extra: dict[str, str] | None, delay: float
+    ) -> httpx.Response | AssistantUIError | None:
+        """Wait ``delay``, then send ``spec`` once: the response, the error, or None
+        when the call was cancelled meanwhile (it is then released)."""
+        from ._client import CallInterrupted
+
+        inflight = self._inflight
+        bound = self._bound()  # on time.monotonic(), like send_sync's deadline_at
+        deadline_at = None
+        if self._opts.deadline is not None:
+            deadline_at = self._started_at + self._opts.deadline
+        if delay > 0:
+            wait = delay if bound is None else min(delay, max(bound - time.monotonic(), 0.0))
+            inflight.event.wait(wait)
+        response: httpx.Response | None = None
+        error: AssistantUIError | None = None
+        if not inflight.cancelled and (bound is None or time.monotonic() < bound):
+            try:
+                response = self._thread._client.send_sync(
+                    spec,
+                    self._opts,
+                    extra_headers=extra,
+                    interrupt=inflight.event,
+                    deadline_at=bound if bound is not None else deadline_at,
+                    max_retries=0,
+                )
+            except CallInterrupted:
+                pass
+            except AssistantUIError as exc:
+                error = exc
+            except BaseException:
+                self._call.cancelled = True
+                self._release()
+                raise
+        if response is not None:
+            with inflight.lock:
+                inflight.response = response
+        if inflight.cancelled:
+            self._call.cancelled = True
+            if response is not None:
+                _close_quietly(response)
+            self._release()
+            return None
+        if response is not None:
+            return response
+        now = time.monotonic()
+        if error is None or (isinstance(error, APITimeoutError) and bound is not None and now >= bound - 1e-3):
+            self._fail(self._timeout_error(now), error)
+        return error
 
     # -- the watchdog: exact idle / deadline bounds for blocking reads ---------------
 

@@ -69,6 +69,7 @@ class ThreadClient:
         protocol: str | None,
         idle_timeout: float | None,
         deadline: float | None,
+        resume: bool | None,
         extra: Mapping[str, Any],
     ) -> tuple[RequestSpec, CallOptions, ChatCall]:
         extra = dict(extra)
@@ -90,7 +91,7 @@ class ThreadClient:
             extra=extra,
         )
         opts = self._client.call_options(
-            protocol=protocol, idle_timeout=idle_timeout, deadline=deadline
+            protocol=protocol, idle_timeout=idle_timeout, deadline=deadline, resume=resume
         )
         call = ChatCall(
             protocol=opts.protocol,
@@ -115,6 +116,7 @@ class ThreadClient:
         protocol: str | None = None,
         idle_timeout: float | None = None,
         deadline: float | None = None,
+        resume: bool | None = None,
         **kwargs: Any,
     ) -> AsyncChatStream:
         """Start a chat and stream its events: ``async with thread.stream(...) as s``.
@@ -123,6 +125,8 @@ class ThreadClient:
         not count), ``deadline`` the whole call; both default to the client's and
         raise :class:`~assistant_ui.APITimeoutError` carrying ``.partial``. Leaving
         the block, ``break``, an exception or ``aclose()`` release the connection.
+        ``resume`` (default: the client's) picks up a body cut by the network when
+        the server allows it (``x-resumable-stream-id``, or SSE ids).
         """
         spec, opts, call = self._prepare(
             messages,
@@ -135,6 +139,7 @@ class ThreadClient:
             protocol=protocol,
             idle_timeout=idle_timeout,
             deadline=deadline,
+            resume=resume,
             extra=kwargs,
         )
         return AsyncChatStream(self, spec, opts, call)
@@ -152,6 +157,7 @@ class ThreadClient:
         protocol: str | None = None,
         idle_timeout: float | None = None,
         deadline: float | None = None,
+        resume: bool | None = None,
         **kwargs: Any,
     ) -> ChatStream:
         """Start a chat and stream its events: ``with thread.stream_sync(...) as s``."""
@@ -166,6 +172,7 @@ class ThreadClient:
             protocol=protocol,
             idle_timeout=idle_timeout,
             deadline=deadline,
+            resume=resume,
             extra=kwargs,
         )
         return ChatStream(self, spec, opts, call)
@@ -185,6 +192,7 @@ class ThreadClient:
         protocol: str | None = None,
         idle_timeout: float | None = None,
         deadline: float | None = None,
+        resume: bool | None = None,
         **kwargs: Any,
     ) -> ChatResult:
         """Send the chat, decode the whole answer, return a :class:`ChatResult`.
@@ -203,6 +211,7 @@ class ThreadClient:
             protocol=protocol,
             idle_timeout=idle_timeout,
             deadline=deadline,
+            resume=resume,
             **kwargs,
         )
         async with stream:
@@ -221,6 +230,7 @@ class ThreadClient:
         protocol: str | None = None,
         idle_timeout: float | None = None,
         deadline: float | None = None,
+        resume: bool | None = None,
         **kwargs: Any,
     ) -> ChatResult:
         """Blocking :meth:`chat`."""
@@ -235,7 +245,77 @@ class ThreadClient:
             protocol=protocol,
             idle_timeout=idle_timeout,
             deadline=deadline,
+            resume=resume,
             **kwargs,
+        )
+        with stream:
+            return stream.final()
+
+    # -- resuming a stream started elsewhere --------------------------------------------------
+
+    def _prepare_resume(
+        self, stream_id: str, protocol: str | None, idle_timeout: float | None, deadline: float | None
+    ) -> tuple[RequestSpec, CallOptions, ChatCall]:
+        spec = self._client._resume_spec(stream_id)
+        opts = self._client.call_options(protocol=protocol, idle_timeout=idle_timeout, deadline=deadline)
+        call = ChatCall(protocol=opts.protocol, max_event_size=opts.max_event_size)
+        call.stream_id = stream_id
+        return spec, opts, call
+
+    def resume_stream(
+        self,
+        stream_id: str,
+        *,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> AsyncChatStream:
+        """Stream a resumable stream from its start (``resume_path``), e.g. one another
+        process started: ``async with thread.resume_stream(stream_id) as s``.
+
+        Events and result are those of the whole stream; an unknown id raises
+        :class:`~assistant_ui.NotFoundError`. A cut is resumed like any other.
+        """
+        spec, opts, call = self._prepare_resume(stream_id, protocol, idle_timeout, deadline)
+        return AsyncChatStream(self, spec, opts, call)
+
+    def resume_stream_sync(
+        self,
+        stream_id: str,
+        *,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> ChatStream:
+        """Blocking :meth:`resume_stream`: ``with thread.resume_stream_sync(stream_id) as s``."""
+        spec, opts, call = self._prepare_resume(stream_id, protocol, idle_timeout, deadline)
+        return ChatStream(self, spec, opts, call)
+
+    async def resume(
+        self,
+        stream_id: str,
+        *,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> ChatResult:
+        """Fetch a resumable stream (by its ``ChatResult.stream_id``) from its start and
+        return the whole :class:`ChatResult`, e.g. after a restart of this process."""
+        stream = self.resume_stream(stream_id, protocol=protocol, idle_timeout=idle_timeout, deadline=deadline)
+        async with stream:
+            return await stream.final()
+
+    def resume_sync(
+        self,
+        stream_id: str,
+        *,
+        protocol: str | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> ChatResult:
+        """Blocking :meth:`resume`."""
+        stream = self.resume_stream_sync(
+            stream_id, protocol=protocol, idle_timeout=idle_timeout, deadline=deadline
         )
         with stream:
             return stream.final()

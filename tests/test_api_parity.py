@@ -97,8 +97,10 @@ def test_the_expected_pairs_exist() -> None:
         ("stream", "stream_sync"),
         ("cancel", "cancel_sync"),
         ("run", "run_sync"),
+        ("resume", "resume_sync"),
+        ("resume_stream", "resume_stream_sync"),
     } <= thread_pairs
-    for name in ("chat", "cancel", "run"):
+    for name in ("chat", "cancel", "run", "resume"):
         assert is_async(getattr(ThreadClient, name)), name
     assert is_async(AssistantClient.close)
 
