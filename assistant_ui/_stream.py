@@ -164,6 +164,7 @@ class _StreamCore:
         call.resume_enabled = opts.resume
         #: reconnections made since a resumed body last brought new data
         self._resume_failures = 0
+        self._resends = 0  # requests sent again after a cut before any body byte
         #: ``call.consumed`` when the last resumed body started
         self._resume_mark = 0
         #: ``time.monotonic()`` at the start (for the stream-end log line)
@@ -253,9 +254,21 @@ class _StreamCore:
         return APITimeoutError(what, partial=partial, request=self._request())
 
     def _connection_error(self, exc: Exception, now: float) -> AssistantUIError:
+        from ._client import describe_error
+
         if isinstance(exc, httpx.TimeoutException):
             return self._timeout_error(now)
-        partial = self._call.interrupted_result("connection-error", str(exc) or type(exc).__name__)
+        if isinstance(exc, httpx.DecodingError):
+            # the body is not what its Content-Encoding says
+            what = f"the body could not be decoded: {describe_error(exc)}"
+            return DecodeError(
+                what,
+                protocol=self._call.decoder.protocol if self._call.decoder else None,
+                offset=self._call.consumed,
+                partial=self._call.interrupted_result("decode-error", what),
+            )
+        text = describe_error(exc)
+        partial = self._call.interrupted_result("connection-error", text)
         if self._call.acc.status.get("reason") == "error" and partial.status.get("reason") == "error":
             error = partial.status.get("error")
             if isinstance(error, dict) and error.get("code") != "connection-error":
@@ -266,7 +279,7 @@ class _StreamCore:
                     code=error.get("code"),
                 )
         return APIConnectionError(
-            f"the connection was lost mid-response: {type(exc).__name__}: {exc}",
+            f"the connection was lost mid-response: {type(exc).__name__}: {text}",
             partial=partial,
             request=self._request(),
         )
@@ -290,6 +303,15 @@ class _StreamCore:
         if self._inflight.cancelled:
             return None
         call = self._call
+        if (
+            failure is not None
+            and call.consumed == 0
+            and isinstance(failure, httpx.TransportError)
+            and not isinstance(failure, httpx.TimeoutException)
+            and self._resends < self._thread._client.retry.max_retries
+        ):
+            # cut before the first body byte: an ordinary retry (API.md §9)
+            return "resend"
         if failure is not None:
             if not isinstance(failure, httpx.TransportError) or isinstance(
                 failure, httpx.TimeoutException
@@ -312,6 +334,8 @@ class _StreamCore:
     def _resume_request(self, mode: str) -> tuple[RequestSpec, dict[str, str] | None, str]:
         """The request that picks the body up, its extra headers, and where it resumes."""
         call = self._call
+        if mode == "resend":
+            return self._spec, None, "sending the request again (no body byte had arrived)"
         if mode == "replay":
             assert call.stream_id is not None
             spec = self._thread._client._resume_spec(call.stream_id)
@@ -322,6 +346,8 @@ class _StreamCore:
     def _resume_delay(self, mode: str, attempt: int, headers: httpx.Headers | None) -> float:
         """The wait before reconnection ``attempt`` (from 0): none for the first."""
         policy = self._thread._client.retry
+        if mode == "resend":
+            return policy.delay(self._resends, headers)
         if mode == "last-event-id":
             retry = self._call.retry_delay
             if retry is not None:
@@ -367,7 +393,11 @@ class _StreamCore:
 
     def _resumed(self, response: httpx.Response, mode: str) -> None:
         self._response = response
-        self._call.resumed_with(response, mode)
+        if mode == "resend":
+            self._resends += 1
+            self._call.start(response)  # nothing was decoded: a fresh start
+        else:
+            self._call.resumed_with(response, mode)
         self._resume_mark = self._call.consumed
 
     def _log_end(self) -> None:

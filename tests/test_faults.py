@@ -246,15 +246,6 @@ CUT = {"type": "incomplete", "reason": "error"}
 RESET = "connection reset|ReadError"
 READ_TIMEOUT = httpx.Timeout(0.3, pool=0.5)
 
-GZIP_LIE = (
-    "a body that is not what its Content-Encoding says (httpx.DecodingError) is reported as "
-    "APIConnectionError 'the connection was lost mid-response'; it should be a DecodeError "
-    "(_stream.py: catch httpx.DecodingError before httpx.HTTPError in _step)"
-)
-RST_AFTER_HEAD = (
-    "API.md §9 retries connection errors 'before the first body byte'; a reset after the "
-    "200 head but before any body byte is not retried (the stream layer never re-sends)"
-)
 
 CASES = [
     # -- a body cut by the network: APIConnectionError + partial, never retried
@@ -273,14 +264,14 @@ CASES = [
     Case("stall-mid-body-read-timeout", {"fault": "stall"}, client={"timeout": READ_TIMEOUT},
          error=APITimeoutError, message="timed out", code="timeout", elapsed=(0.3, 1.2)),
     Case("gzip-content-encoding-lie", {"fault": "gzip-lie"}, error=DecodeError, text="",
-         code="decode-error", xfail=GZIP_LIE),
+         code="decode-error", ),
     # -- cut before the response head: a connection error, retried
     Case("rst-before-head", {"fault": "rst-before-head"}, error=APIConnectionError, message="reset",
          text=None, attempts=3),
     Case("close-before-head", {"fault": "close-before-head"}, error=APIConnectionError,
          message="without sending a response", text=None, attempts=3),
     Case("rst-after-head-before-any-body-byte", {"fault": "rst-after-head"},
-         error=APIConnectionError, message=RESET, text="?", attempts=3, xfail=RST_AFTER_HEAD),
+         error=APIConnectionError, message=RESET, text="?", attempts=3),
     Case("close-before-head-no-retries", {"fault": "close-before-head"}, client={"max_retries": 0},
          error=APIConnectionError, text=None, attempts=1),
     # -- clean close before the protocol's terminator: a result (+ a warning for SSE)
