@@ -8,22 +8,26 @@ Hot-path notes: text deltas are collected as fragment lists and joined only when
 the part stops being the append target or when a snapshot is taken, and tool
 arguments are re-parsed only when someone looks at them, so accumulating stays
 linear in the number of deltas.
+
+Nothing here recurses on the shape of the data: snapshots copy values with an
+explicit stack (:func:`copy_value`) and metadata is merged the same way, so a
+deeply nested value from a hostile server cannot raise ``RecursionError``.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from ._json import loads_bounded
 from ._partial_json import parse_partial_object
 from ._state_ops import apply_operations
 from ._usage import normalize_usage
 from .events import Event
 from .types import AssistantMessage, MessageStatus, Usage
 
-__all__ = ["MessageAccumulator", "status_for_finish_reason"]
+__all__ = ["MessageAccumulator", "copy_value", "status_for_finish_reason"]
 
 _Handler = Callable[[dict[str, Any]], None]
 
@@ -68,7 +72,7 @@ class _ToolState:
             text = "{}"
         self.part["argsText"] = text
         try:
-            args = json.loads(text)
+            args = loads_bounded(text)
         except ValueError:
             args = parse_partial_object(text)
         self.part["args"] = args if isinstance(args, dict) else self.last_args
@@ -201,7 +205,7 @@ class MessageAccumulator:
         state = self.state
         if copy_parts:
             parts = [dict(p) for p in parts]
-            state = copy.deepcopy(state)
+            state = copy_value(state)
         msg = {
             "role": "assistant",
             "id": self.id,
@@ -212,7 +216,7 @@ class MessageAccumulator:
                 "unstable_data": list(self.data) if copy_parts else self.data,
                 "unstable_annotations": list(self.annotations) if copy_parts else self.annotations,
                 "steps": [dict(s) for s in self.steps] if copy_parts else self.steps,
-                "custom": copy.deepcopy(self.custom) if copy_parts else self.custom,
+                "custom": copy_value(self.custom) if copy_parts else self.custom,
             },
         }
         return cast(AssistantMessage, msg)
@@ -435,8 +439,57 @@ class MessageAccumulator:
 
 
 def _deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
-    for key, value in source.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_merge(target[key], value)
+    """Merge ``source`` into ``target`` (objects merge key by key, anything else
+    replaces). Values are copied in, so that later merges never change the event
+    they came from."""
+    stack = [(target, source)]
+    while stack:
+        into, src = stack.pop()
+        for key, value in src.items():
+            current = into.get(key)
+            if isinstance(value, dict) and isinstance(current, dict):
+                stack.append((current, value))
+            else:
+                into[key] = copy_value(value)
+
+
+_ATOMIC = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def copy_value(value: Any) -> Any:
+    """A deep copy of a JSON-like value, made with an explicit stack.
+
+    Plain dicts and lists are copied however deeply they nest (shared and cyclic
+    references are preserved, like :func:`copy.deepcopy` does); scalars are kept;
+    anything else goes to :func:`copy.deepcopy`.
+    """
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is not dict and kind is not list:
+        return copy.deepcopy(value)
+    memo: dict[int, Any] = {}
+    root: Any = {} if kind is dict else []
+    memo[id(value)] = root
+    stack: list[tuple[Any, Any]] = [(value, root)]
+
+    def child(item: Any) -> Any:
+        t = type(item)
+        if t in _ATOMIC:
+            return item
+        if t is dict or t is list:
+            new = memo.get(id(item))
+            if new is None:
+                new = memo[id(item)] = {} if t is dict else []
+                stack.append((item, new))
+            return new
+        return copy.deepcopy(item, memo)
+
+    while stack:
+        src, dst = stack.pop()
+        if type(src) is dict:
+            for key, item in src.items():
+                dst[key] = child(item)
         else:
-            target[key] = value
+            dst.extend([child(item) for item in src])
+    return root

@@ -18,19 +18,29 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from . import _json
-from ._detect import framing_from_headers, sniff_body_start, sniff_sse_payload
+from ._detect import (
+    framing_from_headers,
+    looks_like_aws_prelude,
+    sniff_body_start,
+    sniff_sse_payload,
+)
 from ._dialects import FRAMING, PROTOCOLS, create_dialect
-from ._lines import LineSplitter
-from ._sse import SSEDecoder, SSEEvent
+from ._lines import LineError, LineSplitter, LineTooLong, compact
+from ._sse import EventTooLarge, SSEDecoder, SSEEvent
 from .errors import DecodeError
 from .events import Event
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "StreamDecoder"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_JSON_DEPTH", "StreamDecoder"]
 
 #: default bound on one line / SSE event / JSON body / AWS frame, in bytes
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
+#: default bound on the nesting of arrays and objects in one JSON value
+DEFAULT_MAX_JSON_DEPTH = _json.DEFAULT_MAX_DEPTH
 _DONE = b"[DONE]"
+#: how much of a body without usable headers is looked at to recognize it
 _SNIFF_LIMIT = 64 * 1024
+#: an AWS event-stream prelude: sniffing waits for it
+_PRELUDE = 12
 _BLANK = b"\xef\xbb\xbf \t\r\n"
 _DS_CODE = re.compile(rb"([0-9a-k]|aui-[a-z-]+):")
 
@@ -45,9 +55,19 @@ def _looks_like_data_stream_prefix(line: bytes) -> bool:
     payload = line[m.end() :].decode("utf-8", "replace")
     try:
         parse_partial(payload)
-    except (IncompleteJSON, RecursionError):
+    except IncompleteJSON:
         return False
     return True
+
+
+def _find_line_end(data: bytes) -> int:
+    lf = data.find(b"\n")
+    cr = data.find(b"\r")
+    if lf < 0:
+        return cr
+    if cr < 0:
+        return lf
+    return min(lf, cr)
 
 
 class StreamDecoder:
@@ -55,6 +75,24 @@ class StreamDecoder:
 
     ``protocol`` forces a wire format (one of :data:`PROTOCOLS`); otherwise it is
     detected from ``headers`` (or ``content_type``) and the first bytes.
+
+    Limits (a hostile or broken server cannot make the decoder buffer without
+    bound nor recurse without bound): ``max_event_size`` bounds, in bytes, one line
+    (data stream, SSE), the data of one SSE event (however many ``data:`` lines it
+    is made of), a JSON body and one AWS event-stream message. It is enforced while
+    buffering: a body that never ends its line is refused once the line passes the
+    limit. ``max_json_depth`` bounds the nesting of arrays and objects in every
+    JSON value read from the body. Going past either is a :class:`DecodeError`
+    carrying ``protocol`` and the body ``offset`` where it was found; a line or
+    event of exactly the limit passes.
+
+    Errors lose nothing: when a problem is found after some events were decoded by
+    the same :meth:`feed` call, those events are returned and the error is raised
+    by the next :meth:`feed` or :meth:`end` call (and by every call after that).
+    An error found by :meth:`end` carries the events that call decoded before it
+    as ``error.events``. Events and errors are the same however the body is cut
+    into pieces. After an SSE ``data: [DONE]`` the rest of the body is ignored,
+    problems included.
     """
 
     def __init__(
@@ -64,9 +102,14 @@ class StreamDecoder:
         headers: Mapping[str, str] | None = None,
         content_type: str | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
     ) -> None:
         if protocol is not None and protocol not in FRAMING:
             raise ValueError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+        if isinstance(max_event_size, bool) or not isinstance(max_event_size, int) or max_event_size < 1:
+            raise ValueError(f"max_event_size must be a positive int, got {max_event_size!r}")
+        if isinstance(max_json_depth, bool) or not isinstance(max_json_depth, int) or max_json_depth < 1:
+            raise ValueError(f"max_json_depth must be a positive int, got {max_json_depth!r}")
         hdrs: dict[str, str] = dict(headers or {})
         if content_type is not None:
             hdrs["content-type"] = content_type
@@ -74,22 +117,23 @@ class StreamDecoder:
         self.warnings: list[str] = []
         #: bytes fed so far
         self.offset = 0
-        #: SSE comments / blank keep-alive lines seen (they are not events)
+        #: bound on one line / SSE event / JSON body / AWS message, in bytes
         self.max_event_size = max_event_size
+        #: bound on the nesting of JSON arrays and objects
+        self.max_json_depth = max_json_depth
         self._dialect: Any = None
         self._lines: LineSplitter | None = None
         self._sse: SSEDecoder | None = None
         self._done = False
         self._ended = False
+        self._error: DecodeError | None = None
         self._head: list[bytes] = []
         self._head_len = 0
         self._sniff_seen = False
-        self._sniff_leading_blank = False
+        #: head offset of the first line end after the leading blanks (-1: none yet)
+        self._sniff_eol = -1
         self._sniff_aws_checked = False
-        self._sniff_limit = _SNIFF_LIMIT
-        self._sniff_ds = False
         self._text: Any = None
-        self._aws: Any = None
         self.protocol: str | None = None
         #: the parsed body, when the response was one JSON document
         self.document: Any = None
@@ -125,73 +169,153 @@ class StreamDecoder:
         """An SSE ``[DONE]`` was seen (the rest of the body is ignored)."""
         return self._done
 
+    @property
+    def error(self) -> DecodeError | None:
+        """The problem that stopped decoding, once found (raised by the next call)."""
+        return self._error
+
     def feed(self, data: bytes) -> list[Event]:
         """Decode the next piece of the body; returns the events it completed."""
+        if self._error is not None:
+            raise self._error
         if self._ended:
             raise RuntimeError("feed() after end()")
         out: list[Any] = []
         if not data:
             return out
+        if self._done:
+            self.offset += len(data)
+            return out
+        try:
+            self._feed(data, out)
+        except DecodeError as exc:
+            error = self._fail(exc)
+            if not out:
+                raise error from None
+        return cast("list[Event]", out)
+
+    def end(self) -> list[Event]:
+        """The body is complete: flush what is pending and close open tool arguments."""
+        if self._error is not None:
+            raise self._error
+        if self._ended:
+            return []
+        out: list[Any] = []
+        try:
+            self._end(out)
+        except DecodeError as exc:
+            error = self._fail(exc)
+            error.events = cast("list[Event]", out)
+            raise error from None
+        return cast("list[Event]", out)
+
+    def decode(self, data: bytes) -> list[Event]:
+        """Decode a whole body at once (``feed`` then ``end``)."""
+        events = self.feed(data)
+        try:
+            return events + self.end()
+        except DecodeError as exc:
+            exc.events = events + exc.events
+            raise
+
+    # -- driving -----------------------------------------------------------------
+
+    def _feed(self, data: bytes, out: list[Any]) -> None:
         self.offset += len(data)
         framing = self._framing
         if framing == "sse":
             assert self._lines is not None
-            self._feed_sse(self._lines.feed(data), out)
+            try:
+                lines = self._lines.feed(data)
+            except LineTooLong as exc:
+                self._feed_sse(exc.lines, out)
+                if not self._done:  # past [DONE] nothing matters
+                    raise self._line_too_long(exc) from None
+                return
+            self._feed_sse(lines, out)
         elif framing == "lines":
             assert self._lines is not None
-            self._dialect.feed_lines(self._lines.feed(data), out)
+            try:
+                lines = self._lines.feed(data)
+            except LineTooLong as exc:
+                self._feed_lines(exc.lines, out)
+                raise self._line_too_long(exc) from None
+            self._feed_lines(lines, out)
         elif framing == "text":
             delta = self._text.decode(data)
             if delta:
                 out.append({"type": "text-delta", "delta": delta})
         elif framing == "aws":
-            self._feed_aws(data, out)
+            self._dialect.feed_bytes(data, out, self.offset - len(data))
         elif framing == "json":
             self._buffer_head(data)
         else:
             self._sniff(data, out)
-        return cast("list[Event]", out)
 
-    def end(self) -> list[Event]:
-        """The body is complete: flush what is pending and close open tool arguments."""
-        if self._ended:
-            return []
-        out: list[Any] = []
+    def _refeed(self, head: bytes, out: list[Any]) -> None:
+        """Decode the bytes buffered while sniffing, as if they arrived now."""
+        saved, self.offset = self.offset, self.offset - len(head)
+        try:
+            self._feed(head, out)
+        finally:
+            self.offset = saved
+
+    def _end(self, out: list[Any]) -> None:
         if self._framing in ("sniff", "sniff-text"):
-            if self._sniff_ds:
-                self._sniff_start_data_stream(out)
-            else:
-                self._sniff_decide(out)
+            self._sniff_decide(out)
         self._ended = True
         framing = self._framing
         if framing == "sse":
             assert self._lines is not None and self._sse is not None
             tail = self._lines.flush()
-            if tail is not None:
-                # an event without its closing blank line is discarded (WHATWG)
-                self._feed_sse([tail], out)
+            if tail is not None and not self._done:
+                # an event without its closing blank line is discarded (WHATWG): a
+                # last line still counts for ``id:`` / ``retry:``, never for data
+                try:
+                    self._sse.feed([tail], [])
+                except EventTooLarge:
+                    pass
             self._sse.end()
             if self._dialect is not None:
                 self._dialect.end(out, done=self._done)
         elif framing == "lines":
             assert self._lines is not None
+            start = self._lines.pending_start
             tail = self._lines.flush()
             if tail is not None:
-                self._dialect.feed_lines([tail], out)
+                try:
+                    self._dialect.feed_lines([tail], out)
+                except LineError as exc:
+                    raise self._error_at(exc.message, start) from None
             self._dialect.end(out)
         elif framing == "text":
             delta = self._text.decode(b"", True)
             if delta:
                 out.append({"type": "text-delta", "delta": delta})
         elif framing == "aws":
-            self._aws_end(out)
+            self._dialect.end(out)
         elif framing == "json":
             self._end_json(out)
-        return cast("list[Event]", out)
 
-    def decode(self, data: bytes) -> list[Event]:
-        """Decode a whole body at once (``feed`` then ``end``)."""
-        return self.feed(data) + self.end()
+    def _fail(self, exc: DecodeError) -> DecodeError:
+        """Record the error that ends decoding (with the protocol filled in)."""
+        if exc.protocol is None or type(exc) is not DecodeError:
+            exc = DecodeError(
+                exc.message,
+                protocol=exc.protocol or self.protocol or self._framing,
+                offset=exc.offset,
+            )
+        self._error = exc
+        return exc
+
+    def _error_at(self, message: str, offset: int | None) -> DecodeError:
+        return DecodeError(message, protocol=self.protocol or self._framing, offset=offset)
+
+    def _line_too_long(self, exc: LineTooLong) -> DecodeError:
+        what = "an SSE line" if self._framing == "sse" else "a line"
+        return self._error_at(
+            f"{what} exceeds the limit of {self.max_event_size} bytes", exc.offset
+        )
 
     # -- set-up ------------------------------------------------------------------
 
@@ -201,137 +325,142 @@ class StreamDecoder:
         if framing in ("sse", "lines"):
             self._lines = LineSplitter(max_line=self.max_event_size)
         if framing == "sse":
-            self._sse = SSEDecoder()
+            self._sse = SSEDecoder(max_event_size=self.max_event_size)
             if protocol is not None:
                 self._dialect = create_dialect(protocol, self.warnings)
         elif framing == "lines":
             self._dialect = create_dialect(protocol or "data-stream", self.warnings)
+            self._dialect.max_json_depth = self.max_json_depth
             self.protocol = protocol or "data-stream"
         elif framing == "text":
             self._text = codecs.getincrementaldecoder("utf-8")("replace")
             self.protocol = "plain-text"
         elif framing == "aws":
             self._dialect = create_dialect("aws-eventstream", self.warnings)
+            self._dialect.max_json_depth = self.max_json_depth
+            self._dialect.max_message_size = self.max_event_size
             self.protocol = "aws-eventstream"
 
     def _buffer_head(self, data: bytes) -> None:
         self._head.append(data)
+        compact(self._head)
         self._head_len += len(data)
         if self._head_len > self.max_event_size:
-            raise DecodeError(
-                f"JSON body larger than {self.max_event_size} bytes",
-                protocol=self.protocol or "json",
-                offset=self.offset,
+            self._head = []
+            raise self._error_at(
+                f"the JSON body exceeds the limit of {self.max_event_size} bytes",
+                self.max_event_size,
             )
 
+    # -- sniffing -------------------------------------------------------------------
+
     def _sniff(self, data: bytes, out: list[Any]) -> None:
-        # Buffer until the first non-blank line is complete. The pieces are kept in
-        # a list and joined once, so a long first line fed in small reads stays
-        # linear; only the new piece is searched for a line end.
+        """Buffer the start of a body whose headers did not say what it is.
+
+        The decision is made on the first line after the leading blanks, once it is
+        complete within the first :data:`_SNIFF_LIMIT` bytes, or else on those bytes
+        alone: never on more, so that it does not depend on how the body is cut.
+        The pieces are joined once, when deciding.
+        """
+        before = self._head_len
         self._head.append(data)
+        compact(self._head)
         self._head_len += len(data)
         if not self._sniff_seen:
             rest = data.lstrip(_BLANK)
             if rest:
                 self._sniff_seen = True
-                self._sniff_leading_blank = self._head_len - len(rest) > 0
-        else:
-            rest = data
-        if (
-            self._framing == "sniff"
-            and not self._sniff_aws_checked
-            and self._head_len >= 12
-        ):
-            self._sniff_aws_checked = True
-            head = b"".join(self._head)
-            self._head = [head]
-            from ._detect import looks_like_aws_prelude
-
-            if not self._sniff_leading_blank and looks_like_aws_prelude(head):
-                self._head = []
-                self._decide(head, head, out)
-                return
-        if (
-            self._framing == "sniff"
-            and not self._sniff_aws_checked
-            and self._head[0][:1] == b"\x00"
-        ):
-            # maybe an AWS event-stream prelude (binary: its length bytes may
-            # look like a line end); no text format starts with NUL
-            return
-        if self._sniff_seen and (b"\n" in rest or b"\r" in rest):
-            self._sniff_decide(out)
-            return
-        if self._head_len < self._sniff_limit:
-            return
-        if not self._sniff_ds and self._sniff_seen:
-            # A data-stream record can be long (a base64 file, a big state
-            # snapshot): when the first line so far is a valid prefix of one, wait
-            # for its end (up to the event size bound) before deciding.
-            head = b"".join(self._head)
-            self._head = [head]
-            if _looks_like_data_stream_prefix(head.lstrip(_BLANK)):
-                self._sniff_ds = True
-                self._sniff_limit = max(self.max_event_size, _SNIFF_LIMIT) + 1
-                if self._head_len < self._sniff_limit:
+                i = _find_line_end(rest)
+                if i >= 0:
+                    self._sniff_eol = before + len(data) - len(rest) + i
+        elif self._sniff_eol < 0:
+            i = _find_line_end(data)
+            if i >= 0:
+                self._sniff_eol = before + i
+        if self._framing == "sniff":
+            if self._head_len < _PRELUDE:
+                return  # maybe an AWS event-stream prelude (binary: it may hold line ends)
+            if not self._sniff_aws_checked:
+                # decided at once on the first 12 bytes: a binary stream needs no line end
+                self._sniff_aws_checked = True
+                first = self._head[0] if len(self._head[0]) >= _PRELUDE else b"".join(self._head)
+                if first[0] not in _BLANK and looks_like_aws_prelude(first[:_PRELUDE]):
+                    self._sniff_decide(out)
                     return
-        if self._sniff_ds:
-            # one unterminated data-stream record: the line splitter reports it
-            # as too long
-            self._sniff_start_data_stream(out)
-            return
-        self._sniff_decide(out)
-
-    def _sniff_start_data_stream(self, out: list[Any]) -> None:
-        head = b"".join(self._head)
-        self._head = []
-        self._start("lines", "data-stream")
-        saved, self.offset = self.offset, self.offset - len(head)
-        out.extend(self.feed(head))
-        self.offset = saved
+        if 0 <= self._sniff_eol < _SNIFF_LIMIT or self._head_len >= _SNIFF_LIMIT:
+            self._sniff_decide(out)
 
     def _sniff_decide(self, out: list[Any]) -> None:
         head = b"".join(self._head)
         self._head = []
-        self._decide(head, head, out)
-
-    def _decide(self, first_line: bytes, head: bytes, out: list[Any]) -> None:
-        first = first_line.lstrip(b"\xef\xbb\xbf \t\r\n")
-        for sep in (b"\n", b"\r"):
-            i = first.find(sep)
+        if (
+            self._framing == "sniff"
+            and head[:1]
+            and head[0] not in _BLANK
+            and looks_like_aws_prelude(head[:_PRELUDE])
+        ):
+            protocol = "aws-eventstream"
+        else:
+            first = head[:_SNIFF_LIMIT].lstrip(_BLANK)
+            i = _find_line_end(first)
+            truncated = False
             if i >= 0:
                 first = first[:i]
-        if self._framing == "sniff-text":
-            from ._dialects.data_stream import looks_like_data_stream
+            elif len(head) >= _SNIFF_LIMIT:
+                # the first line does not end within the window: decide on its start
+                truncated = True
+            if truncated and _looks_like_data_stream_prefix(first):
+                protocol = "data-stream"
+            elif self._framing == "sniff-text":
+                from ._dialects.data_stream import looks_like_data_stream
 
-            protocol = "data-stream" if looks_like_data_stream(first) else "plain-text"
-        else:
-            protocol = sniff_body_start(first, head) if head else "plain-text"
+                protocol = "data-stream" if looks_like_data_stream(first) else "plain-text"
+            else:
+                protocol = sniff_body_start(first, b"")
         self._start(FRAMING[protocol], None if protocol == "sse" else protocol)
         if protocol == "json":
             self._head_len = 0
         if head:
-            saved, self.offset = self.offset, self.offset - len(head)
-            out.extend(self.feed(head))
-            self.offset = saved
+            self._refeed(head, out)
 
     # -- SSE ----------------------------------------------------------------------
 
     def _feed_sse(self, lines: list[bytes], out: list[Any]) -> None:
         assert self._sse is not None
         events: list[SSEEvent] = []
-        self._sse.feed(lines, events)
-        if not events:
+        where: list[int] = []
+        try:
+            self._sse.feed(lines, events, where)
+        except EventTooLarge as exc:
+            self._dispatch_sse(events, where, out)
+            if not self._done:
+                assert self._lines is not None
+                raise self._error_at(
+                    f"an SSE event exceeds the limit of {self.max_event_size} bytes",
+                    self._lines.line_start(exc.index),
+                ) from None
             return
+        if events:
+            self._dispatch_sse(events, where, out)
+
+    def _dispatch_sse(self, events: list[SSEEvent], where: list[int], out: list[Any]) -> None:
         dialect = self._dialect
         loads = _json.loads
+        max_depth = self.max_json_depth
         for ev in events:
             data = ev.data
             if self._done:
-                continue
+                return
             if data == _DONE:
                 self._done = True
                 continue
+            if len(data) > max_depth and _json.too_deep(data, max_depth):
+                assert self._lines is not None
+                # (the first event equal to this one is this one: it would have failed too)
+                line = where[events.index(ev)]
+                raise self._error_at(
+                    f"JSON nested deeper than {max_depth} levels", self._lines.line_start(line)
+                )
             try:
                 value = loads(data)
             except _json.JSON_ERRORS:
@@ -346,6 +475,13 @@ class StreamDecoder:
                 self.protocol = protocol
             if not dialect.feed_event(value, ev, out):
                 out.append(self._raw(ev, value))
+
+    def _feed_lines(self, lines: list[bytes], out: list[Any]) -> None:
+        try:
+            self._dialect.feed_lines(lines, out)
+        except LineError as exc:
+            assert self._lines is not None
+            raise self._error_at(exc.message, self._lines.line_start(exc.index)) from None
 
     @staticmethod
     def _raw(ev: SSEEvent, data: Any) -> dict[str, Any]:
@@ -362,6 +498,8 @@ class StreamDecoder:
         if not body.strip():
             self.protocol = self.protocol or "json"
             return
+        if _json.too_deep(body, self.max_json_depth):
+            raise self._error_at(f"JSON nested deeper than {self.max_json_depth} levels", 0)
         try:
             doc = _json.parse(body)
         except ValueError as exc:
@@ -381,11 +519,3 @@ class StreamDecoder:
             return
         self.protocol = "json"
         out.append({"type": "raw", "event": "json", "data": doc})
-
-    # -- AWS event stream ---------------------------------------------------------------
-
-    def _feed_aws(self, data: bytes, out: list[Any]) -> None:
-        self._dialect.feed_bytes(data, out, self.offset - len(data))
-
-    def _aws_end(self, out: list[Any]) -> None:
-        self._dialect.end(out)

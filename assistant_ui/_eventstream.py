@@ -168,8 +168,11 @@ def _crc(data: bytes | bytearray | memoryview) -> int:
 # -- decoding ---------------------------------------------------------------------
 
 
-def _check_prelude(prelude: bytes | bytearray, offset: int) -> int:
-    """Validate the 12-byte prelude of the message at body offset ``offset``; returns total_length."""
+def _check_prelude(prelude: bytes | bytearray, offset: int, max_size: int | None = None) -> int:
+    """Validate the 12-byte prelude of the message at body offset ``offset``; returns total_length.
+
+    ``max_size`` bounds the whole message (checked before any of it is buffered).
+    """
     total, headers_len, crc = _PRELUDE.unpack_from(prelude, 0)
     actual = _crc(prelude[:8])
     if actual != crc:
@@ -193,6 +196,8 @@ def _check_prelude(prelude: bytes | bytearray, offset: int) -> int:
         raise _error(
             f"payload length {payload_len} exceeds the limit of {MAX_PAYLOAD_LENGTH}", offset
         )
+    if max_size is not None and total > max_size:
+        raise _error(f"message length {total} exceeds the limit of {max_size} bytes", offset)
     return int(total)
 
 
@@ -296,7 +301,9 @@ class EventStreamFramer:
 
     Bytes are appended to one ``bytearray`` and a message is copied out once, when
     it is complete, so a large payload arriving in small pieces costs linear time.
-    The prelude is checked as soon as its 12 bytes are in.
+    The prelude is checked as soon as its 12 bytes are in, so a message larger than
+    the limits (botocore's, and ``max_message_size`` when given) is refused before
+    any of it is buffered.
 
     Errors are fatal. When an error is found after some messages of the same
     ``feed`` call were complete, those messages are returned and the error is
@@ -304,10 +311,11 @@ class EventStreamFramer:
     once raised, it is raised again by every later call.
     """
 
-    __slots__ = ("_buf", "_ended", "_error", "_offset", "_total")
+    __slots__ = ("_buf", "_ended", "_error", "_max", "_offset", "_total")
 
-    def __init__(self, *, offset: int = 0) -> None:
+    def __init__(self, *, offset: int = 0, max_message_size: int | None = None) -> None:
         self._buf = bytearray()
+        self._max = max_message_size
         #: body offset of ``_buf[0]``
         self._offset = offset
         #: total_length of the message at the start of the buffer, once its prelude checked out
@@ -339,7 +347,9 @@ class EventStreamFramer:
                 if not total:
                     if len(buf) < PRELUDE_LENGTH:
                         break
-                    total = self._total = _check_prelude(bytes(buf[:PRELUDE_LENGTH]), self._offset)
+                    total = self._total = _check_prelude(
+                        bytes(buf[:PRELUDE_LENGTH]), self._offset, self._max
+                    )
                 if len(buf) < total:
                     break
                 if len(buf) == total:

@@ -3,16 +3,38 @@
 ``loads`` is the raw, fastest function; call :func:`loads_lenient` only after it
 raised, to get the stdlib's answer (invalid UTF-8 becomes U+FFFD; values orjson
 refuses, such as integers beyond 64 bits, still parse).
+
+Nesting depth: neither parser may be handed JSON nested deeper than the interpreter
+can recurse (the stdlib raises ``RecursionError`` somewhere around depth 1000, at a
+depth that depends on the caller's stack; orjson refuses depth 1024). The decoder
+checks :func:`too_deep` first, so that the answer never depends on the backend or
+on the stack: JSON nested deeper than :data:`DEFAULT_MAX_DEPTH` is refused.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BACKEND", "JSON_ERRORS", "loads", "loads_lenient", "parse"]
+__all__ = [
+    "BACKEND",
+    "DEFAULT_MAX_DEPTH",
+    "JSON_ERRORS",
+    "loads",
+    "loads_bounded",
+    "loads_lenient",
+    "nesting_depth",
+    "parse",
+    "too_deep",
+]
+
+#: the default bound on the nesting of arrays and objects in one JSON value
+DEFAULT_MAX_DEPTH = 512
 
 loads: Callable[[bytes | str], Any] = json.loads
 BACKEND = "json"
@@ -23,8 +45,6 @@ if os.environ.get("ASSISTANT_UI_JSON", "").lower() != "json":
     except ImportError:  # pragma: no cover - depends on the environment
         pass
     else:  # pragma: no cover - depends on the environment
-        import re
-
         _orjson_loads = orjson.loads
         # orjson turns integers beyond 64 bits into floats; a run of 19+ digits
         # (anywhere, strings included) sends the payload to the stdlib instead
@@ -61,3 +81,57 @@ def parse(data: bytes | str) -> Any:
         return loads(data)
     except JSON_ERRORS:
         return loads_lenient(data)
+
+
+# -- nesting depth ---------------------------------------------------------------------
+
+# a string literal, possibly cut off at the end of the text (so that brackets inside
+# strings do not count); written as an unrolled loop, which the regex engine runs fast
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")
+# an opening bracket becomes 2 and a closing one 0: the running sum of the bytes minus
+# their count is the depth after each bracket
+_BRACKET_STEPS = bytes.maketrans(b"[]{}", b"\x02\x00\x02\x00")
+
+
+def nesting_depth(data: bytes | str) -> int:
+    """How deeply arrays and objects nest in ``data`` (exact for valid JSON).
+
+    Brackets inside string literals do not count. Linear, and the loop runs in C.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if b'"' in raw:
+        raw = _STRING.sub(b"", raw)
+    steps = raw.translate(_BRACKET_STEPS, _NOT_BRACKET)
+    if not steps:
+        return 0
+    deepest: int = max(map(operator.sub, itertools.accumulate(steps), itertools.count(1)))
+    return max(0, deepest)
+
+
+def too_deep(data: bytes | str, max_depth: int) -> bool:
+    """Whether ``data`` nests arrays and objects deeper than ``max_depth``.
+
+    Two C-speed counts settle the common case; only a text holding more brackets
+    than the limit is scanned.
+    """
+    if isinstance(data, str):
+        if data.count("[") + data.count("{") <= max_depth:
+            return False
+    elif data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    return nesting_depth(data) > max_depth
+
+
+def loads_bounded(data: bytes | str, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Parse complete JSON whose nesting is at most ``max_depth``; ValueError otherwise.
+
+    For text that arrives inside JSON strings (tool arguments): it is never fatal
+    when it does not parse, and the answer does not depend on the caller's stack.
+    """
+    if too_deep(data, max_depth):
+        raise ValueError(f"JSON nested deeper than {max_depth}")
+    try:
+        return json.loads(data)
+    except RecursionError as exc:  # only when the caller is already deep in its stack
+        raise ValueError("JSON nested too deeply for the current stack") from exc

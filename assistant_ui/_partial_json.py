@@ -5,6 +5,10 @@ arrays and objects left open are closed, a trailing comma or a dangling key is
 dropped, an incomplete number loses its unfinished tail and a partial literal is
 completed when its prefix allows it. Complete JSON takes the ``json.loads`` fast
 path; this parser only runs on the (rare) incomplete text.
+
+The parser keeps its own stack (it never recurses), and text nested deeper than
+``max_depth`` (default :data:`assistant_ui._json.DEFAULT_MAX_DEPTH`) is refused
+with :class:`IncompleteJSON`, whatever the caller's stack.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import json
 import re
 from typing import Any
 
+from ._json import DEFAULT_MAX_DEPTH, too_deep
+
 __all__ = ["IncompleteJSON", "parse_partial", "parse_partial_object"]
 
 _WS = re.compile(r"[ \t\n\r]*")
-_STRING_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.DOTALL)
+_STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)?(?:\.[0-9]*)?(?:[eE][+-]?[0-9]*)?")
 _COMPLETE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
@@ -32,131 +38,144 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 
+# what the parser expects next
+_VALUE = 0  # a value (top level, after "[", after "," in an array, after ":")
+_KEY = 1  # a key (after "{" or after "," in an object)
+_AFTER = 2  # "," or the closing bracket (or the end, at top level)
 
-def parse_partial(text: str) -> Any:
+
+def parse_partial(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """Parse complete or truncated JSON; raise :class:`IncompleteJSON` if impossible
-    (including JSON nested too deeply to parse)."""
+    (including JSON nested deeper than ``max_depth``)."""
+    if too_deep(text, max_depth):
+        raise IncompleteJSON(f"JSON nested deeper than {max_depth}")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
-    except RecursionError as exc:
-        raise IncompleteJSON("JSON nested too deeply") from exc
-    parser = _Parser(text)
-    try:
-        value = parser.value()
-    except RecursionError as exc:
-        raise IncompleteJSON("JSON nested too deeply") from exc
-    if value is _MISSING:
-        raise IncompleteJSON("no JSON value")
-    parser.skip_ws()
-    if parser.pos < len(text):
-        raise IncompleteJSON(f"unexpected data at {parser.pos}")
-    return value
+    return _Parser(text, max_depth).parse()
 
 
-def parse_partial_object(text: str) -> dict[str, Any] | None:
+def parse_partial_object(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any] | None:
     """Like :func:`parse_partial` but only an object counts; ``None`` otherwise."""
     if not text.strip():
         return {}
     try:
-        value = parse_partial(text)
-    except (IncompleteJSON, RecursionError):
+        value = parse_partial(text, max_depth=max_depth)
+    except IncompleteJSON:
         return None
     return value if isinstance(value, dict) else None
 
 
 class _Parser:
-    __slots__ = ("cut", "pos", "text")
+    """An explicit-stack parser: containers are attached to their parent when they
+    open, so whatever is open when the text ends is already in place."""
 
-    def __init__(self, text: str) -> None:
+    __slots__ = ("max_depth", "pos", "text")
+
+    def __init__(self, text: str, max_depth: int) -> None:
         self.text = text
         self.pos = 0
-        self.cut = False
+        self.max_depth = max_depth
 
     def skip_ws(self) -> None:
         m = _WS.match(self.text, self.pos)
         assert m is not None
         self.pos = m.end()
 
-    def at_end(self) -> bool:
-        return self.pos >= len(self.text)
+    def parse(self) -> Any:
+        text = self.text
+        end = len(text)
+        stack: list[Any] = []  # open containers
+        keys: list[Any] = []  # per open container: the key awaiting its value (objects)
+        root: Any = _MISSING
+        state = _VALUE
 
-    def value(self) -> Any:
-        self.skip_ws()
-        if self.at_end():
-            return _MISSING
-        ch = self.text[self.pos]
-        if ch == "{":
-            return self.obj()
-        if ch == "[":
-            return self.arr()
-        if ch == '"':
-            return self.string()
-        if ch == "-" or ch.isdigit():
-            return self.number()
-        return self.literal()
+        def attach(value: Any) -> None:
+            nonlocal root
+            if not stack:
+                root = value
+            elif type(stack[-1]) is dict:
+                stack[-1][keys[-1]] = value
+            else:
+                stack[-1].append(value)
 
-    def obj(self) -> dict[str, Any]:
-        self.pos += 1
-        result: dict[str, Any] = {}
-        self.skip_ws()
-        if not self.at_end() and self.text[self.pos] == "}":
-            self.pos += 1
-            return result
         while True:
             self.skip_ws()
-            if self.at_end():
-                return result  # cut after "{" or after a comma
-            if self.text[self.pos] != '"':
-                raise IncompleteJSON(f"expected a key at {self.pos}")
-            key = self.string()
-            if self.cut:
-                return result  # the key itself is cut off
-            self.skip_ws()
-            if self.at_end():
-                return result  # dangling key
-            if self.text[self.pos] != ":":
-                raise IncompleteJSON(f"expected ':' at {self.pos}")
-            self.pos += 1
-            value = self.value()
-            if value is _MISSING:
-                return result  # dangling key (or a number with no digit yet)
-            result[key] = value
-            if not self.separator("}"):
-                return result
+            if state == _AFTER:
+                if not stack:
+                    if self.pos < end:
+                        raise IncompleteJSON(f"unexpected data at {self.pos}")
+                    return root
+                if self.pos >= end:
+                    return root  # cut after a value: close everything open
+                ch = text[self.pos]
+                if ch == ",":
+                    self.pos += 1
+                    state = _KEY if type(stack[-1]) is dict else _VALUE
+                elif ch == ("}" if type(stack[-1]) is dict else "]"):
+                    self.pos += 1
+                    stack.pop()
+                    keys.pop()
+                else:
+                    raise IncompleteJSON(f"expected ',' or a closing bracket at {self.pos}")
+                continue
+            if state == _KEY:
+                if self.pos >= end:
+                    return root  # cut after "{" or after a comma
+                if text[self.pos] != '"':
+                    raise IncompleteJSON(f"expected a key at {self.pos}")
+                key, cut = self.string()
+                if cut:
+                    return root  # the key itself is cut off
+                self.skip_ws()
+                if self.pos >= end:
+                    return root  # dangling key
+                if text[self.pos] != ":":
+                    raise IncompleteJSON(f"expected ':' at {self.pos}")
+                self.pos += 1
+                keys[-1] = key
+                state = _VALUE
+                continue
+            # _VALUE
+            if self.pos >= end:
+                if root is _MISSING:
+                    raise IncompleteJSON("no JSON value")
+                return root  # dangling key, or a trailing comma in an array
+            ch = text[self.pos]
+            if ch == "{" or ch == "[":
+                if len(stack) >= self.max_depth:
+                    raise IncompleteJSON("JSON nested too deeply")
+                container: Any = {} if ch == "{" else []
+                attach(container)
+                stack.append(container)
+                keys.append(None)
+                self.pos += 1
+                self.skip_ws()
+                close = "}" if ch == "{" else "]"
+                if self.pos < end and text[self.pos] == close:
+                    self.pos += 1
+                    stack.pop()
+                    keys.pop()
+                    state = _AFTER
+                else:
+                    state = _KEY if ch == "{" else _VALUE
+                continue
+            if ch == '"':
+                value, _ = self.string()
+            elif ch == "-" or "0" <= ch <= "9":
+                value = self.number()
+                if value is _MISSING:  # a number with no digit yet, at the end
+                    if root is _MISSING:
+                        raise IncompleteJSON("no JSON value")
+                    return root
+            else:
+                value = self.literal()
+            attach(value)
+            state = _AFTER
 
-    def arr(self) -> list[Any]:
-        self.pos += 1
-        result: list[Any] = []
-        self.skip_ws()
-        if not self.at_end() and self.text[self.pos] == "]":
-            self.pos += 1
-            return result
-        while True:
-            value = self.value()
-            if value is _MISSING:
-                return result
-            result.append(value)
-            if not self.separator("]"):
-                return result
-
-    def separator(self, close: str) -> bool:
-        """After a member: ``True`` on a comma (more follow), ``False`` at the end
-        of the text or on the closing bracket; anything else is not JSON."""
-        self.skip_ws()
-        if self.at_end():
-            return False
-        ch = self.text[self.pos]
-        if ch == ",":
-            self.pos += 1
-            return True
-        if ch == close:
-            self.pos += 1
-            return False
-        raise IncompleteJSON(f"expected ',' or {close!r} at {self.pos}")
-
-    def string(self) -> str:
+    def string(self) -> tuple[str, bool]:
+        """The string at ``pos`` and whether the text ended inside it."""
         text = self.text
         start = self.pos + 1
         m = _STRING_BODY.match(text, start)
@@ -164,15 +183,17 @@ class _Parser:
         end = m.end()
         if end < len(text) and text[end] == '"':
             self.pos = end + 1
-            return str(json.loads(text[start - 1 : end + 1]))
+            try:
+                return str(json.loads(text[start - 1 : end + 1])), False
+            except ValueError:  # an invalid escape ("\x") or control character
+                raise IncompleteJSON(f"bad string at {start - 1}") from None
         # Cut off inside the string. The body regex stops before a lone final
         # backslash; an unfinished \uXXXX escape is trimmed off below.
         self.pos = len(text)
-        self.cut = True
         body = text[start:end]
         for trim in range(6):
             try:
-                return str(json.loads('"' + body[: len(body) - trim] + '"'))
+                return str(json.loads('"' + body[: len(body) - trim] + '"')), True
             except ValueError:
                 continue
         raise IncompleteJSON("bad string")
@@ -182,7 +203,7 @@ class _Parser:
         assert m is not None
         raw = m.group()
         self.pos = m.end()
-        if self.at_end():
+        if self.pos >= len(self.text):
             c = _COMPLETE_NUMBER.match(raw)
             if c is None:
                 return _MISSING

@@ -2,13 +2,25 @@
 
 Fields are parsed on bytes; ``data`` stays bytes (``json.loads`` takes bytes), the
 event name and id are decoded (they are short).
+
+With ``max_event_size``, an event whose data (its ``data`` lines joined with LF)
+grows past that many bytes is an :class:`EventTooLarge` error, raised by the line
+that crossed the limit: each line is bounded by the line splitter, and this bounds
+an event made of many lines.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "SSEEvent"]
+from ._lines import LineError, compact
+
+__all__ = ["EventTooLarge", "SSEDecoder", "SSEEvent"]
+
+
+class EventTooLarge(LineError):
+    """An event's data exceeds the limit; ``index`` is the line (in the list being
+    fed) that crossed it. The events completed before it are already in ``out``."""
 
 
 class SSEEvent(NamedTuple):
@@ -19,10 +31,13 @@ class SSEEvent(NamedTuple):
 
 
 class SSEDecoder:
-    __slots__ = ("_data", "_event", "comments", "last_event_id", "retry")
+    __slots__ = ("_data", "_event", "_max", "_size", "comments", "last_event_id", "retry")
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_event_size: int | None = None) -> None:
         self._data: list[bytes] = []
+        #: size of the pending event's data so far (lines and the LFs that join them)
+        self._size = 0
+        self._max = max_event_size
         self._event = ""
         #: the last ``id:`` seen (persists across events, WHATWG)
         self.last_event_id = ""
@@ -31,23 +46,37 @@ class SSEDecoder:
         #: comment lines seen (keep-alives)
         self.comments = 0
 
-    def feed(self, lines: list[bytes], out: list[SSEEvent]) -> None:
+    def feed(
+        self, lines: list[bytes], out: list[SSEEvent], where: list[int] | None = None
+    ) -> None:
+        """Events completed by ``lines`` go to ``out``; with ``where``, the index in
+        ``lines`` of the blank line that dispatched each of them goes there."""
         data = self._data
-        for line in lines:
+        limit = self._max
+        for index, line in enumerate(lines):
             if not line:
                 if data:
                     payload = data[0] if len(data) == 1 else b"\n".join(data)
+                    if type(payload) is not bytes:  # (a compacted bytearray)
+                        payload = bytes(payload)
                     out.append(
                         SSEEvent(self._event or "message", payload, self.last_event_id, self.retry)
                     )
                     data.clear()
+                    self._size = 0
+                    if where is not None:
+                        where.append(index)
                 self._event = ""
                 continue
             if line[:5] == b"data:":
                 value = line[5:]
                 if value[:1] == b" ":
                     value = value[1:]
+                if limit is not None:
+                    self._grow(len(value), index)
                 data.append(value)
+                if len(data) > 32:
+                    compact(data, b"\n")
                 continue
             if line[:1] == b":":
                 self.comments += 1
@@ -60,18 +89,35 @@ class SSEDecoder:
                 if value[:1] == b" ":
                     value = value[1:]
             if field == b"data":
+                if limit is not None:
+                    self._grow(len(value), index)
                 data.append(value)
+                if len(data) > 32:
+                    compact(data, b"\n")
             elif field == b"event":
                 self._event = value.decode("utf-8", "replace")
             elif field == b"id":
                 if b"\x00" not in value:
                     self.last_event_id = value.decode("utf-8", "replace")
             elif field == b"retry":
-                if value.isdigit():
+                # (a value of thousands of digits is no delay anyone means, and
+                # int() refuses to convert more than 4300 of them)
+                if value.isdigit() and len(value) <= 18:
                     self.retry = int(value)
             # any other field is ignored
+
+    def _grow(self, size: int, index: int) -> None:
+        size += self._size + (1 if self._data else 0)
+        self._size = size
+        if self._max is not None and size > self._max:
+            self._data.clear()
+            self._size = 0
+            raise EventTooLarge(
+                f"an event's data exceeds the limit of {self._max} bytes", index=index
+            )
 
     def end(self) -> None:
         """End of stream: a pending event without its blank line is discarded."""
         self._data.clear()
+        self._size = 0
         self._event = ""

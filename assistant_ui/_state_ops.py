@@ -1,7 +1,11 @@
 """State operations: ``set`` and ``append-text`` at a path (protocols.md §6).
 
 Applied leniently: an operation that cannot be applied is skipped and reported,
-never fatal. Containers along the path are copied before they are changed
+never fatal. A path longer than :data:`MAX_PATH_LENGTH` segments is refused, so
+that a stream cannot grow the state deeper than its JSON values already are
+(which the decoder bounds) plus that many levels: every consumer of the state
+(copies, ``json.dumps`` when it is sent back) can handle it without running out
+of stack. Containers along the path are copied before they are changed
 (copy-on-write, shallow copies of the containers on the path only), so a state
 value handed out earlier never changes under its holder, and a failing operation
 leaves the state as it was.
@@ -11,7 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["StateError", "apply_operations"]
+__all__ = ["MAX_PATH_LENGTH", "StateError", "apply_operations"]
+
+#: the longest path an operation may have
+MAX_PATH_LENGTH = 64
 
 _FORBIDDEN = frozenset({"__proto__", "constructor", "prototype"})
 
@@ -41,11 +48,16 @@ def apply_operations(state: Any, operations: Any, errors: list[str] | None = Non
 def _segments(path: Any) -> list[str]:
     if not isinstance(path, list):
         raise StateError("path must be a list")
+    if len(path) > MAX_PATH_LENGTH:
+        raise StateError(f"path longer than {MAX_PATH_LENGTH} segments")
     segs = []
     for seg in path:
         if isinstance(seg, bool) or not isinstance(seg, (str, int)):
-            raise StateError(f"invalid path segment {seg!r}")
-        seg = str(seg)
+            raise StateError(f"invalid path segment of type {type(seg).__name__}")
+        try:
+            seg = str(seg)
+        except ValueError:  # an int of more than 4300 digits
+            raise StateError("invalid path segment: an integer too large") from None
         if seg in _FORBIDDEN:
             raise StateError(f"forbidden path segment {seg!r}")
         segs.append(seg)
@@ -53,8 +65,11 @@ def _segments(path: Any) -> list[str]:
 
 
 def _index(container: list[Any], seg: str) -> int:
-    if not seg.isdigit() or (len(seg) > 1 and seg[0] == "0"):
-        raise StateError(f"invalid array index {seg!r}")
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it)
+    if not (seg.isascii() and seg.isdigit()) or (len(seg) > 1 and seg[0] == "0"):
+        raise StateError(f"invalid array index {seg[:40]!r}")
+    if len(seg) > 18:  # far past any end (and int() refuses more than 4300 digits)
+        return len(container)
     # lenient mode: an index past the end is clamped to an append
     return min(int(seg), len(container))
 

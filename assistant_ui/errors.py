@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ._result import ChatResult
+    from .events import Event
 
 __all__ = [
     "APIConnectionError",
@@ -98,7 +99,11 @@ class APIError(AssistantUIError):
 
 
 class APIStatusError(APIError):
-    """The backend answered with a non-2xx status."""
+    """The backend answered with a non-2xx status.
+
+    Redirects (3xx) included: they are not followed unless ``follow_redirects=True``
+    is passed to the client (it goes to httpx; 307/308 then send the POST again).
+    """
 
     status_code: int
 
@@ -174,17 +179,22 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
         body = json.loads(body_text) if body_text else None
     except ValueError:
         pass
+    from ._log import redact_text, secrets_from_headers
+
     reason = response.reason_phrase or ""
     message = f"HTTP {response.status_code} {reason}".rstrip()
+    try:
+        secrets = secrets_from_headers(response.request.headers)
+    except RuntimeError:  # a response built by hand, without its request
+        secrets = []
+    location = response.headers.get("location")
+    if 300 <= response.status_code < 400 and location:
+        # not followed by default (a POST re-sent elsewhere must be asked for)
+        where = _quote(location, redact_text, secrets, limit=200)
+        message += f" to {where} (redirects are not followed; pass follow_redirects=True)"
     if body_text:
         # the body may echo the request's credentials: redact before quoting (and
         # before truncating, so that no secret is cut in half and half-quoted)
-        from ._log import redact_text, secrets_from_headers
-
-        try:
-            secrets = secrets_from_headers(response.request.headers)
-        except RuntimeError:  # a response built by hand, without its request
-            secrets = []
         message += f": {_quote(body_text, redact_text, secrets)}"
     cls = status_error_class(response.status_code)
     return cls(message, response=response, body=body)
@@ -221,10 +231,19 @@ class StreamError(APIError):
 
 
 class DecodeError(AssistantUIError):
-    """The body does not follow the format it claims (or was detected as).
+    """The body does not follow the format it claims (or was detected as), or
+    goes past a limit (``max_event_size``, ``max_json_depth``).
 
     ``protocol`` names the format, ``offset`` the byte offset in the body where the
-    problem was found (``None`` when unknown).
+    problem was found (``None`` when unknown). ``events`` holds the events that the
+    decoder call which raised it had decoded before finding the problem (see
+    :class:`assistant_ui.decoding.StreamDecoder`). The message may quote bytes from
+    the body (a header name, say): it is redacted and bounded like every message
+    quoting a server.
+
+    A 2xx answer to a chat call that is an HTML page (``text/html``: a login page,
+    a proxy's error page, a web app's ``index.html``) raises it too, before any
+    decoding (``partial`` is ``None``), unless ``protocol=`` forces a format.
     """
 
     def __init__(
@@ -235,6 +254,9 @@ class DecodeError(AssistantUIError):
         offset: int | None = None,
         partial: ChatResult | None = None,
     ) -> None:
+        from ._log import redact_text
+
+        message = _quote(message, redact_text)
         where = []
         if protocol:
             where.append(protocol)
@@ -246,3 +268,4 @@ class DecodeError(AssistantUIError):
         self.protocol = protocol
         self.offset = offset
         self.partial = partial
+        self.events: list[Event] = []

@@ -11,19 +11,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._json import JSON_ERRORS
+from .._json import loads_bounded
 from .._partial_json import parse_partial_object
 
 __all__ = ["ToolTracker", "parse_args"]
 
 
 def parse_args(text: str) -> dict[str, Any]:
-    """Arguments text to a dict: complete JSON, else repaired partial JSON, else ``{}``."""
+    """Arguments text to a dict: complete JSON, else repaired partial JSON, else ``{}``.
+
+    Text nested too deeply (:data:`assistant_ui._json.DEFAULT_MAX_DEPTH`) counts as
+    not parsing: arguments are a string inside the stream, never fatal.
+    """
     if not text:
         return {}
     try:
-        value = json.loads(text)
-    except JSON_ERRORS:
+        value = loads_bounded(text)
+    except ValueError:
         value = parse_partial_object(text)
     return value if isinstance(value, dict) else {}
 

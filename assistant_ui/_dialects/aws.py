@@ -34,8 +34,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _json
-from .._eventstream import EventStreamFramer, EventStreamMessage
+from .._eventstream import PROTOCOL, EventStreamFramer, EventStreamMessage
 from .._usage import normalize_usage
+from ..errors import DecodeError
 from ._tools import ToolTracker
 
 __all__ = ["STOP_REASONS", "AWSEventStreamDialect"]
@@ -56,6 +57,10 @@ _Handler = Callable[[dict[str, Any], list[Any]], bool]
 
 class AWSEventStreamDialect:
     name = "aws-eventstream"
+    #: a JSON payload nested deeper is a DecodeError (the decoder sets it)
+    max_json_depth = _json.DEFAULT_MAX_DEPTH
+    #: bound on one whole message, checked from its prelude (the decoder sets it)
+    max_message_size: int | None = None
 
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
@@ -68,6 +73,8 @@ class AWSEventStreamDialect:
         #: usage that arrived before its messageStop
         self._usage: Any = None
         self._sources = 0
+        #: body offset of the message being decoded (for errors)
+        self._offset = 0
         # returning False means "not understood": the payload goes out as a raw event
         self._handlers: dict[str, _Handler] = {
             # Bedrock ConverseStream
@@ -96,7 +103,9 @@ class AWSEventStreamDialect:
         """The next piece of the body; ``base_offset`` is its offset in the body."""
         framer = self._framer
         if framer is None:
-            framer = self._framer = EventStreamFramer(offset=base_offset)
+            framer = self._framer = EventStreamFramer(
+                offset=base_offset, max_message_size=self.max_message_size
+            )
         for message in framer.feed(data):
             self.feed_message(message, out)
 
@@ -116,6 +125,7 @@ class AWSEventStreamDialect:
     def feed_message(self, message: EventStreamMessage, out: list[Any]) -> None:
         """Decode one framed message into normalized events."""
         headers = message.headers
+        self._offset = message.offset
         message_type = headers.get(":message-type", "event")
         if message_type in ("exception", "error"):
             self._flush_finish(out)
@@ -154,6 +164,7 @@ class AWSEventStreamDialect:
         content_type = message.headers.get(":content-type")
         ctype = content_type.lower() if isinstance(content_type, str) else ""
         if not ctype.startswith("text/") or "json" in ctype:
+            self._check_depth(data, message.offset)
             try:
                 return _json.parse(data)
             except ValueError:
@@ -165,6 +176,14 @@ class AWSEventStreamDialect:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return data
+
+    def _check_depth(self, data: bytes, offset: int) -> None:
+        if _json.too_deep(data, self.max_json_depth):
+            raise DecodeError(
+                f"JSON nested deeper than {self.max_json_depth} levels",
+                protocol=PROTOCOL,
+                offset=offset,
+            )
 
     def _error_event(self, message: EventStreamMessage) -> dict[str, Any]:
         headers = message.headers
@@ -316,6 +335,7 @@ class AWSEventStreamDialect:
             self.warnings.append("aws-eventstream: chunk bytes are not valid base64")
             return False
         data: Any
+        self._check_depth(raw, self._offset)
         try:
             data = _json.parse(raw)
         except ValueError:

@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
-from .._json import JSON_ERRORS, loads, loads_lenient
+from .._json import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, loads_lenient, too_deep
+from .._lines import LineError
 from .._usage import normalize_usage
 from ._tools import ToolTracker
 
@@ -24,8 +25,11 @@ def looks_like_data_stream(line: bytes) -> bool:
     m = _LINE.match(line)
     if m is None:
         return False
+    payload = line[m.end() :]
+    if too_deep(payload, DEFAULT_MAX_DEPTH):
+        return False  # never asks the JSON parser to recurse that deep
     try:
-        loads_lenient(line[m.end() :])
+        loads_lenient(payload)
     except ValueError:
         return False
     return True
@@ -37,6 +41,8 @@ def _str(value: Any) -> TypeGuard[str]:
 
 class DataStreamDialect:
     name = "data-stream"
+    #: a record whose JSON nests deeper is a LineError (the decoder sets it)
+    max_json_depth = DEFAULT_MAX_DEPTH
 
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
@@ -74,6 +80,7 @@ class DataStreamDialect:
 
     def feed_lines(self, lines: list[bytes], out: list[Any]) -> None:
         handlers = self._handlers
+        max_depth = self.max_json_depth
         for line in lines:
             colon = line.find(b":")
             handler = handlers.get(line[:colon]) if colon > 0 else None
@@ -82,6 +89,11 @@ class DataStreamDialect:
                     self._drop(line, "unknown code" if colon > 0 else "no code")
                 continue
             payload = line[colon + 1 :]
+            # (a record no longer than the limit cannot nest deeper: one length test
+            # is all most records cost)
+            if len(payload) > max_depth and too_deep(payload, max_depth):
+                # the first line equal to this one is this one: it would have failed too
+                raise LineError(f"JSON nested deeper than {max_depth} levels", index=lines.index(line))
             try:
                 value = loads(payload)
             except JSON_ERRORS:

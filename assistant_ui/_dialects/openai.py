@@ -48,7 +48,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._json import JSON_ERRORS
+from .._json import loads_bounded
 from .._sse import SSEEvent
 from .._usage import normalize_usage
 from ._tools import ToolTracker
@@ -74,6 +74,14 @@ def map_finish_reason(reason: Any) -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _key(index: Any) -> Any:
+    """An ``index`` fit to be a dict key: a list or an object (malformed, but a
+    hostile server may send one) is keyed by its JSON text."""
+    if index is None or type(index) in (int, str, float, bool):
+        return index
+    return _dumps(index)
 
 
 def _text_parts(content: list[Any], refusal: list[str]) -> str:
@@ -123,7 +131,7 @@ class _Side:
         if type(calls) is list:
             for tc in calls:
                 if type(tc) is dict:
-                    self._tool(tc.get("index", len(self.tools)), tc)
+                    self._tool(_key(tc.get("index", len(self.tools))), tc)
         fc = delta.get("function_call")
         if type(fc) is dict:
             self._tool("function_call", {"id": "function_call", "function": fc})
@@ -192,7 +200,7 @@ class OpenAIDialect:
             for choice in choices:
                 if type(choice) is not dict:
                     continue
-                index = choice.get("index", 0)
+                index = _key(choice.get("index", 0))
                 if index == 0 or index is None:
                     self._choice(choice, out)
                 else:
@@ -269,7 +277,7 @@ class OpenAIDialect:
         if type(calls) is list:
             for tc in calls:
                 if type(tc) is dict:
-                    self._tool_fragment(tc.get("index"), tc.get("id"), tc.get("function"), out)
+                    self._tool_fragment(_key(tc.get("index")), tc.get("id"), tc.get("function"), out)
         fc = delta.get("function_call")
         if type(fc) is dict:
             self._tool_fragment("function_call", "function_call", fc, out)
@@ -459,8 +467,8 @@ class OpenAIDialect:
             if not args:
                 return  # canonical "{}" / {}
             try:
-                parsed = json.loads(args)
-            except JSON_ERRORS:
+                parsed = loads_bounded(args)
+            except ValueError:
                 parsed = None
             ev["argsText"] = args
             ev["args"] = parsed if type(parsed) is dict else {}

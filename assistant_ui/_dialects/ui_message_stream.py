@@ -69,7 +69,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .._json import JSON_ERRORS
+from .._json import loads_bounded
 from .._sse import SSEEvent
 from .._usage import normalize_usage
 from ._tools import ToolTracker
@@ -148,13 +148,15 @@ class UIMessageStreamDialect:
         if type(value) is not dict:
             return False
         kind = value.get("type")
-        handler = self._handlers.get(kind)  # type: ignore[arg-type]
         if self._fresh_step and kind != "start-step":
             self._fresh_step = False
+        if type(kind) is not str:
+            return False  # (a list or an object is no type, and cannot be looked up)
+        handler = self._handlers.get(kind)
         if handler is not None:
             handler(value, out)
             return True
-        if type(kind) is str and kind.startswith("data-"):
+        if kind.startswith("data-"):
             self._data_part(kind, value, out)
             return True
         if kind == "reset-step":
@@ -215,8 +217,8 @@ class UIMessageStreamDialect:
             # the raw text of a call that failed to parse (tool-input-error)
             ev["argsText"] = inp
             try:
-                parsed = json.loads(inp)
-            except JSON_ERRORS:
+                parsed = loads_bounded(inp)
+            except ValueError:
                 parsed = None
             ev["args"] = parsed if type(parsed) is dict else {}
         else:

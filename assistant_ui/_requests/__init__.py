@@ -5,10 +5,12 @@ Pure functions from Python values to a :class:`RequestSpec`; the IO shells send 
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["APIS", "RequestSpec", "normalize_tools", "validate_messages"]
+__all__ = ["APIS", "RequestSpec", "format_path", "normalize_tools", "validate_messages"]
 
 #: the request dialects ``AssistantClient(api=...)`` accepts
 APIS = ("assistant-ui", "ai-sdk", "openai")
@@ -31,6 +33,32 @@ class RequestSpec:
 
     def __repr__(self) -> str:
         return f"RequestSpec({self.method!r}, {self.path!r})"
+
+
+def format_path(template: str, **values: Any) -> str:
+    """Fill ``{name}`` fields of a path template with percent-encoded values.
+
+    Every value becomes exactly one path segment: ``/``, ``?``, ``#``, ``%``, ``..``
+    and the rest are encoded (``quote(value, safe="")``), so a value that came from
+    a user or a server (a thread id, a resumable stream id) can neither change the
+    path nor leave the base URL's origin (``//host`` would). A dot segment is
+    encoded too (``.`` and ``..`` as ``%2E``), and an empty value is refused.
+    """
+    out: list[str] = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        out.append(literal)
+        if name is None:
+            continue
+        if spec or conversion or name not in values:
+            raise ValueError(f"cannot fill {{{name}}} in the path {template!r}")
+        value = str(values[name])
+        if not value:
+            raise ValueError(f"{name} is empty: it cannot be a path segment")
+        segment = quote(value, safe="")
+        if segment in (".", ".."):
+            segment = segment.replace(".", "%2E")
+        out.append(segment)
+    return "".join(out)
 
 
 def validate_messages(messages: Any) -> list[dict[str, Any]]:
