@@ -44,7 +44,7 @@ from ._detect import framing_from_headers
 from ._dialects import FRAMING
 from ._log import logger
 from ._result import _NO_DOCUMENT, ChatResult
-from .errors import StreamError
+from .errors import DecodeError, StreamError
 from .events import Event
 from .types import MessageStatus
 
@@ -343,7 +343,12 @@ class ChatCall:
             events = self._restart(b"".join(replay.held))
         if self._gate is not None:
             events.extend(self._decode(self._gate.flush()))
-        events.extend(self._emit(self.decoder.end()))
+        try:
+            events.extend(self._emit(self.decoder.end()))
+        except DecodeError as exc:
+            # what was decoded before the error is delivered, not lost
+            self._emit(list(exc.events))
+            raise
         if self._match_end:
             raise ReplayMismatch(
                 f"the replayed stream ended after {self._match} of the "

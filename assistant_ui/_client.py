@@ -19,9 +19,17 @@ import httpx
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._dialects import PROTOCOLS
 from ._headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
-from ._log import log_auth_refresh, log_failure, log_request, log_response, log_retry
+from ._log import (
+    log_auth_refresh,
+    log_failure,
+    log_request,
+    log_response,
+    log_retry,
+    redact_url,
+)
 from ._loops import current_loop_token
 from ._requests import APIS, RequestSpec, format_path
+from ._requests._redirects import RedirectGuard, merge_event_hooks
 from ._retry import RetryPolicy
 from .auth import invalidate_auth
 from .errors import APIConnectionError, APITimeoutError, DecodeError, make_status_error
@@ -168,7 +176,8 @@ class AssistantClient:
         **httpx_kwargs: Any,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+            shown = redact_url(base_url) if isinstance(base_url, str) else base_url
+            raise ValueError(f"base_url must be an http(s) URL, got {shown!r}")
         if api not in APIS:
             raise ValueError(f"api must be one of {', '.join(APIS)}; got {api!r}")
         if protocol is not None and protocol not in PROTOCOLS:
@@ -206,7 +215,7 @@ class AssistantClient:
         self._in_flight: dict[str, weakref.WeakSet[Any]] = {}
 
     def __repr__(self) -> str:
-        return f"AssistantClient(base_url={self.base_url!r}, api={self.api!r})"
+        return f"AssistantClient(base_url={redact_url(self.base_url)!r}, api={self.api!r})"
 
     # -- threads --------------------------------------------------------------------
 
@@ -248,6 +257,12 @@ class AssistantClient:
                 f"the transport= given ({type(transport).__name__}) cannot serve {side} calls; "
                 f"pass {'http_client' if side == 'sync' else 'async_http_client'}= for those"
             )
+        # with follow_redirects=True, credential headers never reach another origin
+        guard = RedirectGuard(self.base_url)
+        kwargs["event_hooks"] = merge_event_hooks(
+            kwargs.get("event_hooks"),
+            guard.sync_hook if kind is httpx.BaseTransport else guard.async_hook,
+        )
         return kwargs
 
     @property
