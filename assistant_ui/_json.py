@@ -36,7 +36,26 @@ __all__ = [
 #: the default bound on the nesting of arrays and objects in one JSON value
 DEFAULT_MAX_DEPTH = 512
 
-loads: Callable[[bytes | str], Any] = json.loads
+# The stdlib's C scanner, called directly: ``json.loads`` on bytes first guesses the
+# encoding and then goes through two Python-level frames, which costs more than the
+# parse itself for the short payloads of a token stream. Anything the fast path does
+# not settle (not UTF-8, leading or trailing whitespace, extra data, no value) goes to
+# ``json.loads`` itself, so results and errors are the stdlib's.
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads_std(data: bytes | str) -> Any:
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value, end = _scan_once(text, 0)
+    except (UnicodeDecodeError, StopIteration):
+        return json.loads(data)
+    if end != len(text):
+        return json.loads(data)
+    return value
+
+
+loads: Callable[[bytes | str], Any] = _loads_std
 BACKEND = "json"
 
 if os.environ.get("ASSISTANT_UI_JSON", "").lower() != "json":
@@ -52,9 +71,9 @@ if os.environ.get("ASSISTANT_UI_JSON", "").lower() != "json":
 
         def _loads_fast(data: bytes | str) -> Any:
             if type(data) is bytes and _long_digits(data) is not None:
-                return json.loads(data)
+                return _loads_std(data)
             if type(data) is str and _long_digits(data.encode()) is not None:
-                return json.loads(data)
+                return _loads_std(data)
             return _orjson_loads(data)
 
         loads = _loads_fast
