@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-from ._client import AssistantClient
-from ._result import ChatResult
-from ._stream import AsyncChatStream, ChatStream
-from ._thread import ThreadClient
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     APIConnectionError,
     APIError,
@@ -33,6 +31,37 @@ from .errors import (
 from .messages import assistant, file, image, system, text, tool_call, tool_result, user
 
 __version__ = "0.2.0"
+
+if TYPE_CHECKING:
+    from ._client import AssistantClient
+    from ._result import ChatResult
+    from ._stream import AsyncChatStream, ChatStream
+    from ._thread import ThreadClient
+
+# The client and its streams pull in httpx and the decoder: they are imported on
+# first use (PEP 562), so that ``import assistant_ui`` stays light.
+_LAZY = {
+    "AssistantClient": "._client",
+    "ChatResult": "._result",
+    "AsyncChatStream": "._stream",
+    "ChatStream": "._stream",
+    "ThreadClient": "._thread",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'assistant_ui' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "APIConnectionError",

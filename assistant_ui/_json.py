@@ -57,25 +57,28 @@ def _loads_std(data: bytes | str) -> Any:
 
 loads: Callable[[bytes | str], Any] = _loads_std
 BACKEND = "json"
+#: the orjson-backed parser when orjson is installed (else None)
+loads_orjson: Callable[[bytes | str], Any] | None = None
 
-if os.environ.get("ASSISTANT_UI_JSON", "").lower() != "json":
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - depends on the environment
-        pass
-    else:  # pragma: no cover - depends on the environment
-        _orjson_loads = orjson.loads
-        # orjson turns integers beyond 64 bits into floats; a run of 19+ digits
-        # (anywhere, strings included) sends the payload to the stdlib instead
-        _long_digits = re.compile(rb"[0-9]{19}").search
+try:
+    import orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
+else:  # pragma: no cover - depends on the environment
+    _orjson_loads = orjson.loads
+    # orjson turns integers beyond 64 bits into floats; a run of 19+ digits
+    # (anywhere, strings included) sends the payload to the stdlib instead
+    _long_digits = re.compile(rb"[0-9]{19}").search
 
-        def _loads_fast(data: bytes | str) -> Any:
-            if type(data) is bytes and _long_digits(data) is not None:
-                return _loads_std(data)
-            if type(data) is str and _long_digits(data.encode()) is not None:
-                return _loads_std(data)
-            return _orjson_loads(data)
+    def _loads_fast(data: bytes | str) -> Any:
+        if type(data) is bytes and _long_digits(data) is not None:
+            return _loads_std(data)
+        if type(data) is str and _long_digits(data.encode()) is not None:
+            return _loads_std(data)
+        return _orjson_loads(data)
 
+    loads_orjson = _loads_fast
+    if os.environ.get("ASSISTANT_UI_JSON", "").lower() != "json":
         loads = _loads_fast
         BACKEND = "orjson"
 

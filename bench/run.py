@@ -123,17 +123,13 @@ def floor(pieces: list[bytes], kind: str, loads: Callable[[bytes], Any] = json.l
 
 
 def set_json_backend(name: str) -> bool:
-    """Point every loaded assistant_ui module's ``loads`` at stdlib json or orjson."""
+    """Point every loaded assistant_ui module's ``loads`` at the library's stdlib or
+    orjson parser (the same functions the library picks at import time)."""
     from assistant_ui import _json
 
-    if name == "orjson":
-        try:
-            import orjson
-        except ImportError:
-            return False
-        new: Callable[..., Any] = orjson.loads
-    else:
-        new = json.loads
+    new: Callable[..., Any] | None = _json._loads_std if name == "json" else _json.loads_orjson
+    if new is None:
+        return False
     old = _json.loads
     for mod_name, mod in list(sys.modules.items()):
         if mod_name.startswith("assistant_ui") and getattr(mod, "loads", None) is old:
