@@ -32,7 +32,13 @@ from ._requests import APIS, RequestSpec, format_path
 from ._requests._redirects import RedirectGuard, merge_event_hooks
 from ._retry import RetryPolicy
 from .auth import invalidate_auth
-from .errors import APIConnectionError, APITimeoutError, DecodeError, make_status_error
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AssistantUIError,
+    DecodeError,
+    make_status_error,
+)
 
 if TYPE_CHECKING:
     from ._thread import ThreadClient
@@ -443,11 +449,7 @@ class AssistantClient:
         while True:
             if interrupt is not None and interrupt.is_set():
                 raise CallInterrupted()
-            remaining = None
-            if deadline_at is not None:
-                remaining = deadline_at - time.monotonic()
-                if remaining <= 0:
-                    raise APITimeoutError(_deadline_message(opts))
+            remaining = _remaining(deadline_at, opts)
             headers = resolve_headers_sync(self._headers)
             request = self._build(http, spec, headers, opts, extra_headers, remaining)
             if before_send is not None:
@@ -455,44 +457,29 @@ class AssistantClient:
             started = log_request(request, attempt, policy.max_retries)
             try:
                 response = http.send(request, stream=stream)
-            except httpx.TimeoutException as exc:
-                reason = type(exc).__name__
-                if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at, policy):
-                    attempt += 1
-                    continue
-                log_failure(request, reason)
-                if deadline_at is not None and time.monotonic() >= deadline_at - 1e-3:
-                    raise APITimeoutError(_deadline_message(opts), request=request) from exc
-                raise APITimeoutError(f"request timed out: {reason}", request=request) from exc
             except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__}: {describe_error(exc)}"
+                reason = _failure_reason(exc)
                 if self._back_off_sync(request, reason, attempt, None, interrupt, deadline_at, policy):
                     attempt += 1
                     continue
                 log_failure(request, reason)
-                raise APIConnectionError(f"connection failed: {describe_error(exc)}", request=request) from exc
+                raise _failure_error(exc, request, opts, deadline_at) from exc
             log_response(request, response, started)
-            if response.is_success:
-                if _is_html_page(response, opts):
-                    body = _read_error_body_sync(response)
-                    log_failure(request, "an HTML page")
-                    raise _html_page_error(response, body)
+            verdict = self._verdict(response, request, opts, policy, attempt, auth_retried)
+            if verdict == "ok":
                 return response
-            if response.status_code == 401 and not auth_retried and invalidate_auth(self._headers, request):
-                _read_error_body_sync(response)
+            body = _read_error_body_sync(response)
+            if verdict == "auth":
                 log_auth_refresh(request)
                 auth_retried = True
                 continue
-            retry = policy.should_retry_status(response.status_code, attempt)
-            body = _read_error_body_sync(response)
-            reason = f"HTTP {response.status_code}"
-            if retry and self._back_off_sync(
-                request, reason, attempt, response.headers, interrupt, deadline_at, policy
+            if verdict == "retry" and self._back_off_sync(
+                request, f"HTTP {response.status_code}", attempt, response.headers,
+                interrupt, deadline_at, policy,
             ):
                 attempt += 1
                 continue
-            log_failure(request, reason)
-            raise make_status_error(response, body)
+            raise _status_failure(response, request, body, opts)
 
     def _back_off_sync(
         self,
@@ -539,11 +526,7 @@ class AssistantClient:
         while True:
             if interrupt is not None and interrupt.is_set():
                 raise CallInterrupted()
-            remaining = None
-            if deadline_at is not None:
-                remaining = deadline_at - time.monotonic()
-                if remaining <= 0:
-                    raise APITimeoutError(_deadline_message(opts))
+            remaining = _remaining(deadline_at, opts)
             headers = await resolve_headers_async(self._headers)
             request = self._build(http, spec, headers, opts, extra_headers, remaining)
             if before_send is not None:
@@ -551,44 +534,54 @@ class AssistantClient:
             started = log_request(request, attempt, policy.max_retries)
             try:
                 response = await http.send(request, stream=stream)
-            except httpx.TimeoutException as exc:
-                reason = type(exc).__name__
-                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at, policy):
-                    attempt += 1
-                    continue
-                log_failure(request, reason)
-                if deadline_at is not None and time.monotonic() >= deadline_at - 1e-3:
-                    raise APITimeoutError(_deadline_message(opts), request=request) from exc
-                raise APITimeoutError(f"request timed out: {reason}", request=request) from exc
             except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__}: {describe_error(exc)}"
-                if await self._back_off_async(request, reason, attempt, None, interrupt, deadline_at, policy):
+                reason = _failure_reason(exc)
+                if await self._back_off_async(
+                    request, reason, attempt, None, interrupt, deadline_at, policy
+                ):
                     attempt += 1
                     continue
                 log_failure(request, reason)
-                raise APIConnectionError(f"connection failed: {describe_error(exc)}", request=request) from exc
+                raise _failure_error(exc, request, opts, deadline_at) from exc
             log_response(request, response, started)
-            if response.is_success:
-                if _is_html_page(response, opts):
-                    body = await _read_error_body_async(response)
-                    log_failure(request, "an HTML page")
-                    raise _html_page_error(response, body)
+            verdict = self._verdict(response, request, opts, policy, attempt, auth_retried)
+            if verdict == "ok":
                 return response
-            if response.status_code == 401 and not auth_retried and invalidate_auth(self._headers, request):
-                await _read_error_body_async(response)
+            body = await _read_error_body_async(response)
+            if verdict == "auth":
                 log_auth_refresh(request)
                 auth_retried = True
                 continue
-            retry = policy.should_retry_status(response.status_code, attempt)
-            body = await _read_error_body_async(response)
-            reason = f"HTTP {response.status_code}"
-            if retry and await self._back_off_async(
-                request, reason, attempt, response.headers, interrupt, deadline_at, policy
+            if verdict == "retry" and await self._back_off_async(
+                request, f"HTTP {response.status_code}", attempt, response.headers,
+                interrupt, deadline_at, policy,
             ):
                 attempt += 1
                 continue
-            log_failure(request, reason)
-            raise make_status_error(response, body)
+            raise _status_failure(response, request, body, opts)
+
+    def _verdict(
+        self,
+        response: httpx.Response,
+        request: httpx.Request,
+        opts: CallOptions | None,
+        policy: RetryPolicy,
+        attempt: int,
+        auth_retried: bool,
+    ) -> str:
+        """What a response head means (pure): ``ok``, ``auth`` (refresh the credentials
+        and send again), ``retry`` (a retryable status) or ``fail``."""
+        if response.is_success:
+            return "fail" if _is_html_page(response, opts) else "ok"
+        if (
+            response.status_code == 401
+            and not auth_retried
+            and invalidate_auth(self._headers, request)
+        ):
+            return "auth"
+        if policy.should_retry_status(response.status_code, attempt):
+            return "retry"
+        return "fail"
 
     async def _back_off_async(
         self,
@@ -632,6 +625,47 @@ def describe_error(exc: BaseException) -> str:
             return text
         current = current.__cause__ or current.__context__
     return type(exc).__name__
+
+
+def _remaining(deadline_at: float | None, opts: CallOptions | None) -> float | None:
+    """Seconds left before the call's deadline (None: no deadline); raises when none is."""
+    if deadline_at is None:
+        return None
+    remaining = deadline_at - time.monotonic()
+    if remaining <= 0:
+        raise APITimeoutError(_deadline_message(opts))
+    return remaining
+
+
+def _failure_reason(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {describe_error(exc)}"
+
+
+def _failure_error(
+    exc: httpx.TransportError,
+    request: httpx.Request,
+    opts: CallOptions | None,
+    deadline_at: float | None,
+) -> APIConnectionError:
+    """The typed error for a request that failed before any response."""
+    if isinstance(exc, httpx.TimeoutException):
+        if deadline_at is not None and time.monotonic() >= deadline_at - 1e-3:
+            return APITimeoutError(_deadline_message(opts), request=request)
+        return APITimeoutError(f"request timed out: {type(exc).__name__}", request=request)
+    return APIConnectionError(f"connection failed: {describe_error(exc)}", request=request)
+
+
+def _status_failure(
+    response: httpx.Response, request: httpx.Request, body: str, opts: CallOptions | None
+) -> AssistantUIError:
+    """The typed error for a response that is not the answer (logged)."""
+    if response.is_success:  # a 2xx HTML page
+        log_failure(request, "an HTML page")
+        return _html_page_error(response, body)
+    log_failure(request, f"HTTP {response.status_code}")
+    return make_status_error(response, body)
 
 
 def _deadline_message(opts: CallOptions | None) -> str:
