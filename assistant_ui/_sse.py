@@ -30,6 +30,9 @@ class SSEEvent(NamedTuple):
     retry: int | None = None
 
 
+_new_event = tuple.__new__  # builds an SSEEvent without NamedTuple's Python-level __new__
+
+
 class SSEDecoder:
     __slots__ = ("_data", "_event", "_max", "_size", "comments", "last_event_id", "retry")
 
@@ -60,7 +63,10 @@ class SSEDecoder:
                     if type(payload) is not bytes:  # (a compacted bytearray)
                         payload = bytes(payload)
                     out.append(
-                        SSEEvent(self._event or "message", payload, self.last_event_id, self.retry)
+                        _new_event(
+                            SSEEvent,
+                            (self._event or "message", payload, self.last_event_id, self.retry),
+                        )
                     )
                     data.clear()
                     self._size = 0
@@ -68,12 +74,14 @@ class SSEDecoder:
                         where.append(index)
                 self._event = ""
                 continue
-            if line[:5] == b"data:":
-                value = line[5:]
-                if value[:1] == b" ":
-                    value = value[1:]
+            if line.startswith(b"data:"):
+                value = line[6:] if line.startswith(b"data: ") else line[5:]
                 if limit is not None:
-                    self._grow(len(value), index)
+                    # (inline: this runs once per event; _grow only reports)
+                    size = self._size + len(value) + (1 if data else 0)
+                    if size > limit:
+                        self._grow(len(value), index)
+                    self._size = size
                 data.append(value)
                 if len(data) > 32:
                     compact(data, b"\n")
