@@ -13,6 +13,7 @@ from ._stream import AsyncChatStream, ChatStream, InFlight
 
 if TYPE_CHECKING:
     from ._client import AssistantClient, CallOptions
+    from ._run import AsyncRunStream, RunResult, RunStream
 
 __all__ = ["ThreadClient"]
 
@@ -322,19 +323,25 @@ class ThreadClient:
 
     # -- tool-calling loops (assistant_ui._run) -----------------------------------------------------
 
-    async def run(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+    async def run(
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+    ) -> RunResult:
         """Chat, execute the tool calls the backend asks for, send the results, repeat (API.md §8)."""
         from ._run import run_async
 
         return await run_async(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
-    def run_sync(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+    def run_sync(
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+    ) -> RunResult:
         """Blocking :meth:`run`."""
         from ._run import run_sync
 
         return run_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
-    def run_stream(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+    def run_stream(
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+    ) -> AsyncRunStream:
         """:meth:`run` as events: ``async with thread.run_stream(...) as run: async for ev in run``.
 
         Every step's events plus ``tool-execution-start`` / ``tool-execution-end``;
@@ -344,7 +351,9 @@ class ThreadClient:
 
         return run_stream(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
-    def run_stream_sync(self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any) -> Any:
+    def run_stream_sync(
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+    ) -> RunStream:
         """Blocking :meth:`run_stream`: ``with thread.run_stream_sync(...) as run: for ev in run``."""
         from ._run import run_stream_sync
 
