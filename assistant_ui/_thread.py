@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,6 @@ class ThreadClient:
             raise ValueError("thread_id must be a non-empty str")
         self._client = client
         self.thread_id = thread_id
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ThreadClient(thread_id={self.thread_id!r}, client={self._client!r})"
