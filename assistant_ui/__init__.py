@@ -33,8 +33,8 @@ from .messages import assistant, file, image, system, text, tool_call, tool_resu
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
+    from ._call.result import ChatResult
     from ._client import AssistantClient
-    from ._result import ChatResult
     from ._stream import AsyncChatStream, ChatStream
     from ._thread import ThreadClient
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # first use (PEP 562), so that ``import assistant_ui`` stays light.
 _LAZY = {
     "AssistantClient": "._client",
-    "ChatResult": "._result",
+    "ChatResult": "._call.result",
     "AsyncChatStream": "._stream",
     "ChatStream": "._stream",
     "ThreadClient": "._thread",

@@ -57,7 +57,8 @@ from .messages import assistant, user
 
 __all__ = ["add_chat_arguments", "main", "main_chat"]
 
-_APIS = ("assistant-ui", "ai-sdk", "openai")
+from ._wire.requests import APIS as _APIS
+
 _HELP = """commands:
   /cancel   stop the answer being streamed (Ctrl-C does too)
   /new      start a new thread (forgets the history)

@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._dialects import PROTOCOLS
-from ._headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
+from ._call.retry import RetryPolicy
 from ._log import (
     log_auth_refresh,
     log_failure,
@@ -27,10 +25,12 @@ from ._log import (
     log_retry,
     redact_url,
 )
-from ._loops import current_loop_token
-from ._requests import APIS, RequestSpec, format_path
-from ._requests._redirects import RedirectGuard, merge_event_hooks
-from ._retry import RetryPolicy
+from ._transports.headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
+from ._transports.loops import current_loop_token
+from ._transports.redirects import RedirectGuard, merge_event_hooks
+from ._wire.decoder import DEFAULT_MAX_EVENT_SIZE
+from ._wire.dialects import PROTOCOLS
+from ._wire.requests import APIS, REQUEST_DIALECTS, RequestSpec, format_path
 from .auth import invalidate_auth
 from .errors import (
     APIConnectionError,
@@ -49,7 +49,6 @@ __all__ = ["DEFAULT_TIMEOUT", "AssistantClient", "CallInterrupted", "CallOptions
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 _ERROR_BODY_LIMIT = 64 * 1024
 _ACCEPT = "text/event-stream, text/plain, application/json"
-_DEFAULT_CHAT_PATHS = {"assistant-ui": "/api/chat", "ai-sdk": "/api/chat", "openai": "/v1/chat/completions"}
 
 
 class CallInterrupted(Exception):
@@ -198,7 +197,7 @@ class AssistantClient:
         self.base_url = base_url.rstrip("/")
         self.api = api
         self.model = model
-        self.chat_path = chat_path or _DEFAULT_CHAT_PATHS[api]
+        self.chat_path = chat_path or REQUEST_DIALECTS[api].default_chat_path
         self.cancel_path = cancel_path if api == "assistant-ui" or cancel_path != "/api/cancel" else None
         self.resume_path = resume_path
         self.protocol = protocol

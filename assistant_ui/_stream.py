@@ -1,6 +1,6 @@
 """``ChatStream`` and ``AsyncChatStream``: one streamed chat call (API.md §4).
 
-Both are thin shells over the pure :class:`~assistant_ui._call.ChatCall`; what
+Both are thin shells over the pure :class:`~assistant_ui._call.state.ChatCall`; what
 they share (buffering, timing, turning failures into typed errors that carry the
 partial result) lives in :class:`_StreamCore`. They differ only where I/O does.
 
@@ -21,7 +21,7 @@ seen), the tail is drained, within :data:`DRAIN_LIMIT` bytes and
 Resuming: a body cut by the network (a transport error mid-body; for the SSE
 protocols that end with ``[DONE]``, also a clean end without it), not by a
 cancel, ``break`` or timeout, is picked up again when the call allows it
-(``resume=``) and the server does (see :mod:`assistant_ui._call`): the cut body
+(``resume=``) and the server does (see :mod:`assistant_ui._call.state`): the cut body
 is closed, and up to ``max_resume_attempts`` reconnections are made (the first at
 once, then with the retry back-off, or the SSE ``retry:`` delay), each inside the
 same cancel scope / interrupt / watchdog machinery as any other wait. The count
@@ -41,12 +41,18 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
-from ._call import ChatCall, ReplayMismatch
+from ._call.result import ChatResult
+from ._call.retry import RETRYABLE_STATUS
+from ._call.state import ChatCall, ReplayMismatch
 from ._log import log_resume, log_stream_end
-from ._loops import call_soon_threadsafe, current_loop_token, in_loop, spawn_detached, watchdog
-from ._requests import RequestSpec
-from ._result import ChatResult
-from ._retry import RETRYABLE_STATUS
+from ._transports.loops import (
+    call_soon_threadsafe,
+    current_loop_token,
+    in_loop,
+    spawn_detached,
+    watchdog,
+)
+from ._wire.requests import RequestSpec
 from .errors import (
     APIConnectionError,
     APIStatusError,

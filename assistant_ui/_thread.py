@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._call import ChatCall
-from ._requests import RequestSpec
-from ._result import ChatResult
+from ._call.result import ChatResult
+from ._call.state import ChatCall
 from ._stream import AsyncChatStream, ChatStream, InFlight
+from ._wire.requests import REQUEST_DIALECTS, ChatRequest, RequestSpec
 
 if TYPE_CHECKING:
     from ._client import AssistantClient, CallOptions
-    from ._run import AsyncRunStream, RunResult, RunStream
+    from .tools.runner import AsyncRunStream, RunResult, RunStream
 
 __all__ = ["ThreadClient"]
 
@@ -319,13 +319,13 @@ class ThreadClient:
         with stream:
             return stream.final()
 
-    # -- tool-calling loops (assistant_ui._run) -----------------------------------------------------
+    # -- tool-calling loops (assistant_ui.tools.runner) -----------------------------------------------------
 
     async def run(
         self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
     ) -> RunResult:
         """Chat, execute the tool calls the backend asks for, send the results, repeat (API.md §8)."""
-        from ._run import run_async
+        from .tools.runner import run_async
 
         return await run_async(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
@@ -333,7 +333,7 @@ class ThreadClient:
         self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
     ) -> RunResult:
         """Blocking :meth:`run`."""
-        from ._run import run_sync
+        from .tools.runner import run_sync
 
         return run_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
@@ -345,7 +345,7 @@ class ThreadClient:
         Every step's events plus ``tool-execution-start`` / ``tool-execution-end``;
         ``await run.final()`` gives the ``RunResult``.
         """
-        from ._run import run_stream
+        from .tools.runner import run_stream
 
         return run_stream(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
@@ -353,7 +353,7 @@ class ThreadClient:
         self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
     ) -> RunStream:
         """Blocking :meth:`run_stream`: ``with thread.run_stream_sync(...) as run: for ev in run``."""
-        from ._run import run_stream_sync
+        from .tools.runner import run_stream_sync
 
         return run_stream_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
@@ -388,9 +388,13 @@ class ThreadClient:
         path = self._client.cancel_path
         if path is None:
             return None
-        from ._requests.assistant_ui import build_cancel_request
-
-        return build_cancel_request(path=path, thread_id=self.thread_id)
+        # a backend without a cancel notice of its own gets assistant-ui's, at the
+        # cancel_path the user configured
+        build = REQUEST_DIALECTS[self._client.api].build_cancel
+        if build is None:
+            build = REQUEST_DIALECTS["assistant-ui"].build_cancel
+        assert build is not None
+        return build(path, self.thread_id)
 
 
 def _pick(camel: str, value: Any, extra: dict[str, Any]) -> Any:
@@ -415,24 +419,17 @@ def build_chat_spec(
     extra: Mapping[str, Any],
 ) -> RequestSpec:
     """The request for one chat in the client's request dialect (``api=``)."""
-    import importlib
-
-    module = importlib.import_module(
-        "assistant_ui._requests." + client.api.replace("-", "_")
+    request = ChatRequest(
+        path=client.chat_path,
+        thread_id=thread_id,
+        messages=messages,
+        commands=list(commands) if commands is not None else None,
+        system=system,
+        tools=tools,
+        run_config=run_config,
+        state=state,
+        assistant_message_id=assistant_message_id,
+        extra=extra,
+        model=client.model,
     )
-    kwargs: dict[str, Any] = {
-        "path": client.chat_path,
-        "thread_id": thread_id,
-        "messages": messages,
-        "commands": list(commands) if commands is not None else None,
-        "system": system,
-        "tools": tools,
-        "run_config": run_config,
-        "state": state,
-        "assistant_message_id": assistant_message_id,
-        "extra": extra,
-    }
-    if client.api == "openai":
-        kwargs["model"] = client.model
-    spec: RequestSpec = module.build_chat_request(**kwargs)
-    return spec
+    return REQUEST_DIALECTS[client.api].build_chat(request)

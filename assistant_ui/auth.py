@@ -30,8 +30,8 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from ._headers import run_coroutine_sync
 from ._log import logger, redact_text, redact_url
+from ._transports.headers import run_coroutine_sync
 from .errors import APIConnectionError, APITimeoutError, AuthenticationError
 
 __all__ = [

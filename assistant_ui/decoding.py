@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._accumulator import MessageAccumulator
-from ._decoder import DEFAULT_MAX_EVENT_SIZE, StreamDecoder
-from ._dialects import PROTOCOLS
-from ._partial_json import parse_partial, parse_partial_object
-from ._state_ops import apply_operations
+from ._wire.accumulator import MessageAccumulator
+from ._wire.decoder import DEFAULT_MAX_EVENT_SIZE, StreamDecoder
+from ._wire.dialects import PROTOCOLS
+from ._wire.partial_json import parse_partial, parse_partial_object
+from ._wire.state_ops import apply_operations
 from .events import Event
 from .types import AssistantMessage
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
-    from ._result import ChatResult
+    from ._call.result import ChatResult
     from .events import Event
 
 __all__ = [

@@ -171,7 +171,7 @@ def tool_message(results: Iterable[ToolResultPart]) -> ToolMessage:
 
 def add_message(message: UserMessage | AssistantMessage) -> AddMessageCommand:
     """An ``add-message`` command (protocols.md §12.1) from a user or assistant message."""
-    from ._requests.assistant_ui import message_to_command_parts
+    from ._wire.requests.assistant_ui import message_to_command_parts
 
     parts, _ = message_to_command_parts(message)
     return {"type": "add-message", "message": {"role": message["role"], "parts": parts}}

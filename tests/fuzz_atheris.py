@@ -33,19 +33,19 @@ except ImportError:  # pragma: no cover - depends on the environment
 if atheris is not None:  # pragma: no cover
     with atheris.instrument_imports():
         # the dialects are imported lazily: import them here, to instrument them too
-        import assistant_ui._dialects.assistant_transport
-        import assistant_ui._dialects.aws
-        import assistant_ui._dialects.data_stream
-        import assistant_ui._dialects.object_stream
-        import assistant_ui._dialects.openai
-        import assistant_ui._dialects.raw_sse
-        import assistant_ui._dialects.ui_message_stream  # noqa: F401
-        from assistant_ui._accumulator import MessageAccumulator
-        from assistant_ui._decoder import StreamDecoder
+        import assistant_ui._wire.dialects.assistant_transport
+        import assistant_ui._wire.dialects.aws
+        import assistant_ui._wire.dialects.data_stream
+        import assistant_ui._wire.dialects.object_stream
+        import assistant_ui._wire.dialects.openai
+        import assistant_ui._wire.dialects.raw_sse
+        import assistant_ui._wire.dialects.ui_message_stream  # noqa: F401
+        from assistant_ui._wire.accumulator import MessageAccumulator
+        from assistant_ui._wire.decoder import StreamDecoder
         from assistant_ui.errors import DecodeError
 else:
-    from assistant_ui._accumulator import MessageAccumulator
-    from assistant_ui._decoder import StreamDecoder
+    from assistant_ui._wire.accumulator import MessageAccumulator
+    from assistant_ui._wire.decoder import StreamDecoder
     from assistant_ui.errors import DecodeError
 
 HEADERS: list[dict[str, str]] = [
@@ -123,7 +123,7 @@ def test_one_input(data: bytes) -> None:
 
 def seeds() -> list[bytes]:
     """Valid streams of every format, with the input prefix (headers, limits, no cuts)."""
-    from assistant_ui._eventstream import encode_message
+    from assistant_ui._wire.eventstream import encode_message
     from assistant_ui.testing import encode_body
 
     events: list[dict[str, Any]] = [

@@ -120,7 +120,7 @@ def test_stream_factories_return_the_matching_stream_class() -> None:
 def stream_pairs() -> list[tuple[type, type]]:
     pairs: list[tuple[type, type]] = [(AsyncChatStream, ChatStream)]
     try:
-        from assistant_ui._run import AsyncRunStream, RunStream
+        from assistant_ui.tools.runner import AsyncRunStream, RunStream
     except ImportError:
         pass
     else:

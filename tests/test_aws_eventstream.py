@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant_ui._accumulator import MessageAccumulator
-from assistant_ui._decoder import StreamDecoder
-from assistant_ui._detect import looks_like_aws_prelude
-from assistant_ui._dialects.aws import STOP_REASONS, AWSEventStreamDialect
-from assistant_ui._eventstream import (
+from assistant_ui._wire.accumulator import MessageAccumulator
+from assistant_ui._wire.decoder import StreamDecoder
+from assistant_ui._wire.detect import looks_like_aws_prelude
+from assistant_ui._wire.dialects.aws import STOP_REASONS, AWSEventStreamDialect
+from assistant_ui._wire.eventstream import (
     MAX_HEADERS_LENGTH,
     MAX_PAYLOAD_LENGTH,
     Byte,

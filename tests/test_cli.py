@@ -257,7 +257,7 @@ def test_bad_arguments() -> None:
 
 
 def test_stateless_api_resends_history(backend: Backend) -> None:
-    pytest.importorskip("assistant_ui._requests.ai_sdk")
+    pytest.importorskip("assistant_ui._wire.requests.ai_sdk")
     before = len(backend.bodies)
     proc = _run_piped(["--base-url", backend.base_url, "--api", "ai-sdk", "--thread", "t-ai"], "one\ntwo\n")
     assert proc.returncode == 0, proc.stderr

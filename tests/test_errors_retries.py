@@ -36,7 +36,7 @@ from assistant_ui import (
     StreamError,
     UnprocessableEntityError,
 )
-from assistant_ui._retry import RetryPolicy, parse_retry_after
+from assistant_ui._call.retry import RetryPolicy, parse_retry_after
 from assistant_ui.errors import make_status_error, status_error_class
 from assistant_ui.messages import user
 

@@ -58,7 +58,7 @@ from assistant_ui import (
     RateLimitError,
     user,
 )
-from assistant_ui._retry import RetryPolicy
+from assistant_ui._call.retry import RetryPolicy
 
 pytestmark = pytest.mark.timeout(60)
 

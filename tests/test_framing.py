@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant_ui._lines import LineSplitter
-from assistant_ui._sse import SSEDecoder, SSEEvent
+from assistant_ui._wire.lines import LineSplitter
+from assistant_ui._wire.sse import SSEDecoder, SSEEvent
 from assistant_ui.decoding import StreamDecoder, accumulate
 from assistant_ui.errors import DecodeError
 

@@ -36,7 +36,7 @@ from assistant_ui import (
     DecodeError,
     user,
 )
-from assistant_ui._retry import RetryPolicy
+from assistant_ui._call.retry import RetryPolicy
 
 SEED = 20240611
 N_SYNC = 1000

@@ -16,12 +16,12 @@ import httpx
 import pytest
 
 from assistant_ui import AssistantClient, user
-from assistant_ui._accumulator import MessageAccumulator
-from assistant_ui._dialects._tools import parse_args
-from assistant_ui._eventstream import MIN_MESSAGE_LENGTH, encode_message
-from assistant_ui._json import too_deep
-from assistant_ui._partial_json import IncompleteJSON
-from assistant_ui._state_ops import MAX_PATH_LENGTH, apply_operations
+from assistant_ui._wire.accumulator import MessageAccumulator
+from assistant_ui._wire.dialects._tools import parse_args
+from assistant_ui._wire.eventstream import MIN_MESSAGE_LENGTH, encode_message
+from assistant_ui._wire.jsonlib import too_deep
+from assistant_ui._wire.partial_json import IncompleteJSON
+from assistant_ui._wire.state_ops import MAX_PATH_LENGTH, apply_operations
 from assistant_ui.decoding import (
     DEFAULT_MAX_EVENT_SIZE,
     StreamDecoder,
@@ -291,7 +291,7 @@ def test_aws_payload_depth() -> None:
 
 
 def test_partial_json_parser_keeps_its_own_depth_bound() -> None:
-    from assistant_ui._partial_json import _Parser
+    from assistant_ui._wire.partial_json import _Parser
 
     assert _Parser("[" * 40, 40).parse() == json.loads(nested(40))
     with pytest.raises(IncompleteJSON):

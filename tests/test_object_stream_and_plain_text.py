@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant_ui._accumulator import MessageAccumulator
-from assistant_ui._decoder import StreamDecoder
-from assistant_ui._dialects.object_stream import ObjectStreamDialect
+from assistant_ui._wire.accumulator import MessageAccumulator
+from assistant_ui._wire.decoder import StreamDecoder
+from assistant_ui._wire.dialects.object_stream import ObjectStreamDialect
 
 OBJECT_HEADERS = {"content-type": "text/event-stream", "assistant-stream-format": "object-stream/v0"}
 
@@ -119,7 +119,7 @@ def test_object_stream_odd_payloads() -> None:
 
 
 def test_object_stream_dialect_directly() -> None:
-    from assistant_ui._sse import SSEEvent
+    from assistant_ui._wire.sse import SSEEvent
 
     dialect = ObjectStreamDialect()
     assert dialect.name == "object-stream"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant_ui._accumulator import MessageAccumulator
-from assistant_ui._decoder import StreamDecoder
-from assistant_ui._dialects.openai import OpenAIDialect, map_finish_reason
+from assistant_ui._wire.accumulator import MessageAccumulator
+from assistant_ui._wire.decoder import StreamDecoder
+from assistant_ui._wire.dialects.openai import OpenAIDialect, map_finish_reason
 
 SSE = {"content-type": "text/event-stream"}
 JSON = {"content-type": "application/json"}
@@ -480,7 +480,7 @@ def test_non_streaming_split_anywhere() -> None:
 
 
 def test_dialect_directly() -> None:
-    from assistant_ui._sse import SSEEvent
+    from assistant_ui._wire.sse import SSEEvent
 
     dialect = OpenAIDialect()
     assert dialect.name == "openai"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant_ui._partial_json import IncompleteJSON
+from assistant_ui._wire.partial_json import IncompleteJSON
 from assistant_ui.decoding import parse_partial, parse_partial_object
 
 

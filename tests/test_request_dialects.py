@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant_ui import AssistantClient
-from assistant_ui._requests import ai_sdk, openai
-from assistant_ui._requests._history import guess_image_media_type, history_after
+from assistant_ui._wire.requests import ChatRequest, RequestSpec, ai_sdk, openai
+from assistant_ui._wire.requests.history import guess_image_media_type, history_after
 from assistant_ui.messages import (
     add_message,
     add_tool_result,
@@ -52,6 +52,13 @@ TOOLS: dict[str, Any] = {
     },
     "get_time": {"parameters": {"type": "object", "properties": {"tz": {"type": "string"}}}},
 }
+
+
+def _build(module: Any, **fields: Any) -> RequestSpec:
+    """One request dialect's body for the given :class:`ChatRequest` fields."""
+    extra = fields.pop("extra", None)
+    return module.build_chat_request(ChatRequest(**fields, extra=extra or {}))
+
 
 
 def conversation() -> list[Any]:
@@ -279,14 +286,14 @@ async def test_ai_sdk_round_trip_async() -> None:
 
 
 def test_ai_sdk_no_messages() -> None:
-    spec = ai_sdk.build_chat_request(path="/api/chat", thread_id="t")
+    spec = _build(ai_sdk, path="/api/chat", thread_id="t")
     assert (spec.method, spec.path) == ("POST", "/api/chat")
     assert spec.json == {"id": "t", "messages": [], "trigger": "submit-message"}
 
 
 def test_ai_sdk_tools_in_every_form() -> None:
     tools = [{"name": "get_time", "parameters": TOOLS["get_time"]["parameters"]}]
-    spec = ai_sdk.build_chat_request(path="/p", thread_id="t", tools=tools)
+    spec = _build(ai_sdk, path="/p", thread_id="t", tools=tools)
     assert spec.json["tools"] == {"get_time": {"parameters": TOOLS["get_time"]["parameters"]}}
 
 
@@ -455,7 +462,7 @@ def test_ai_sdk_error_result_non_str() -> None:
 
 def test_ai_sdk_commands() -> None:
     history = [user("Weather?"), assistant(tool_calls=[tool_call("c1", "get_weather", {"city": "Oslo"})])]
-    spec = ai_sdk.build_chat_request(
+    spec = _build(ai_sdk,
         path="/api/chat",
         thread_id="t",
         messages=history,
@@ -487,11 +494,11 @@ def test_ai_sdk_commands() -> None:
 
 def test_ai_sdk_command_without_call_is_an_error() -> None:
     with pytest.raises(ValueError, match="re-sends the whole history"):
-        ai_sdk.build_chat_request(
+        _build(ai_sdk,
             path="/api/chat", thread_id="t", commands=cmds(add_tool_result("nope", "t", 1))
         )
     with pytest.raises(ValueError, match="unknown command type"):
-        ai_sdk.build_chat_request(path="/api/chat", thread_id="t", commands=[{"type": "x"}])
+        _build(ai_sdk, path="/api/chat", thread_id="t", commands=[{"type": "x"}])
 
 
 def test_ai_sdk_through_client_command_error() -> None:
@@ -538,7 +545,7 @@ def test_openai_needs_model() -> None:
     with pytest.raises(ValueError, match="model"):
         AssistantClient(BASE, api="openai")
     with pytest.raises(ValueError, match="model"):
-        openai.build_chat_request(path="/v1/chat/completions", thread_id="t", messages=[user("x")])
+        _build(openai, path="/v1/chat/completions", thread_id="t", messages=[user("x")])
 
 
 def test_openai_round_trip_sync() -> None:
@@ -596,7 +603,7 @@ async def test_openai_round_trip_async_non_streaming() -> None:
 
 
 def test_openai_stream_false_keeps_explicit_stream_options() -> None:
-    spec = openai.build_chat_request(
+    spec = _build(openai,
         path="/v1/chat/completions",
         thread_id="t",
         model="m",
@@ -611,11 +618,11 @@ def test_openai_stream_false_keeps_explicit_stream_options() -> None:
 
 
 def test_openai_thread_id_not_sent_and_run_config_refused() -> None:
-    spec = openai.build_chat_request(path="/x", thread_id="secret-thread", model="m", state={"s": 1})
+    spec = _build(openai, path="/x", thread_id="secret-thread", model="m", state={"s": 1})
     assert "secret-thread" not in json.dumps(spec.json)
     assert "state" not in spec.json
     with pytest.raises(ValueError, match="runConfig"):
-        openai.build_chat_request(path="/x", thread_id="t", model="m", run_config={"a": 1})
+        _build(openai, path="/x", thread_id="t", model="m", run_config={"a": 1})
 
 
 # --- openai: conversion details ----------------------------------------------------------------
@@ -722,7 +729,7 @@ def test_openai_tool_calls_only_and_reasoning_only() -> None:
 
 
 def test_openai_commands() -> None:
-    spec = openai.build_chat_request(
+    spec = _build(openai,
         path="/v1/chat/completions",
         thread_id="t",
         model="m",
@@ -759,7 +766,7 @@ def test_openai_tools() -> None:
             "function": {"name": "f", "description": "d", "parameters": {"type": "object"}, "strict": True},
         }
     ]
-    spec = openai.build_chat_request(path="/x", thread_id="t", model="m", tools={})
+    spec = _build(openai, path="/x", thread_id="t", model="m", tools={})
     assert "tools" not in spec.json
 
 

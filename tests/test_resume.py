@@ -955,8 +955,8 @@ def test_sse_without_ids_is_not_resumed(sse_server: tuple[ResumableServer, SSEAp
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from assistant_ui._call import _SSEGate  # noqa: E402
-from assistant_ui._decoder import StreamDecoder  # noqa: E402
+from assistant_ui._call.state import _SSEGate  # noqa: E402
+from assistant_ui._wire.decoder import StreamDecoder  # noqa: E402
 
 
 def _decode_all(body: bytes) -> list[Any]:

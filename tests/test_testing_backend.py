@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant_ui import AssistantClient, user
-from assistant_ui._accumulator import MessageAccumulator
-from assistant_ui._decoder import StreamDecoder
+from assistant_ui._wire.accumulator import MessageAccumulator
+from assistant_ui._wire.decoder import StreamDecoder
 from assistant_ui.errors import APIConnectionError, APIStatusError, AuthenticationError
 from assistant_ui.testing import (
     FORMAT_EVENTS,

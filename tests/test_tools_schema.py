@@ -17,8 +17,7 @@ import pytest
 from typing_extensions import NotRequired, Required, TypedDict
 
 from assistant_ui import AssistantClient
-from assistant_ui._requests import normalize_tools
-from assistant_ui._schema import compile_hint, parse_docstring, validate
+from assistant_ui._wire.requests import normalize_tools
 from assistant_ui.tools import (
     RunResult,
     Tool,
@@ -31,6 +30,7 @@ from assistant_ui.tools import (
     to_jsonable,
     tool,
 )
+from assistant_ui.tools.schema import compile_hint, parse_docstring, validate
 
 
 def schema(hint: Any) -> dict[str, Any]:
@@ -790,7 +790,7 @@ def test_tool_returning_objects_is_sent_as_json() -> None:
 
 
 def test_exports() -> None:
-    from assistant_ui import _run
+    from assistant_ui.tools import runner as _run
 
     assert RunResult is _run.RunResult
     assert ToolRefusedError.__mro__[1].__name__ == "ToolError"

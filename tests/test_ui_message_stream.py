@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant_ui._accumulator import MessageAccumulator
-from assistant_ui._decoder import StreamDecoder
-from assistant_ui._dialects.ui_message_stream import DENIED_RESULT, UIMessageStreamDialect
+from assistant_ui._wire.accumulator import MessageAccumulator
+from assistant_ui._wire.decoder import StreamDecoder
+from assistant_ui._wire.dialects.ui_message_stream import DENIED_RESULT, UIMessageStreamDialect
 
 UI_HEADERS = {"content-type": "text/event-stream", "x-vercel-ai-ui-message-stream": "v1"}
 SSE = {"content-type": "text/event-stream"}
@@ -728,7 +728,7 @@ def test_alternate_dialect() -> None:
 
 
 def test_dialect_directly() -> None:
-    from assistant_ui._sse import SSEEvent
+    from assistant_ui._wire.sse import SSEEvent
 
     warnings: list[str] = []
     dialect = UIMessageStreamDialect(warnings)

@@ -89,7 +89,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._dialects._tools import parse_args
+from .._wire.dialects._tools import parse_args
 
 __all__ = [
     "FORMATS",

@@ -38,15 +38,15 @@ import re
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from ._accumulator import MessageAccumulator
-from ._decoder import DEFAULT_MAX_EVENT_SIZE, StreamDecoder
-from ._detect import framing_from_headers
-from ._dialects import FRAMING
-from ._log import logger
-from ._result import _NO_DOCUMENT, ChatResult
-from .errors import DecodeError, StreamError
-from .events import Event
-from .types import MessageStatus
+from .._log import logger
+from .._wire.accumulator import MessageAccumulator
+from .._wire.decoder import DEFAULT_MAX_EVENT_SIZE, StreamDecoder
+from .._wire.detect import framing_from_headers
+from .._wire.dialects import FRAMING
+from ..errors import DecodeError, StreamError
+from ..events import Event
+from ..types import MessageStatus
+from .result import _NO_DOCUMENT, ChatResult
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

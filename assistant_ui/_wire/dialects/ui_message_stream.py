@@ -69,9 +69,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .._json import loads_bounded
-from .._sse import SSEEvent
-from .._usage import normalize_usage
+from ..jsonlib import loads_bounded
+from ..sse import SSEEvent
+from ..usage import normalize_usage
 from ._tools import ToolTracker
 
 __all__ = ["DENIED_RESULT", "UIMessageStreamDialect"]

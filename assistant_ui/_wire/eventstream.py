@@ -43,7 +43,7 @@ import zlib
 from collections.abc import Mapping
 from typing import NamedTuple, TypeAlias
 
-from .errors import DecodeError
+from ..errors import DecodeError
 
 __all__ = [
     "MAX_HEADERS_LENGTH",

@@ -48,9 +48,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._json import loads_bounded
-from .._sse import SSEEvent
-from .._usage import normalize_usage
+from ..jsonlib import loads_bounded
+from ..sse import SSEEvent
+from ..usage import normalize_usage
 from ._tools import ToolTracker
 
 __all__ = ["FINISH_REASONS", "OpenAIDialect", "map_finish_reason"]

@@ -15,7 +15,7 @@ How results go back depends on ``client.api``:
   ``commands`` only; the messages are not sent again). ``state`` is the state the last
   answer left, ``assistant_message_id`` the id of the message being continued.
 * ``"ai-sdk"`` and ``"openai"``: the whole history again, grown by the assistant's step and
-  a tool message with the results (:func:`assistant_ui._requests._history.history_after`).
+  a tool message with the results (:func:`assistant_ui._wire.requests.history.history_after`).
 
 ``RunResult.stop_reason``:
 
@@ -33,9 +33,10 @@ import dataclasses
 from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._requests._history import history_after
-from ._result import ChatResult
-from .tools import (
+from .._call.result import ChatResult
+from .._wire.requests.history import history_after
+from ..types import AssistantMessage, ToolCallPart
+from . import (
     Approve,
     RunEvent,
     Toolbox,
@@ -47,10 +48,9 @@ from .tools import (
     gather_sync,
     start_event,
 )
-from .types import AssistantMessage, ToolCallPart
 
 if TYPE_CHECKING:
-    from ._thread import ThreadClient
+    from .._thread import ThreadClient
 
 __all__ = [
     "AsyncRunStream",
@@ -73,7 +73,7 @@ class RunResult:
     steps: list[ChatResult]
     #: every tool call the client handled, step by step, in the order of the calls
     executions: list[ToolExecution]
-    #: ``"done"``, ``"max_steps"`` or ``"refused"`` (see :mod:`assistant_ui._run`)
+    #: ``"done"``, ``"max_steps"`` or ``"refused"`` (see :mod:`assistant_ui.tools.runner`)
     stop_reason: StopReason
     #: ``ai-sdk``/``openai``: the conversation after the run (the last request's messages
     #: plus the final answer), to send with the next user message. ``None`` for

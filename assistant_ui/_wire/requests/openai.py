@@ -61,8 +61,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import RequestSpec, normalize_tools, validate_messages
-from ._history import (
+from .base import ChatRequest, RequestDialect, RequestSpec, normalize_tools, validate_messages
+from .history import (
     content_parts,
     data_url_parts,
     file_extension,
@@ -257,20 +257,11 @@ def to_openai_tools(tools: Any) -> list[dict[str, Any]] | None:
     return out
 
 
-def build_chat_request(
-    *,
-    path: str,
-    thread_id: str,
-    messages: Any = None,
-    commands: list[dict[str, Any]] | None = None,
-    system: str | None = None,
-    tools: Any = None,
-    run_config: Any = None,
-    state: Any = None,
-    assistant_message_id: str | None = None,
-    extra: Mapping[str, Any] | None = None,
-    model: str | None = None,
-) -> RequestSpec:
+def build_chat_request(req: ChatRequest) -> RequestSpec:
+    # the thread id, state and assistant message id have no place in a Chat Completions body
+    path, messages, commands = req.path, req.messages, req.commands
+    system, tools, run_config = req.system, req.tools, req.run_config
+    extra, model = req.extra, req.model
     extra = {k: v for k, v in (extra or {}).items() if v is not None}
     model = extra.pop("model", None) or model
     if not isinstance(model, str) or not model:
@@ -293,3 +284,6 @@ def build_chat_request(
     if not body.get("stream") and "stream_options" not in extra:
         del body["stream_options"]
     return RequestSpec("POST", path, body)
+
+
+DIALECT = RequestDialect("openai", "/v1/chat/completions", build_chat_request, needs_model=True)

@@ -17,18 +17,18 @@ import re
 from collections.abc import Mapping
 from typing import Any, cast
 
-from . import _json
-from ._detect import (
+from ..errors import DecodeError
+from ..events import Event
+from . import jsonlib as _json
+from .detect import (
     framing_from_headers,
     looks_like_aws_prelude,
     sniff_body_start,
     sniff_sse_payload,
 )
-from ._dialects import FRAMING, PROTOCOLS, create_dialect
-from ._lines import LineError, LineSplitter, LineTooLong, compact
-from ._sse import EventTooLarge, SSEDecoder, SSEEvent
-from .errors import DecodeError
-from .events import Event
+from .dialects import FRAMING, PROTOCOLS, create_dialect
+from .lines import LineError, LineSplitter, LineTooLong, compact
+from .sse import EventTooLarge, SSEDecoder, SSEEvent
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_JSON_DEPTH", "StreamDecoder"]
 
@@ -50,7 +50,7 @@ def _looks_like_data_stream_prefix(line: bytes) -> bool:
     m = _DS_CODE.match(line)
     if m is None:
         return False
-    from ._partial_json import IncompleteJSON, parse_partial
+    from .partial_json import IncompleteJSON, parse_partial
 
     payload = line[m.end() :].decode("utf-8", "replace")
     try:
@@ -412,7 +412,7 @@ class StreamDecoder:
             if truncated and _looks_like_data_stream_prefix(first):
                 protocol = "data-stream"
             elif self._framing == "sniff-text":
-                from ._dialects.data_stream import looks_like_data_stream
+                from .dialects.data_stream import looks_like_data_stream
 
                 protocol = "data-stream" if looks_like_data_stream(first) else "plain-text"
             else:

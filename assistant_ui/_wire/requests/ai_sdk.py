@@ -59,8 +59,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import RequestSpec, normalize_tools, validate_messages
-from ._history import (
+from .base import ChatRequest, RequestDialect, RequestSpec, normalize_tools, validate_messages
+from .history import (
     content_parts,
     file_url,
     guess_image_media_type,
@@ -276,19 +276,10 @@ def to_ui_messages(
     return builder.messages
 
 
-def build_chat_request(
-    *,
-    path: str,
-    thread_id: str,
-    messages: Any = None,
-    commands: list[dict[str, Any]] | None = None,
-    system: str | None = None,
-    tools: Any = None,
-    run_config: Any = None,
-    state: Any = None,
-    assistant_message_id: str | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> RequestSpec:
+def build_chat_request(req: ChatRequest) -> RequestSpec:
+    path, thread_id, messages, commands = req.path, req.thread_id, req.messages, req.commands
+    system, tools, run_config, state = req.system, req.tools, req.run_config, req.state
+    assistant_message_id, extra = req.assistant_message_id, req.extra
     body: dict[str, Any] = {
         "id": thread_id,
         "messages": to_ui_messages(messages, commands),
@@ -308,3 +299,6 @@ def build_chat_request(
         if value is not None:
             body[key] = value
     return RequestSpec("POST", path, body)
+
+
+DIALECT = RequestDialect("ai-sdk", "/api/chat", build_chat_request)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import DecodeError
+from ..errors import DecodeError
 
 __all__ = ["LineError", "LineSplitter", "LineTooLong", "compact"]
 

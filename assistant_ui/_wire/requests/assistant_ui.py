@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import RequestSpec, normalize_tools, validate_messages
+from .base import ChatRequest, RequestDialect, RequestSpec, normalize_tools, validate_messages
 
 __all__ = ["build_cancel_request", "build_chat_request", "message_to_command_parts", "messages_to_commands"]
 
@@ -60,19 +60,10 @@ def messages_to_commands(messages: list[dict[str, Any]]) -> list[dict[str, Any]]
     return commands
 
 
-def build_chat_request(
-    *,
-    path: str,
-    thread_id: str,
-    messages: Any = None,
-    commands: list[dict[str, Any]] | None = None,
-    system: str | None = None,
-    tools: Any = None,
-    run_config: Any = None,
-    state: Any = None,
-    assistant_message_id: str | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> RequestSpec:
+def build_chat_request(req: ChatRequest) -> RequestSpec:
+    path, thread_id, messages, commands = req.path, req.thread_id, req.messages, req.commands
+    system, tools, run_config, state = req.system, req.tools, req.run_config, req.state
+    assistant_message_id, extra = req.assistant_message_id, req.extra
     msgs = validate_messages(messages) if messages is not None else None
     all_commands: list[dict[str, Any]] = []
     if msgs:
@@ -100,3 +91,11 @@ def build_chat_request(
 
 def build_cancel_request(*, path: str, thread_id: str) -> RequestSpec:
     return RequestSpec("POST", path, {"threadId": thread_id})
+
+
+DIALECT = RequestDialect(
+    "assistant-ui",
+    "/api/chat",
+    build_chat_request,
+    build_cancel=lambda path, thread_id: build_cancel_request(path=path, thread_id=thread_id),
+)

@@ -7,7 +7,7 @@ completed when its prefix allows it. Complete JSON takes the ``json.loads`` fast
 path; this parser only runs on the (rare) incomplete text.
 
 The parser keeps its own stack (it never recurses), and text nested deeper than
-``max_depth`` (default :data:`assistant_ui._json.DEFAULT_MAX_DEPTH`) is refused
+``max_depth`` (default :data:`assistant_ui._wire.jsonlib.DEFAULT_MAX_DEPTH`) is refused
 with :class:`IncompleteJSON`, whatever the caller's stack.
 """
 
@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from ._json import DEFAULT_MAX_DEPTH, too_deep
+from .jsonlib import DEFAULT_MAX_DEPTH, too_deep
 
 __all__ = ["IncompleteJSON", "parse_partial", "parse_partial_object"]
 

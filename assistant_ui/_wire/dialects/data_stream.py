@@ -10,9 +10,9 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
-from .._json import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, loads_lenient, too_deep
-from .._lines import LineError
-from .._usage import normalize_usage
+from ..jsonlib import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, loads_lenient, too_deep
+from ..lines import LineError
+from ..usage import normalize_usage
 from ._tools import ToolTracker
 
 __all__ = ["DataStreamDialect", "looks_like_data_stream"]

@@ -6,14 +6,19 @@ Pure functions from Python values to a :class:`RequestSpec`; the IO shells send 
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["APIS", "RequestSpec", "format_path", "normalize_tools", "validate_messages"]
-
-#: the request dialects ``AssistantClient(api=...)`` accepts
-APIS = ("assistant-ui", "ai-sdk", "openai")
+__all__ = [
+    "ChatRequest",
+    "RequestDialect",
+    "RequestSpec",
+    "format_path",
+    "normalize_tools",
+    "validate_messages",
+]
 
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 
@@ -33,6 +38,39 @@ class RequestSpec:
 
     def __repr__(self) -> str:
         return f"RequestSpec({self.method!r}, {self.path!r})"
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """Everything one chat call asks for, written once: each request dialect turns it
+    into the body its backend takes (:attr:`RequestDialect.build_chat`)."""
+
+    path: str
+    thread_id: str
+    messages: Any = None
+    commands: list[dict[str, Any]] | None = None
+    system: str | None = None
+    tools: Any = None
+    run_config: Any = None
+    state: Any = None
+    assistant_message_id: str | None = None
+    #: the call's extra keyword arguments: body fields, where the wire allows them
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the client's ``model=`` (the OpenAI dialect needs one)
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestDialect:
+    """One backend's request side: what ``AssistantClient(api=name)`` POSTs."""
+
+    name: str
+    default_chat_path: str
+    build_chat: Callable[[ChatRequest], RequestSpec]
+    #: the cancel notice (``thread.cancel()``), when the backend takes one
+    build_cancel: Callable[[str, str], RequestSpec] | None = None
+    #: the client must be given ``model=``
+    needs_model: bool = False
 
 
 def format_path(template: str, **values: Any) -> str:

@@ -20,12 +20,12 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
-from ._json import loads_bounded
-from ._partial_json import parse_partial_object
-from ._state_ops import apply_operations
-from ._usage import normalize_usage
-from .events import Event
-from .types import AssistantMessage, MessageStatus, Usage
+from ..events import Event
+from ..types import AssistantMessage, MessageStatus, Usage
+from .jsonlib import loads_bounded
+from .partial_json import parse_partial_object
+from .state_ops import apply_operations
+from .usage import normalize_usage
 
 __all__ = ["MessageAccumulator", "copy_value", "status_for_finish_reason"]
 

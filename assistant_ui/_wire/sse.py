@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._lines import LineError, compact
+from .lines import LineError, compact
 
 __all__ = ["EventTooLarge", "SSEDecoder", "SSEEvent"]
 

@@ -1,6 +1,6 @@
 """The AWS binary event stream (protocols.md §10) and the event families sent over it.
 
-Framing is done by :class:`assistant_ui._eventstream.EventStreamFramer`; this module
+Framing is done by :class:`assistant_ui._wire.eventstream.EventStreamFramer`; this module
 gives each message its meaning:
 
 * ``:message-type`` ``exception`` / ``error``: an ``error`` event (code from
@@ -33,10 +33,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .. import _json
-from .._eventstream import PROTOCOL, EventStreamFramer, EventStreamMessage
-from .._usage import normalize_usage
-from ..errors import DecodeError
+from ...errors import DecodeError
+from .. import jsonlib as _json
+from ..eventstream import PROTOCOL, EventStreamFramer, EventStreamMessage
+from ..usage import normalize_usage
 from ._tools import ToolTracker
 
 __all__ = ["STOP_REASONS", "AWSEventStreamDialect"]

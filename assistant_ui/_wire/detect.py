@@ -150,7 +150,7 @@ def sniff_body_start(first_line: bytes, head: bytes) -> str:
 
     ``first_line`` is the first non-blank line, ``head`` the raw bytes seen so far.
     """
-    from ._dialects.data_stream import looks_like_data_stream
+    from .dialects.data_stream import looks_like_data_stream
 
     if looks_like_aws_prelude(head):
         return "aws-eventstream"

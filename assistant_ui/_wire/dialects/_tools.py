@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._json import loads_bounded
-from .._partial_json import parse_partial_object
+from ..jsonlib import loads_bounded
+from ..partial_json import parse_partial_object
 
 __all__ = ["ToolTracker", "parse_args"]
 
@@ -20,7 +20,7 @@ __all__ = ["ToolTracker", "parse_args"]
 def parse_args(text: str) -> dict[str, Any]:
     """Arguments text to a dict: complete JSON, else repaired partial JSON, else ``{}``.
 
-    Text nested too deeply (:data:`assistant_ui._json.DEFAULT_MAX_DEPTH`) counts as
+    Text nested too deeply (:data:`assistant_ui._wire.jsonlib.DEFAULT_MAX_DEPTH`) counts as
     not parsing: arguments are a string inside the stream, never fatal.
     """
     if not text:

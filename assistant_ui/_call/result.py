@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .events import Event
-from .types import AssistantMessage, MessageStatus, ToolCallPart, Usage
+from ..events import Event
+from ..types import AssistantMessage, MessageStatus, ToolCallPart, Usage
 
 if TYPE_CHECKING:
     import httpx

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._sse import SSEEvent
+from ..sse import SSEEvent
 
 __all__ = ["ObjectStreamDialect"]
 

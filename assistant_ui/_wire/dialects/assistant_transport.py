@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._detect import CANONICAL_TYPES, LEGACY_TYPES
-from .._sse import SSEEvent
-from .._usage import normalize_usage
+from ..detect import CANONICAL_TYPES, LEGACY_TYPES
+from ..sse import SSEEvent
+from ..usage import normalize_usage
 from ._tools import ToolTracker
 
 __all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect"]

@@ -1,7 +1,7 @@
 """What the history-based dialects (``ai-sdk``, ``openai``) share.
 
 :func:`history_after` grows a conversation by one tool-calling step; the tool-calling
-loop (``assistant_ui._run``) sends the result as the next request's ``messages``. The
+loop (``assistant_ui.tools.runner``) sends the result as the next request's ``messages``. The
 rest are small part helpers both request dialects use.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import validate_messages
+from .base import validate_messages
 
 __all__ = [
     "content_parts",

@@ -17,7 +17,7 @@
 >>> get_weather("Paris")["temp"]
 21
 
-The schema comes from the type hints (see :mod:`assistant_ui._schema` for the supported
+The schema comes from the type hints (see :mod:`assistant_ui.tools.schema` for the supported
 ones: str, int, float, bool, None, Any, Literal, Enum, Optional/unions, list/tuple/set/dict,
 TypedDict, dataclasses, ``Annotated[X, "description"]``), the description and the
 per-parameter descriptions from the docstring (Google ``Args:``, reST ``:param x:`` or
@@ -57,15 +57,15 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, overloa
 
 from typing_extensions import ParamSpec, TypedDict
 
-from ._headers import run_coroutine_sync
-from ._schema import function_schema, parse_docstring, validate
-from .events import Event
-from .messages import add_tool_result
-from .types import AddToolResultCommand, ToolCallPart, ToolResultPart
-from .types import Tool as ToolSpec
+from .._transports.headers import run_coroutine_sync
+from ..events import Event
+from ..messages import add_tool_result
+from ..types import AddToolResultCommand, ToolCallPart, ToolResultPart
+from ..types import Tool as ToolSpec
+from .schema import function_schema, parse_docstring, validate
 
 if TYPE_CHECKING:
-    from ._run import AsyncRunStream, RunResult, RunStream
+    from .runner import AsyncRunStream, RunResult, RunStream
 
 __all__ = [
     "AsyncRunStream",
@@ -865,10 +865,10 @@ def approve_sync(approve: Approve | None, call: ToolCallPart) -> ToolExecution |
 
 
 def __getattr__(name: str) -> Any:
-    # RunResult and the run streams live with the loop (assistant_ui._run), which imports
+    # RunResult and the run streams live with the loop (assistant_ui.tools.runner), which imports
     # this module; they are exported from here too without an import cycle.
     if name in ("RunResult", "AsyncRunStream", "RunStream"):
-        from . import _run
+        from . import runner as _run
 
         return getattr(_run, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from .types import Usage
+from ..types import Usage
 
 __all__ = ["normalize_usage"]
 
