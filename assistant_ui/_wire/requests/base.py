@@ -6,7 +6,7 @@ Pure functions from Python values to a :class:`RequestSpec`; the IO shells send 
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -58,6 +58,10 @@ class ChatRequest:
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: the client's ``model=`` (the OpenAI dialect needs one)
     model: str | None = None
+    #: what the dialect kept for this thread id from earlier answers (for example a
+    #: server-side conversation id): read-only here, updated by
+    #: :attr:`RequestDialect.update_session` after each answer
+    session: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class RequestDialect:
     build_cancel: Callable[[str, str], RequestSpec] | None = None
     #: the client must be given ``model=``
     needs_model: bool = False
+    #: after an answer: keep what the next call on the same thread id must send
+    #: (``session`` is the thread's mutable dict, ``events`` the answer's events)
+    update_session: Callable[[dict[str, Any], Sequence[Mapping[str, Any]]], None] | None = None
 
 
 def format_path(template: str, **values: Any) -> str:
