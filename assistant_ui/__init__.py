@@ -33,9 +33,10 @@ from .messages import assistant, file, image, system, text, tool_call, tool_resu
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
+    from ._async_stream import AsyncChatStream
     from ._call.result import ChatResult
     from ._client import AssistantClient
-    from ._stream import AsyncChatStream, ChatStream
+    from ._sync_stream import ChatStream
     from ._thread import ThreadClient
 
 # The client and its streams pull in httpx and the decoder: they are imported on
@@ -43,8 +44,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "AssistantClient": "._client",
     "ChatResult": "._call.result",
-    "AsyncChatStream": "._stream",
-    "ChatStream": "._stream",
+    "AsyncChatStream": "._async_stream",
+    "ChatStream": "._sync_stream",
     "ThreadClient": "._thread",
 }
 

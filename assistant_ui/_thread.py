@@ -1,24 +1,44 @@
-"""``ThreadClient``: the calls of one conversation thread (API.md §1, §4)."""
+"""``ThreadClient``: the calls of one conversation thread.
+
+The chat options are written once (:class:`~assistant_ui._call.options.ChatOptions`,
+taken as typed ``**options``); every call builds its request through the client's
+request dialect and runs on one of the two stream drivers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import Unpack
+
+from ._async_stream import AsyncChatStream
+from ._call.options import CallOptions, ChatOptions, ToolsParam, split_options
 from ._call.result import ChatResult
 from ._call.state import ChatCall
-from ._stream import AsyncChatStream, ChatStream, InFlight
+from ._sync_stream import ChatStream
+from ._transports.inflight import InFlight
 from ._wire.requests import REQUEST_DIALECTS, ChatRequest, RequestSpec
+from .types import Message
 
 if TYPE_CHECKING:
-    from ._client import AssistantClient, CallOptions
+    from ._client import AssistantClient
     from .tools.runner import AsyncRunStream, RunResult, RunStream
 
-__all__ = ["ThreadClient"]
+__all__ = ["ThreadClient", "build_chat_spec"]
 
 
 class ThreadClient:
-    """Chat, stream, cancel and run tools on one thread. Get one from ``client.threads(id)``."""
+    """Chat, stream, cancel and run tools on one thread. Get one from ``client.threads(id)``.
+
+    Every chat call takes ``messages`` (a list of message dicts, see
+    :mod:`assistant_ui.messages`), ``system``, ``tools`` and the keyword options of
+    :class:`~assistant_ui._call.options.ChatOptions`: ``commands``, ``run_config``
+    (``runConfig``), ``state``, ``assistant_message_id``
+    (``unstable_assistantMessageId``), ``protocol``, ``idle_timeout``, ``deadline``,
+    ``resume`` and ``extra_body`` (more top-level body fields; any other keyword
+    reaches the body too, as in 0.1.1).
+    """
 
     def __init__(self, client: AssistantClient, thread_id: str) -> None:
         if not isinstance(thread_id, str) or not thread_id:
@@ -31,6 +51,7 @@ class ThreadClient:
 
     @property
     def client(self) -> AssistantClient:
+        """The :class:`AssistantClient` this thread belongs to."""
         return self._client
 
     # -- in-flight registry ------------------------------------------------------------
@@ -57,41 +78,34 @@ class ThreadClient:
 
     def _prepare(
         self,
-        messages: Any,
-        *,
+        messages: Sequence[Message] | None,
         system: str | None,
-        tools: Any,
-        commands: Any,
-        run_config: Any,
-        state: Any,
-        assistant_message_id: str | None,
-        protocol: str | None,
-        idle_timeout: float | None,
-        deadline: float | None,
-        resume: bool | None,
-        extra: Mapping[str, Any],
+        tools: ToolsParam | None,
+        options: Mapping[str, Any],
     ) -> tuple[RequestSpec, CallOptions, ChatCall]:
-        extra = dict(extra)
+        if isinstance(messages, (str, bytes)):
+            raise TypeError(
+                "messages must be a list of message dicts, not a str; "
+                'wrap the text as messages=[user("...")] (from assistant_ui import user)'
+            )
+        body, knobs, extra = split_options(options)
         # the seed package's camelCase spellings and our Pythonic ones are both accepted
-        run_config = _pick("runConfig", run_config, extra)
-        assistant_message_id = _pick(
-            "unstable_assistantMessageId", assistant_message_id, extra
-        )
+        run_config = _pick(body, "run_config", "runConfig")
+        assistant_message_id = _pick(body, "assistant_message_id", "unstable_assistantMessageId")
+        state = body.get("state")
         spec = build_chat_spec(
             self._client,
             self.thread_id,
             messages=messages,
             system=system,
             tools=tools,
-            commands=commands,
+            commands=body.get("commands"),
             run_config=run_config,
             state=state,
             assistant_message_id=assistant_message_id,
             extra=extra,
         )
-        opts = self._client.call_options(
-            protocol=protocol, idle_timeout=idle_timeout, deadline=deadline, resume=resume
-        )
+        opts = self._client._call_options(**knobs)
         call = ChatCall(
             protocol=opts.protocol,
             state=state,
@@ -104,150 +118,72 @@ class ThreadClient:
 
     def stream(
         self,
-        messages: Any = None,
+        messages: Sequence[Message] | None = None,
         system: str | None = None,
-        tools: Any = None,
-        *,
-        commands: Any = None,
-        run_config: Any = None,
-        state: Any = None,
-        assistant_message_id: str | None = None,
-        protocol: str | None = None,
-        idle_timeout: float | None = None,
-        deadline: float | None = None,
-        resume: bool | None = None,
-        **kwargs: Any,
+        tools: ToolsParam | None = None,
+        **options: Unpack[ChatOptions],
     ) -> AsyncChatStream:
         """Start a chat and stream its events: ``async with thread.stream(...) as s``.
 
-        ``idle_timeout`` bounds the silence between two decoded events (heartbeats do
-        not count), ``deadline`` the whole call; both default to the client's and
-        raise :class:`~assistant_ui.APITimeoutError` carrying ``.partial``. Leaving
-        the block, ``break``, an exception or ``aclose()`` release the connection.
+        Returns an :class:`~assistant_ui.AsyncChatStream`: iterate it for the
+        normalized events, ``s.text_stream`` for the text, ``await s.final()`` for
+        the :class:`~assistant_ui.ChatResult`. ``idle_timeout`` bounds the silence
+        between two decoded events (heartbeats do not count), ``deadline`` the whole
+        call; both default to the client's and raise
+        :class:`~assistant_ui.APITimeoutError` carrying ``.partial``. Leaving the
+        block, ``break``, an exception or ``aclose()`` release the connection.
         ``resume`` (default: the client's) picks up a body cut by the network when
         the server allows it (``x-resumable-stream-id``, or SSE ids).
         """
-        spec, opts, call = self._prepare(
-            messages,
-            system=system,
-            tools=tools,
-            commands=commands,
-            run_config=run_config,
-            state=state,
-            assistant_message_id=assistant_message_id,
-            protocol=protocol,
-            idle_timeout=idle_timeout,
-            deadline=deadline,
-            resume=resume,
-            extra=kwargs,
-        )
-        return AsyncChatStream(self, spec, opts, call)
+        return AsyncChatStream(self, *self._prepare(messages, system, tools, options))
 
     def stream_sync(
         self,
-        messages: Any = None,
+        messages: Sequence[Message] | None = None,
         system: str | None = None,
-        tools: Any = None,
-        *,
-        commands: Any = None,
-        run_config: Any = None,
-        state: Any = None,
-        assistant_message_id: str | None = None,
-        protocol: str | None = None,
-        idle_timeout: float | None = None,
-        deadline: float | None = None,
-        resume: bool | None = None,
-        **kwargs: Any,
+        tools: ToolsParam | None = None,
+        **options: Unpack[ChatOptions],
     ) -> ChatStream:
-        """Start a chat and stream its events: ``with thread.stream_sync(...) as s``."""
-        spec, opts, call = self._prepare(
-            messages,
-            system=system,
-            tools=tools,
-            commands=commands,
-            run_config=run_config,
-            state=state,
-            assistant_message_id=assistant_message_id,
-            protocol=protocol,
-            idle_timeout=idle_timeout,
-            deadline=deadline,
-            resume=resume,
-            extra=kwargs,
-        )
-        return ChatStream(self, spec, opts, call)
+        """Start a chat and stream its events: ``with thread.stream_sync(...) as s``.
+
+        The blocking twin of :meth:`stream` (same arguments); returns a
+        :class:`~assistant_ui.ChatStream`. ``stream.close()`` from another OS
+        thread aborts a blocked read.
+        """
+        return ChatStream(self, *self._prepare(messages, system, tools, options))
 
     # -- whole calls ---------------------------------------------------------------------------
 
     async def chat(
         self,
-        messages: Any = None,
+        messages: Sequence[Message] | None = None,
         system: str | None = None,
-        tools: Any = None,
-        *,
-        commands: Any = None,
-        run_config: Any = None,
-        state: Any = None,
-        assistant_message_id: str | None = None,
-        protocol: str | None = None,
-        idle_timeout: float | None = None,
-        deadline: float | None = None,
-        resume: bool | None = None,
-        **kwargs: Any,
+        tools: ToolsParam | None = None,
+        **options: Unpack[ChatOptions],
     ) -> ChatResult:
         """Send the chat, decode the whole answer, return a :class:`ChatResult`.
 
-        ``await thread.cancel()`` (from any task or thread) makes it return early
-        with what arrived and status ``incomplete`` / ``cancelled``.
+        Takes what :meth:`stream` takes. ``await thread.cancel()`` (from any task or
+        thread) makes it return early with what arrived and status ``incomplete`` /
+        ``cancelled``. Raises the typed errors of :mod:`assistant_ui.errors`.
         """
-        stream = self.stream(
-            messages,
-            system,
-            tools,
-            commands=commands,
-            run_config=run_config,
-            state=state,
-            assistant_message_id=assistant_message_id,
-            protocol=protocol,
-            idle_timeout=idle_timeout,
-            deadline=deadline,
-            resume=resume,
-            **kwargs,
-        )
-        async with stream:
+        async with self.stream(messages, system, tools, **options) as stream:
             return await stream.final()
 
     def chat_sync(
         self,
-        messages: Any = None,
+        messages: Sequence[Message] | None = None,
         system: str | None = None,
-        tools: Any = None,
-        *,
-        commands: Any = None,
-        run_config: Any = None,
-        state: Any = None,
-        assistant_message_id: str | None = None,
-        protocol: str | None = None,
-        idle_timeout: float | None = None,
-        deadline: float | None = None,
-        resume: bool | None = None,
-        **kwargs: Any,
+        tools: ToolsParam | None = None,
+        **options: Unpack[ChatOptions],
     ) -> ChatResult:
-        """Blocking :meth:`chat`."""
-        stream = self.stream_sync(
-            messages,
-            system,
-            tools,
-            commands=commands,
-            run_config=run_config,
-            state=state,
-            assistant_message_id=assistant_message_id,
-            protocol=protocol,
-            idle_timeout=idle_timeout,
-            deadline=deadline,
-            resume=resume,
-            **kwargs,
-        )
-        with stream:
+        """Send the chat and block until the whole answer is decoded: a :class:`ChatResult`.
+
+        Takes what :meth:`stream` takes; works in plain scripts, in threads and
+        inside a running event loop. ``thread.cancel_sync()`` from another thread
+        makes it return early with status ``incomplete`` / ``cancelled``.
+        """
+        with self.stream_sync(messages, system, tools, **options) as stream:
             return stream.final()
 
     # -- resuming a stream started elsewhere --------------------------------------------------
@@ -256,7 +192,7 @@ class ThreadClient:
         self, stream_id: str, protocol: str | None, idle_timeout: float | None, deadline: float | None
     ) -> tuple[RequestSpec, CallOptions, ChatCall]:
         spec = self._client._resume_spec(stream_id)
-        opts = self._client.call_options(protocol=protocol, idle_timeout=idle_timeout, deadline=deadline)
+        opts = self._client._call_options(protocol=protocol, idle_timeout=idle_timeout, deadline=deadline)
         call = ChatCall(protocol=opts.protocol, max_event_size=opts.max_event_size)
         call.stream_id = stream_id
         return spec, opts, call
@@ -275,8 +211,7 @@ class ThreadClient:
         Events and result are those of the whole stream; an unknown id raises
         :class:`~assistant_ui.NotFoundError`. A cut is resumed like any other.
         """
-        spec, opts, call = self._prepare_resume(stream_id, protocol, idle_timeout, deadline)
-        return AsyncChatStream(self, spec, opts, call)
+        return AsyncChatStream(self, *self._prepare_resume(stream_id, protocol, idle_timeout, deadline))
 
     def resume_stream_sync(
         self,
@@ -287,8 +222,7 @@ class ThreadClient:
         deadline: float | None = None,
     ) -> ChatStream:
         """Blocking :meth:`resume_stream`: ``with thread.resume_stream_sync(stream_id) as s``."""
-        spec, opts, call = self._prepare_resume(stream_id, protocol, idle_timeout, deadline)
-        return ChatStream(self, spec, opts, call)
+        return ChatStream(self, *self._prepare_resume(stream_id, protocol, idle_timeout, deadline))
 
     async def resume(
         self,
@@ -364,12 +298,13 @@ class ThreadClient:
 
         Works across tasks, event loops and OS threads: the aborted calls return
         what arrived so far with status ``incomplete`` / ``cancelled``. The server
-        is told (``cancel_path``) even when nothing is in flight here.
+        is told (``cancel_path``) even when nothing is in flight here. Returns None
+        (0.1.1 returned the ``httpx.Response``).
         """
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:
-            response = await self._client.send_async(spec, stream=False)
+            response = await self._client._send_async(spec)
             await response.aclose()
         else:
             import anyio.lowlevel
@@ -381,7 +316,7 @@ class ThreadClient:
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:
-            response = self._client.send_sync(spec, stream=False)
+            response = self._client._send_sync(spec)
             response.close()
 
     def _cancel_spec(self) -> RequestSpec | None:
@@ -397,10 +332,10 @@ class ThreadClient:
         return build(path, self.thread_id)
 
 
-def _pick(camel: str, value: Any, extra: dict[str, Any]) -> Any:
-    camel_value = extra.pop(camel, None)
+def _pick(body: Mapping[str, Any], snake: str, camel: str) -> Any:
+    """One option given in its Python spelling or 0.1.1's camelCase one (not both)."""
+    value, camel_value = body.get(snake), body.get(camel)
     if value is not None and camel_value is not None and value != camel_value:
-        snake = {"runConfig": "run_config", "unstable_assistantMessageId": "assistant_message_id"}[camel]
         raise TypeError(f"got both {camel}= and {snake}= with different values")
     return value if value is not None else camel_value
 
@@ -409,9 +344,9 @@ def build_chat_spec(
     client: AssistantClient,
     thread_id: str,
     *,
-    messages: Any,
+    messages: Sequence[Message] | None,
     system: str | None,
-    tools: Any,
+    tools: ToolsParam | None,
     commands: Any,
     run_config: Any,
     state: Any,
@@ -431,5 +366,6 @@ def build_chat_spec(
         assistant_message_id=assistant_message_id,
         extra=extra,
         model=client.model,
+        session=client._sessions.get(thread_id, {}),
     )
     return REQUEST_DIALECTS[client.api].build_chat(request)

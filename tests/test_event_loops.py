@@ -120,7 +120,7 @@ def test_consecutive_asyncio_runs_share_a_client(server: LiveServer) -> None:
         gc.collect()
     assert len({id(h) for h in https}) == 5
     assert all(h.is_closed for h in https)
-    assert client._async == {}
+    assert client._http._async == {}
 
 
 def test_a_loop_closed_without_finalizing_is_forgotten(server: LiveServer) -> None:
@@ -132,12 +132,12 @@ def test_a_loop_closed_without_finalizing_is_forgotten(server: LiveServer) -> No
     loop = asyncio.new_event_loop()
     assert loop.run_until_complete(main()) == "t0 "
     loop.close()  # no shutdown_asyncgens(): the client of that loop cannot be closed
-    assert len(client._async) == 1
+    assert len(client._http._async) == 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)  # that loop's sockets
         assert asyncio.run(main()) == "t0 "
         gc.collect()
-    assert client._async == {}
+    assert client._http._async == {}
 
 
 def test_event_loops_in_several_threads_at_once(server: LiveServer) -> None:
@@ -157,7 +157,7 @@ def test_event_loops_in_several_threads_at_once(server: LiveServer) -> None:
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         results = list(pool.map(worker, range(6)))
     assert results == [expected(3) + "|" + expected(i + 1) for i in range(6)]
-    assert client._async == {}
+    assert client._http._async == {}
 
 
 # -- one client, many OS threads in sync mode ---------------------------------------------------------

@@ -1,0 +1,284 @@
+"""``AsyncChatStream``: the async driver of a streamed call (asyncio and trio).
+
+It performs the actions of :class:`~assistant_ui._call.stream_flow.StreamFlow` in
+async code. What only the async side has: each send and each read runs inside its
+own anyio cancel scope whose deadline is the idle / call bound; ``thread.cancel()``
+cancels that scope (from another task directly, from another OS thread on the
+stream's event loop); connections are closed in shielded scopes, so a cancelled
+task still hands its connection back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from ._call.actions import (
+    CANCELLED,
+    END,
+    Attach,
+    CloseBody,
+    Discard,
+    Read,
+    ReadFailed,
+    Release,
+    Send,
+    SendOutcome,
+    TimedOut,
+    drive_async,
+)
+from ._call.decisions import FailureKind
+from ._call.options import CallOptions
+from ._call.result import ChatResult
+from ._call.send_flow import CallInterrupted, send_flow
+from ._call.state import ChatCall
+from ._call.stream_flow import StreamFlow
+from ._stream_view import AsyncTextStream, StreamView
+from ._transports.http import AsyncHTTPTransport, drive_send_async
+from ._transports.inflight import InFlight
+from ._transports.loops import current_loop_token, spawn_detached
+from .errors import AssistantUIError
+from .events import Event
+
+if TYPE_CHECKING:
+    from ._thread import ThreadClient
+
+__all__ = ["AsyncChatStream"]
+
+
+def _now() -> float:
+    import anyio
+
+    return anyio.current_time()
+
+
+class AsyncChatStream(StreamView):
+    """An async streamed chat call: ``async with thread.stream(...) as stream: ...``.
+
+    Iterate it for the normalized events as they arrive, or :attr:`text_stream`
+    for the text only; :meth:`final` reads the rest and returns the
+    :class:`ChatResult`; :attr:`message` is the message so far, at any time.
+    """
+
+    def __init__(self, thread: ThreadClient, spec: Any, opts: CallOptions, call: ChatCall) -> None:
+        self._thread = thread
+        self._inflight = inflight = InFlight()
+        self._flow = StreamFlow(
+            thread._client._env, spec, opts, call, clock=_now, cancelled=inflight.is_cancelled
+        )
+        self._transport: AsyncHTTPTransport | None = None
+        self._iter: AsyncIterator[bytes] | None = None
+        #: inside the flow: an aclose() from another task then cancels, not races
+        self._reading = False
+
+    async def __aenter__(self) -> AsyncChatStream:
+        await self._open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncChatStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        ev = self._flow.next_buffered()
+        if ev is None:
+            await self._fill()
+            ev = self._flow.next_buffered()
+            if ev is None:
+                raise StopAsyncIteration
+        return ev
+
+    def __del__(self) -> None:
+        # garbage collection releases the connection too: on the stream's own loop
+        flow = getattr(self, "_flow", None)
+        if flow is None or flow.released:
+            return
+        flow.released = True
+        self._inflight.released = True
+        native = self._inflight.native_token
+        transport = self._transport
+        if native is not None and transport is not None and (self._iter is not None or flow.response is not None):
+            spawn_detached(native, _close_shielded, transport, self._iter, flow.response)
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """The text deltas only, from the same underlying iterator as the events."""
+        return AsyncTextStream(self)
+
+    async def final(self) -> ChatResult:
+        """Read to the end and return the :class:`ChatResult`."""
+        while not self._flow.eof:
+            await self._fill()
+        return self._flow.result()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection now."""
+        action = self._flow.close_action(busy=self._reading)
+        if action is CANCELLED:
+            self._inflight.cancel()  # the task inside the flow releases
+        elif isinstance(action, Release):
+            await self._release(drain=action.drain)
+
+    # -- driving the flow ---------------------------------------------------------------
+
+    async def _open(self) -> None:
+        if self._flow.opened:
+            return
+        inflight = self._inflight
+        inflight.native_token = current_loop_token()
+        client = self._thread._client
+        self._transport = client._async_transport(self._flow.opts)
+        self._thread._register(inflight)
+        await self._run(self._flow.open())
+
+    async def _fill(self) -> None:
+        if self._flow.eof:
+            return
+        await self._open()
+        await self._run(self._flow.fill())
+
+    async def _run(self, flow: Generator[Any, Any, Any]) -> None:
+        self._reading = True
+        try:
+            await drive_async(flow, self._perform)
+        finally:
+            self._reading = False
+            flow.close()
+
+    async def _perform(self, action: Any) -> Any:
+        # a class-level table: bound methods kept on the instance would make a
+        # reference cycle, and an abandoned stream must be freed (and released) at once
+        return await _ACTIONS[type(action)](self, action)
+
+    async def _send(self, action: Send) -> SendOutcome:
+        import anyio
+
+        inflight = self._inflight
+        assert self._transport is not None
+        response: Any = None
+        error: Exception | None = None
+        try:
+            bound = action.bound if action.bound is not None else math.inf
+            with anyio.CancelScope(deadline=bound) as scope:
+                if inflight.cancelled:
+                    scope.cancel()
+                inflight.scope = scope
+                try:
+                    if action.delay > 0:
+                        await anyio.sleep(action.delay)
+                    flow = send_flow(
+                        self._thread._client._env,
+                        action.spec,
+                        self._flow.opts,
+                        extra_headers=action.extra_headers,
+                        interrupted=inflight.event.is_set,
+                        deadline_at=action.deadline_at,
+                        max_retries=action.max_retries,
+                    )
+                    response = await drive_send_async(self._transport, flow, inflight.event)
+                except CallInterrupted:
+                    pass
+                except AssistantUIError as exc:
+                    error = exc
+                finally:
+                    inflight.scope = None
+        except BaseException:
+            self._flow.call.cancelled = True
+            await self._release()
+            raise
+        return SendOutcome(response, error)
+
+    async def _attach(self, action: Attach) -> None:
+        assert self._transport is not None
+        self._iter = self._transport.body(action.response)
+
+    async def _read(self, action: Read) -> object:
+        import anyio
+
+        inflight = self._inflight
+        it = self._iter
+        assert it is not None and self._transport is not None
+        chunk: bytes | None = None
+        ended = False
+        failure: Exception | None = None
+        kind: FailureKind | None = None
+        try:
+            bound = action.bound if action.bound is not None else math.inf
+            with anyio.CancelScope(deadline=bound) as scope:
+                inflight.scope = scope
+                try:
+                    chunk = await it.__anext__()
+                except StopAsyncIteration:
+                    ended = True
+                except Exception as exc:
+                    kind = self._transport.classify(exc)
+                    if kind is None:
+                        raise
+                    failure = exc
+                finally:
+                    inflight.scope = None
+        except BaseException:
+            # cancelled from outside (or KeyboardInterrupt): release, then propagate
+            self._flow.call.cancelled = True
+            await self._release()
+            raise
+        if chunk is not None:
+            return chunk
+        if scope.cancelled_caught and not ended:
+            return CANCELLED if inflight.cancelled else TimedOut()
+        if failure is not None and kind is not None:
+            return CANCELLED if inflight.cancelled else ReadFailed(failure, kind)
+        return END
+
+    async def _close_body(self, action: CloseBody) -> None:
+        it, self._iter = self._iter, None
+        await self._close(it, self._flow.response)
+
+    async def _discard(self, action: Discard) -> None:
+        await self._close(None, action.response)
+
+    async def _perform_release(self, action: Release) -> None:
+        await self._release(drain=action.drain)
+
+    async def _release(self, *, drain: bool = False) -> None:
+        flow = self._flow
+        if not flow.begin_release():
+            return
+        flow.released = True
+        inflight = self._inflight
+        with inflight.lock:
+            inflight.released = True
+        it, self._iter = self._iter, None
+        try:
+            if it is not None or flow.response is not None:
+                await self._close(it, flow.response, drain=drain)
+        finally:
+            self._thread._unregister(inflight)
+
+    async def _close(self, it: AsyncIterator[bytes] | None, response: Any, *, drain: bool = False) -> None:
+        if self._transport is not None:
+            await _close_shielded(self._transport, it, response, drain=drain)
+
+
+
+#: how the driver performs each action of the flow
+_ACTIONS: dict[type, Callable[..., Any]] = {
+    Send: AsyncChatStream._send,
+    Read: AsyncChatStream._read,
+    Attach: AsyncChatStream._attach,
+    CloseBody: AsyncChatStream._close_body,
+    Discard: AsyncChatStream._discard,
+    Release: AsyncChatStream._perform_release,
+}
+
+
+async def _close_shielded(
+    transport: AsyncHTTPTransport, it: AsyncIterator[bytes] | None, response: Any, *, drain: bool = False
+) -> None:
+    import anyio
+
+    with anyio.CancelScope(shield=True):
+        await transport.close(it, response, drain=drain)

@@ -1,0 +1,422 @@
+"""One streamed chat call as pure code: the flow both stream drivers run.
+
+:class:`StreamFlow` holds the call's state (around the decoding state of
+:class:`~.state.ChatCall`) and its generators (:meth:`StreamFlow.open`,
+:meth:`StreamFlow.fill`) yield the actions of :mod:`.actions` (send, read, attach
+a body, close, release) and receive their outcomes. Everything that decides lives
+here: the idle and deadline bounds, what a failure becomes, when a cut body is
+resumed (the table is in :mod:`.decisions`) and how. The drivers
+(``assistant_ui._sync_stream``, ``assistant_ui._async_stream``) only perform the
+actions: blocking reads under a watchdog on one side, cancel scopes on the other.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Generator
+from typing import Any, NoReturn, Protocol
+
+from .._log import log_resume, log_stream_end
+from ..errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AssistantUIError,
+    DecodeError,
+)
+from ..events import Event
+from ..types import AssistantMessage
+from .actions import (
+    CANCELLED,
+    END,
+    Attach,
+    CloseBody,
+    Discard,
+    Read,
+    ReadFailed,
+    Release,
+    Send,
+    SendOutcome,
+    TimedOut,
+)
+from .decisions import FailureKind, ResumeMode, resume_delay, resume_mode, resume_verdict
+from .options import CallOptions
+from .result import ChatResult
+from .retry import RetryPolicy
+from .state import ChatCall, ReplayMismatch
+from .stream_errors import StreamErrors
+
+__all__ = ["StreamEnv", "StreamFlow"]
+
+Flow = Generator[Any, Any, Any]
+
+
+class StreamEnv(Protocol):
+    """What a streamed call needs of its client."""
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The client's retry policy."""
+        ...
+
+    def resume_spec(self, stream_id: str) -> Any:
+        """The request that replays the resumable stream ``stream_id``."""
+        ...
+
+
+class StreamFlow(StreamErrors):
+    """The state and the flow of one streamed call (see the module doc)."""
+
+    def __init__(
+        self,
+        env: StreamEnv,
+        spec: Any,
+        opts: CallOptions,
+        call: ChatCall,
+        *,
+        clock: Callable[[], float],
+        cancelled: Callable[[], bool],
+    ) -> None:
+        super().__init__(opts, call)
+        self.env = env
+        self.spec = spec
+        #: the driver's clock (cancel scopes and bounds are on it)
+        self.clock = clock
+        #: whether the call was cancelled (``thread.cancel()``, a close from elsewhere)
+        self.cancelled = cancelled
+        call.resume_enabled = opts.resume
+        #: reconnections made since a resumed body last brought new data
+        self.resume_failures = 0
+        #: requests sent again after a cut before any body byte
+        self.resends = 0
+        #: ``call.consumed`` when the last resumed body started
+        self.resume_mark = 0
+        #: ``time.monotonic()`` at the start (the send flow's deadline, the end log line)
+        self.mono_start = 0.0
+        self.logged_end = False
+        self.pos = 0
+        self.started_at = 0.0
+        self.idle_since = 0.0
+        self.opened = False
+        #: no more events will come (the body ended, or the stream was stopped)
+        self.eof = False
+        #: the connection was handed back (or is being)
+        self.released = False
+
+    # -- what users read ------------------------------------------------------------------
+
+    @property
+    def message(self) -> AssistantMessage:
+        return self.call.acc.message
+
+    @property
+    def events(self) -> list[Event]:
+        return self.call.events
+
+    def next_buffered(self) -> Event | None:
+        events = self.call.events
+        if self.pos < len(events):
+            ev = events[self.pos]
+            self.pos += 1
+            return ev
+        return None
+
+    def result(self) -> ChatResult:
+        """The final result (the stream has ended), or the error that ended it."""
+        if self.error is not None:
+            raise self.error
+        result = self.call.result()
+        self.call.raise_for_stream_error(result)
+        return result
+
+    # -- bounds ---------------------------------------------------------------------------
+
+    def bound(self) -> float | None:
+        """When the read in progress must have produced an event, or the call must end.
+
+        The idle clock runs from the later of the last event and the moment the
+        consumer asked for more: time the consumer spends between events is not
+        the server's silence.
+        """
+        opts = self.opts
+        bound = math.inf
+        if opts.idle_timeout is not None:
+            bound = self.idle_since + opts.idle_timeout
+        if opts.deadline is not None:
+            bound = min(bound, self.started_at + opts.deadline)
+        return bound if bound != math.inf else None
+
+    # -- closing --------------------------------------------------------------------------
+
+    def close_action(self, busy: bool) -> Release | object | None:
+        """What ``close()`` does: None (nothing left), :data:`CANCELLED` (another
+        thread or task is reading: cancel it, it releases) or a :class:`Release`."""
+        if self.released:
+            self.eof = True
+            return None
+        if busy:
+            return CANCELLED
+        if self.eof or (self.opened and self.message_done()):
+            return Release(drain=not self.eof)
+        self.call.cancelled = True
+        return Release()
+
+    def begin_release(self) -> bool:
+        """The call ends: False when it was released already."""
+        self.eof = True
+        if self.released:
+            return False
+        self.log_end()
+        return True
+
+    def log_end(self) -> None:
+        if self.logged_end:
+            return
+        self.logged_end = True
+        response = self.response
+        if response is None:
+            return
+        error = self.error
+        if error is not None:
+            outcome = "timeout" if isinstance(error, APITimeoutError) else f"error: {type(error).__name__}"
+        elif self.call.cancelled:
+            outcome = "cancelled"
+        else:
+            outcome = "complete"
+        resumed = self.call.resumed
+        if resumed:
+            outcome += f" (resumed {resumed} time{'s' if resumed != 1 else ''})"
+        log_stream_end(response.request, outcome, len(self.call.events), self.mono_start)
+
+    def message_done(self) -> bool:
+        """The message is complete although the body may not have ended."""
+        decoder = self.call.decoder
+        if decoder is not None and decoder.done:
+            return True
+        return self.call.acc.status.get("type") != "running"
+
+    # -- the flows ------------------------------------------------------------------------
+
+    def fail(
+        self, error: AssistantUIError, cause: BaseException | None = None
+    ) -> Generator[Any, Any, NoReturn]:
+        self.error = error
+        yield Release()
+        raise error from cause
+
+    def stop_cancelled(self) -> Flow:
+        self.call.cancelled = True
+        yield Release()
+
+    def open(self) -> Flow:
+        """Send the request (with the client's retries) and attach its body."""
+        self.opened = True
+        self.started_at = self.clock()
+        self.mono_start = time.monotonic()
+        deadline = self.opts.deadline
+        out: SendOutcome = yield Send(
+            self.spec,
+            bound=self.started_at + deadline if deadline is not None else None,
+            deadline_at=self.mono_start + deadline if deadline is not None else None,
+        )
+        if out.error is not None:
+            if isinstance(out.error, AssistantUIError):
+                self.error = out.error
+            yield Release()
+            raise out.error
+        if out.response is None:  # cancelled, or the deadline passed
+            if self.cancelled():
+                yield from self.stop_cancelled()
+                return
+            yield from self.fail(self.timeout_error(self.clock()))
+        self.response = out.response
+        self.call.start(out.response)
+        yield Attach(out.response)
+        if self.cancelled():
+            yield from self.stop_cancelled()
+
+    def fill(self) -> Flow:
+        """Read until at least one new event is buffered or the stream ends."""
+        self.idle_since = self.clock()
+        while not self.eof:
+            if (yield from self.step()):
+                return
+
+    def step(self) -> Flow:
+        """Read and decode one chunk; returns True when it produced events."""
+        if self.cancelled():
+            yield from self.stop_cancelled()
+            return False
+        out = yield Read(self.bound())
+        now = self.clock()
+        if out is CANCELLED:
+            yield from self.stop_cancelled()
+            return False
+        if isinstance(out, TimedOut):
+            yield from self.fail(self.timeout_error(now), out.cause)
+        if isinstance(out, ReadFailed):
+            mode = self.resumable(out.kind)
+            if mode is None:
+                yield from self.fail(self.connection_error(out.error, out.kind, now), out.error)
+            else:
+                yield from self.resume(mode, out.error)
+            return False
+        if out is END:
+            mode = self.resumable(None)
+            if mode is not None:
+                yield from self.resume(mode, None)
+                return False
+            produced = self.end_decoder()
+            if self.error is not None:
+                yield from self.fail(self.error)
+            yield Release()
+            return produced
+        produced, done = self.feed(out)
+        if self.error is not None:
+            yield from self.fail(self.error)
+        if done:  # [DONE]: nothing after it counts; drain the tail, keep the connection
+            produced = self.end_decoder() or produced
+            if self.error is not None:
+                yield from self.fail(self.error)
+            yield Release(drain=True)
+        if produced:
+            self.idle_since = now
+        return produced
+
+    # -- resuming ---------------------------------------------------------------------------
+
+    def resumable(self, failure: FailureKind | None) -> ResumeMode | None:
+        """How to pick up a body stopped by ``failure`` (None: a clean end), or None."""
+        call = self.call
+        return resume_mode(
+            cancelled=self.cancelled(),
+            failure=failure,
+            consumed=call.consumed,
+            resends=self.resends,
+            max_retries=self.env.retry.max_retries,
+            eof_is_cut=call.eof_is_cut,
+            server_mode=call.resume_mode,
+        )
+
+    def resume(self, mode: ResumeMode, failure: Exception | None) -> Flow:
+        """Pick a cut body up: reconnect until a new body is attached (or give up)."""
+        reason = self.begin_resume(failure)
+        yield CloseBody()
+        headers: Any = None
+        while True:
+            attempt = self.resume_failures
+            if attempt >= self.opts.max_resume_attempts:
+                yield from self.fail(self.gave_up(reason), failure)
+            self.resume_failures += 1
+            spec, extra, where = self.resume_request(mode)
+            delay = resume_delay(
+                mode,
+                attempt,
+                headers,
+                policy=self.env.retry,
+                resends=self.resends,
+                sse_retry=self.call.retry_delay,
+            )
+            request = self.response.request if self.response is not None else None
+            log_resume(request, self.call.stream_id, attempt, f"{reason}; {where}")
+            outcome = yield from self.reconnect(spec, extra, delay)
+            if outcome is None:  # cancelled: released
+                return
+            if isinstance(outcome, APIStatusError):
+                if not resume_verdict(outcome.status_code):
+                    yield from self.fail(self.refused(outcome), outcome)
+                reason, headers = f"HTTP {outcome.status_code}", outcome.response.headers
+                continue
+            if isinstance(outcome, AssistantUIError):
+                reason = outcome.message if isinstance(outcome, APIConnectionError) else str(outcome)
+                headers = None
+                continue
+            self.resumed(outcome, mode)
+            yield Attach(outcome)
+            return
+
+    def begin_resume(self, failure: Exception | None) -> str:
+        """The body was cut: forget its tail; returns the reason, for the log."""
+        call = self.call
+        call.cut()
+        if call.consumed > self.resume_mark:
+            self.resume_failures = 0  # the last resumed body brought new data
+        if failure is None:
+            return "the body ended before its end ([DONE])"
+        return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+
+    def resume_request(self, mode: ResumeMode) -> tuple[Any, dict[str, str] | None, str]:
+        """The request that picks the body up, its extra headers, and where it resumes."""
+        call = self.call
+        if mode is ResumeMode.RESEND:
+            return self.spec, None, "sending the request again (no body byte had arrived)"
+        if mode is ResumeMode.REPLAY:
+            assert call.stream_id is not None
+            spec = self.env.resume_spec(call.stream_id)
+            return spec, None, f"replay from byte 0, skipping {call.fed} bytes"
+        last = call.last_event_id
+        return self.spec, {"Last-Event-ID": last}, f"Last-Event-ID {last}"
+
+    def reconnect(self, spec: Any, extra: dict[str, str] | None, delay: float) -> Flow:
+        """Wait ``delay``, then send ``spec`` once: returns the response, the error, or
+        None when the call was cancelled meanwhile (it is then released)."""
+        bound = self.bound()
+        deadline = self.opts.deadline
+        out: SendOutcome = yield Send(
+            spec,
+            extra_headers=extra,
+            max_retries=0,
+            delay=delay,
+            bound=bound,
+            deadline_at=self.mono_start + deadline if deadline is not None else None,
+        )
+        if self.cancelled():
+            if out.response is not None:
+                yield Discard(out.response)
+            yield from self.stop_cancelled()
+            return None
+        if out.response is not None:
+            return out.response
+        now = self.clock()
+        error = out.error
+        if error is None or (
+            isinstance(error, APITimeoutError) and bound is not None and now >= bound - 1e-3
+        ):
+            yield from self.fail(self.timeout_error(now), error)
+        return error
+
+    def resumed(self, response: Any, mode: ResumeMode) -> None:
+        self.response = response
+        if mode is ResumeMode.RESEND:
+            self.resends += 1
+            self.call.start(response)  # nothing was decoded: a fresh start
+        else:
+            self.call.resumed_with(response, mode.value)
+        self.resume_mark = self.call.consumed
+
+    # -- decoding -----------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> tuple[bool, bool]:
+        """Decode one chunk: (events were produced, the message is complete)."""
+        try:
+            events = self.call.feed(chunk)
+        except DecodeError as exc:
+            self.error = self.decode_error(exc)
+            return False, False
+        except ReplayMismatch as exc:
+            self.error = self.replay_error(exc)
+            return False, False
+        decoder = self.call.decoder
+        return bool(events), decoder is not None and decoder.done
+
+    def end_decoder(self) -> bool:
+        """The body ended: flush the decoder. True when that produced events."""
+        try:
+            return bool(self.call.end())
+        except DecodeError as exc:
+            self.error = self.decode_error(exc)
+            return False
+        except ReplayMismatch as exc:
+            self.error = self.replay_error(exc)
+            return False

@@ -1,0 +1,308 @@
+"""The HTTP transport: streaming responses over httpx, for both drivers.
+
+It builds each request (headers resolved per attempt, timeouts capped by the
+call's idle bound and deadline), sends it, hands out the body's chunks, closes
+or drains a response, and classifies httpx's exceptions for the pure core. The
+send flow of :mod:`assistant_ui._call.send_flow` runs on it through
+:func:`drive_send_sync` / :func:`drive_send_async`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from .._call.actions import Attempt, AttemptOutcome, ReadErrorBody, Sleep, drive, drive_async
+from .._call.decisions import FailureKind
+from .._call.options import CallOptions
+from .._call.send_flow import SendFlow
+from .._log import log_request
+from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
+
+__all__ = [
+    "ACCEPT",
+    "DRAIN_LIMIT",
+    "DRAIN_TIMEOUT",
+    "AsyncHTTPTransport",
+    "SyncHTTPTransport",
+    "classify",
+    "drive_send_async",
+    "drive_send_sync",
+    "request_timeout",
+    "shutdown_socket",
+]
+
+ACCEPT = "text/event-stream, text/plain, application/json"
+#: at most this many bytes are read after the message completed, to reuse the connection
+DRAIN_LIMIT = 64 * 1024
+#: ... and for at most this long (seconds)
+DRAIN_TIMEOUT = 0.5
+#: how much of a response that is not the answer is read, for the error
+ERROR_BODY_LIMIT = 64 * 1024
+
+
+def classify(exc: BaseException) -> FailureKind | None:
+    """What an httpx exception means to the call core."""
+    if isinstance(exc, httpx.TimeoutException):
+        return FailureKind.TIMEOUT
+    if isinstance(exc, httpx.DecodingError):
+        return FailureKind.DECODING
+    if isinstance(exc, httpx.TransportError):
+        return FailureKind.TRANSPORT
+    if isinstance(exc, httpx.HTTPError):
+        return FailureKind.OTHER
+    return None
+
+
+def request_timeout(
+    timeout: httpx.Timeout, opts: CallOptions | None, remaining: float | None
+) -> httpx.Timeout:
+    """The httpx timeout of one attempt: reads never wait longer than the idle bound or
+    the deadline, and nothing waits longer than what is ``remaining`` of the deadline."""
+    if opts is None and remaining is None:
+        return timeout
+
+    def cap(value: float | None, *bounds: float | None) -> float | None:
+        present = [b for b in (value, *bounds) if b is not None]
+        return max(min(present), 0.0) if present else None
+
+    idle = opts.idle_timeout if opts is not None else None
+    deadline = opts.deadline if opts is not None else None
+    return httpx.Timeout(
+        connect=cap(timeout.connect, remaining),
+        read=cap(timeout.read, idle, deadline, remaining),
+        write=cap(timeout.write, remaining),
+        pool=cap(timeout.pool, remaining),
+    )
+
+
+def _build(
+    http: httpx.Client | httpx.AsyncClient,
+    action: Attempt,
+    headers: Mapping[str, str],
+    timeout: httpx.Timeout,
+    opts: CallOptions | None,
+) -> httpx.Request:
+    spec = action.spec
+    merged = dict(headers)
+    merged.update(spec.headers)
+    if action.extra_headers:
+        merged.update(action.extra_headers)
+    if spec.json is not None:
+        merged.setdefault("Accept", ACCEPT)
+    return http.build_request(
+        spec.method,
+        spec.path,
+        json=spec.json,
+        headers=merged,
+        timeout=request_timeout(timeout, opts, action.remaining),
+    )
+
+
+def shutdown_socket(response: httpx.Response | None) -> None:
+    """Shut the connection's socket down: a ``recv`` blocked in another thread returns."""
+    if response is None:
+        return
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return
+    try:
+        sock = stream.get_extra_info("socket")
+    except Exception:
+        return
+    if sock is None:
+        return
+    try:
+        # the base-class method: ``SSLSocket.shutdown`` would also drop its SSL
+        # object under a reader in another thread
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, TypeError):
+        pass
+
+
+def _error_text(chunks: list[bytes]) -> str:
+    return b"".join(chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
+
+
+class SyncHTTPTransport:
+    """Blocking HTTP over an ``httpx.Client`` (implements ``SyncTransport``)."""
+
+    __slots__ = ("headers", "http", "opts", "timeout")
+
+    def __init__(
+        self, http: httpx.Client, headers: HeadersSpec, timeout: httpx.Timeout, opts: CallOptions | None
+    ) -> None:
+        self.http = http
+        self.headers = headers
+        self.timeout = timeout
+        self.opts = opts
+
+    def attempt(self, action: Attempt) -> AttemptOutcome:
+        request = _build(self.http, action, resolve_headers_sync(self.headers), self.timeout, self.opts)
+        started = log_request(request, action.attempt, action.max_retries)
+        try:
+            response = self.http.send(request, stream=action.stream)
+        except httpx.TransportError as exc:
+            return AttemptOutcome(request, error=exc, kind=classify(exc), started=started)
+        return AttemptOutcome(request, response, started=started)
+
+    def read_error_body(self, response: httpx.Response) -> str:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= ERROR_BODY_LIMIT:
+                    break
+        except httpx.HTTPError:
+            pass
+        finally:
+            response.close()
+        return _error_text(chunks)
+
+    def body(self, response: httpx.Response) -> Iterator[bytes]:
+        return response.iter_bytes()
+
+    def classify(self, exc: BaseException) -> FailureKind | None:
+        return classify(exc)
+
+    def close(self, response: httpx.Response) -> None:
+        try:
+            response.close()
+        except Exception:
+            pass
+
+    def abort(self, response: httpx.Response) -> None:
+        shutdown_socket(response)
+
+
+class AsyncHTTPTransport:
+    """HTTP over an ``httpx.AsyncClient`` (implements ``AsyncTransport``)."""
+
+    __slots__ = ("headers", "http", "opts", "timeout")
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        headers: HeadersSpec,
+        timeout: httpx.Timeout,
+        opts: CallOptions | None,
+    ) -> None:
+        self.http = http
+        self.headers = headers
+        self.timeout = timeout
+        self.opts = opts
+
+    async def attempt(self, action: Attempt) -> AttemptOutcome:
+        headers = await resolve_headers_async(self.headers)
+        request = _build(self.http, action, headers, self.timeout, self.opts)
+        started = log_request(request, action.attempt, action.max_retries)
+        try:
+            response = await self.http.send(request, stream=action.stream)
+        except httpx.TransportError as exc:
+            return AttemptOutcome(request, error=exc, kind=classify(exc), started=started)
+        return AttemptOutcome(request, response, started=started)
+
+    async def read_error_body(self, response: httpx.Response) -> str:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= ERROR_BODY_LIMIT:
+                    break
+        except httpx.HTTPError:
+            pass
+        finally:
+            await response.aclose()
+        return _error_text(chunks)
+
+    def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        return response.aiter_bytes()
+
+    def classify(self, exc: BaseException) -> FailureKind | None:
+        return classify(exc)
+
+    async def close(
+        self, body: AsyncIterator[bytes] | None, response: httpx.Response | None, *, drain: bool
+    ) -> None:
+        """Drain a finished body's tail, or cut it off; then close the response.
+
+        A pending read is cut off by running it in a cancelled scope rather than by
+        dropping the iterator, so that every layer of httpx's async generators ends
+        here (no "async generator was garbage collected" warnings under trio).
+        """
+        import anyio
+
+        if body is not None:
+            if drain:
+                total = 0
+                with anyio.move_on_after(DRAIN_TIMEOUT):
+                    try:
+                        async for chunk in body:
+                            total += len(chunk)
+                            if total > DRAIN_LIMIT:
+                                break
+                    except Exception:
+                        pass
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                try:
+                    async for _ in body:
+                        pass
+                except Exception:
+                    pass
+        if response is not None:
+            try:
+                await response.aclose()
+            except Exception:
+                pass
+
+
+# -- the two drivers of the send flow ---------------------------------------------------
+
+
+def drive_send_sync(
+    transport: SyncHTTPTransport, flow: SendFlow, interrupt: threading.Event | None = None
+) -> httpx.Response:
+    """Run the send flow with blocking I/O; a back-off wakes at once on ``interrupt``."""
+
+    def perform(action: Any) -> Any:
+        if isinstance(action, Attempt):
+            return transport.attempt(action)
+        if isinstance(action, ReadErrorBody):
+            return transport.read_error_body(action.response)
+        assert isinstance(action, Sleep)
+        if interrupt is None:
+            time.sleep(action.seconds)
+            return False
+        return interrupt.wait(action.seconds)
+
+    response: httpx.Response = drive(flow, perform)
+    return response
+
+
+async def drive_send_async(
+    transport: AsyncHTTPTransport, flow: SendFlow, interrupt: threading.Event | None = None
+) -> httpx.Response:
+    """Run the send flow in async code (cancel the task, or its scope, to abort)."""
+    import anyio
+
+    async def perform(action: Any) -> Any:
+        if isinstance(action, Attempt):
+            return await transport.attempt(action)
+        if isinstance(action, ReadErrorBody):
+            return await transport.read_error_body(action.response)
+        assert isinstance(action, Sleep)
+        await anyio.sleep(action.seconds)
+        return interrupt is not None and interrupt.is_set()
+
+    response: httpx.Response = await drive_async(flow, perform)
+    return response

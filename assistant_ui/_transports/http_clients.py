@@ -1,0 +1,153 @@
+"""The httpx clients of one ``AssistantClient``: one sync client, one async client per
+event loop.
+
+The same ``AssistantClient`` keeps working across separate ``asyncio.run(...)``
+calls and under trio: each event loop gets its own ``httpx.AsyncClient``, closed
+when that loop ends (a guard registered in the loop closes it) or by ``close()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+
+from .loops import current_loop_token
+
+__all__ = ["HTTPClients"]
+
+
+class _LoopClient:
+    """The ``httpx.AsyncClient`` of one event loop, and the guard that closes it.
+
+    The guard is an async generator advanced once inside the loop: the loop then
+    finalizes it when it ends (``asyncio.run`` calls ``shutdown_asyncgens``;
+    ``trio.run`` closes the async generators still alive), and its ``finally``
+    closes the client while the loop can still run the close.
+    """
+
+    __slots__ = ("abandoned", "guard", "http", "native")
+
+    def __init__(self, native: object, http: httpx.AsyncClient) -> None:
+        self.native = native
+        self.http = http
+        self.guard: Any = None
+        self.abandoned = False
+
+    def start_guard(self, owner: weakref.ReferenceType[HTTPClients]) -> None:
+        guard: Any = _loop_guard(owner, self)
+        try:
+            guard.asend(None).send(None)
+        except StopIteration:
+            pass
+        self.guard = guard
+
+    async def close(self) -> None:
+        guard = self.guard
+        if guard is not None:
+            await guard.aclose()
+        else:
+            await self.http.aclose()
+
+    def abandon(self) -> None:
+        """The loop is gone without finalizing the guard: end it without awaiting."""
+        self.abandoned = True
+        guard, self.guard = self.guard, None
+        if guard is not None:
+            try:
+                guard.aclose().send(None)
+            except (StopIteration, RuntimeError):
+                pass
+
+
+async def _loop_guard(
+    owner: weakref.ReferenceType[HTTPClients], entry: _LoopClient
+) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        client = owner()
+        if client is not None:
+            client._forget_loop_client(entry)
+        if not entry.abandoned:
+            try:
+                await entry.http.aclose()
+            except Exception:
+                pass
+
+
+def _loop_closed(native: object) -> bool:
+    is_closed = getattr(native, "is_closed", None)  # asyncio loops; trio runs finalize the guard
+    return bool(is_closed()) if callable(is_closed) else False
+
+
+class HTTPClients:
+    """Makes, hands out and closes the httpx clients (see the module doc)."""
+
+    def __init__(
+        self,
+        make_kwargs: Callable[[type[Any]], dict[str, Any]],
+        user_sync: httpx.Client | None,
+        user_async: httpx.AsyncClient | None,
+    ) -> None:
+        self._make_kwargs = make_kwargs
+        self._user_sync = user_sync
+        self._user_async = user_async
+        self._sync: httpx.Client | None = None
+        self._async: dict[int, _LoopClient] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def sync(self) -> httpx.Client:
+        if self._user_sync is not None:
+            return self._user_sync
+        with self._lock:
+            if self._sync is None or self._sync.is_closed:
+                self._sync = httpx.Client(**self._make_kwargs(httpx.BaseTransport))
+            return self._sync
+
+    @property
+    def async_(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` of the running event loop (one per loop, made on first use)."""
+        if self._user_async is not None:
+            return self._user_async
+        native = current_loop_token()
+        key = id(native)
+        with self._lock:
+            entry = self._async.get(key)
+            if entry is not None and entry.native is native and not entry.http.is_closed:
+                return entry.http
+            stale = [e for e in self._async.values() if e is not entry and _loop_closed(e.native)]
+            for e in stale:
+                del self._async[id(e.native)]
+            entry = _LoopClient(native, httpx.AsyncClient(**self._make_kwargs(httpx.AsyncBaseTransport)))
+            self._async[key] = entry
+        for e in stale:
+            e.abandon()
+        entry.start_guard(weakref.ref(self))
+        return entry.http
+
+    def _forget_loop_client(self, entry: _LoopClient) -> None:
+        with self._lock:
+            if self._async.get(id(entry.native)) is entry:
+                del self._async[id(entry.native)]
+
+    async def close_async(self) -> None:
+        """Close the async client of the running event loop (others close with their loop)."""
+        try:
+            native = current_loop_token()
+        except RuntimeError:
+            return
+        with self._lock:
+            entry = self._async.get(id(native))
+        if entry is not None and entry.native is native:
+            await entry.close()
+
+    def close_sync(self) -> None:
+        with self._lock:
+            client, self._sync = self._sync, None
+        if client is not None:
+            client.close()
