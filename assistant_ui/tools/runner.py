@@ -36,18 +36,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._call.result import ChatResult
 from .._wire.requests.history import history_after
 from ..types import AssistantMessage, ToolCallPart
-from . import (
-    Approve,
-    RunEvent,
-    Toolbox,
-    ToolExecution,
-    ToolsLike,
-    approve_async,
-    approve_sync,
-    gather_async,
-    gather_sync,
-    start_event,
-)
+from ._execution import Approve, approve_async, approve_sync, gather_async, gather_sync
+from ._results import RunEvent, ToolExecution, start_event
+from ._toolbox import Toolbox, ToolsLike
 
 if TYPE_CHECKING:
     from .._thread import ThreadClient
