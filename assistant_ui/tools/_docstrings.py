@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable
 
 __all__ = ["parse_docstring"]
 
@@ -78,56 +79,61 @@ def _paragraphs(lines: list[str]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _google_section(lines: list[str], i: int, is_params: bool, params: dict[str, str]) -> int:
-    item_indent: int | None = None
+_Head = Callable[[str], "tuple[str | None, str] | None"]
+
+
+def _section(
+    lines: list[str], i: int, is_params: bool, params: dict[str, str], ends: Callable[[int], bool], head: _Head
+) -> int:
+    """Read the items of a section from line ``i`` up to the line where ``ends(i)``.
+
+    ``head(line)`` is ``None`` for a continuation line, else ``(name, first text)`` of a
+    new item (a ``None`` name: an item that is not a parameter).
+    """
     name: str | None = None
     text: list[str] = []
-
-    def flush() -> None:
-        if name is not None and is_params:
-            params[name] = " ".join(text).strip()
-
-    while i < len(lines):
-        line = lines[i]
-        if line.strip() and _indent(line) == 0:
-            break
-        if line.strip():
-            indent = _indent(line)
-            if item_indent is None:
-                item_indent = indent
-            match = _GOOGLE_ITEM.match(line.strip()) if indent <= item_indent else None
-            if match is not None:
-                flush()
-                name, text = match.group(1), [match.group(2)] if match.group(2) else []
+    while i < len(lines) and not ends(i):
+        stripped = lines[i].strip()
+        if stripped:
+            item = head(lines[i])
+            if item is not None:
+                if name is not None and is_params:
+                    params[name] = " ".join(text).strip()
+                name, text = item[0], [item[1]] if item[1] else []
             elif name is not None:
-                text.append(line.strip())
+                text.append(stripped)
         i += 1
-    flush()
+    if name is not None and is_params:
+        params[name] = " ".join(text).strip()
     return i
+
+
+def _google_section(lines: list[str], i: int, is_params: bool, params: dict[str, str]) -> int:
+    first = next((line for line in lines[i:] if line.strip()), "")
+    item_indent = _indent(first)
+
+    def head(line: str) -> tuple[str | None, str] | None:
+        match = _GOOGLE_ITEM.match(line.strip()) if _indent(line) <= item_indent else None
+        return (match.group(1), match.group(2)) if match is not None else None
+
+    def ends(j: int) -> bool:
+        return bool(lines[j].strip()) and _indent(lines[j]) == 0
+
+    return _section(lines, i, is_params, params, ends, head)
 
 
 def _numpy_section(lines: list[str], i: int, is_params: bool, params: dict[str, str]) -> int:
-    name: str | None = None
-    text: list[str] = []
+    def head(line: str) -> tuple[str | None, str] | None:
+        if _indent(line):
+            return None
+        match = _NUMPY_ITEM.match(line.strip())
+        return (match.group(1) if match else None), ""
 
-    def flush() -> None:
-        if name is not None and is_params:
-            params[name] = " ".join(text).strip()
+    def ends(j: int) -> bool:
+        following = lines[j + 1] if j + 1 < len(lines) else ""
+        return bool(lines[j].strip()) and not _indent(lines[j]) and bool(_NUMPY_RULE.match(following))
 
-    while i < len(lines):
-        line = lines[i]
-        if i + 1 < len(lines) and line.strip() and _NUMPY_RULE.match(lines[i + 1]) and not _indent(line):
-            break
-        if line.strip():
-            if not _indent(line):
-                match = _NUMPY_ITEM.match(line.strip())
-                flush()
-                name, text = (match.group(1) if match else None), []
-            elif name is not None:
-                text.append(line.strip())
-        i += 1
-    flush()
-    return i
+    return _section(lines, i, is_params, params, ends, head)
 
 
 def _rest_field(lines: list[str], i: int, field: re.Match[str], params: dict[str, str]) -> int:
