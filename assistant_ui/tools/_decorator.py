@@ -7,6 +7,7 @@ import copy
 import functools
 import inspect
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, overload
 
@@ -53,6 +54,25 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     )
 
 
+def _caller_locals() -> dict[str, Any]:
+    """The local names of the nearest frame outside this package: where ``@tool`` (or
+    ``Tool(...)``, ``Toolbox([...])``, ``thread.run(tools=[...])``) was written. A tool
+    defined inside a function may name types (``Literal``, a local dataclass) that only
+    that function's locals hold, as pydantic resolves them too."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not (isinstance(module, str) and (module == "assistant_ui" or module.startswith("assistant_ui."))):
+            break
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None or frame.f_locals is frame.f_globals:
+        return {}
+    try:
+        return dict(frame.f_locals)
+    finally:
+        del frame
+
+
 class Tool(Generic[P, R]):
     """A function the backend may call, with its name, description and JSON Schema.
 
@@ -95,7 +115,7 @@ class Tool(Generic[P, R]):
         self.description = description if description is not None else summary
         self._extra_spec: dict[str, Any] = {}
         if parameters is None:
-            compiled = function_schema(fn, f"tool {name!r}", param_docs)
+            compiled = function_schema(fn, f"tool {name!r}", param_docs, _caller_locals)
             self.parameters = compiled.parameters
             self._converters = compiled.converters
             self._positional = compiled.positional

@@ -27,12 +27,16 @@ from ._validator import json_type, validate
 __all__ = [
     "Compiled",
     "FunctionSchema",
+    "Namespace",
     "compile_hint",
     "function_schema",
     "jsonable_default",
+    "resolve_hints",
 ]
 
 Converter = Callable[[Any], Any]
+#: gives the extra names string annotations may need (called only when needed)
+Namespace = Callable[[], Mapping[str, Any]]
 
 _SUPPORTED = (
     "str, int, float, bool, None, Any, Literal[...], Enum, Optional/Union (X | None), "
@@ -68,9 +72,13 @@ class Compiled(NamedTuple):
 # -- hints to schema --------------------------------------------------------------------------
 
 
-def compile_hint(hint: Any, where: str = "type hint") -> Compiled:
-    """Compile one type hint; an unsupported one raises :class:`TypeError` naming ``where``."""
-    return _Compiler(where).compile(hint)
+def compile_hint(hint: Any, where: str = "type hint", namespace: Namespace | None = None) -> Compiled:
+    """Compile one type hint; an unsupported one raises :class:`TypeError` naming ``where``.
+
+    ``namespace()`` gives the names (a defining function's locals) that the string
+    annotations of the dataclasses and TypedDicts met may need, beyond their module's.
+    """
+    return _Compiler(where, namespace).compile(hint)
 
 
 class _Field(NamedTuple):
@@ -83,8 +91,9 @@ class _Field(NamedTuple):
 
 
 class _Compiler:
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, namespace: Namespace | None = None) -> None:
         self.where = where
+        self.namespace = namespace
         self.stack: list[type] = []
 
     def fail(self, hint: Any, why: str = "") -> TypeError:
@@ -236,7 +245,7 @@ class _Compiler:
 
     def _class_hints(self, cls: type) -> dict[str, Any]:
         try:
-            return typing_extensions.get_type_hints(cls, include_extras=True)
+            return resolve_hints(cls, self.namespace)
         except Exception as exc:
             raise self.fail(cls, f"cannot resolve the type hints of {cls.__name__}: {exc}") from None
 
@@ -408,14 +417,25 @@ class FunctionSchema(NamedTuple):
     positional: tuple[str, ...]
 
 
-def function_schema(fn: Callable[..., Any], where: str, param_docs: Mapping[str, str]) -> FunctionSchema:
-    """The ``parameters`` object schema of a function (``additionalProperties: false``)."""
+def function_schema(
+    fn: Callable[..., Any],
+    where: str,
+    param_docs: Mapping[str, str],
+    namespace: Namespace | None = None,
+) -> FunctionSchema:
+    """The ``parameters`` object schema of a function (``additionalProperties: false``).
+
+    String annotations (``from __future__ import annotations``) are resolved in the
+    function's module and, when that is not enough, in ``namespace()`` (the locals of the
+    frame that defined the tool: a ``Literal`` imported, or a dataclass defined, inside a
+    function).
+    """
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{where}: cannot read the signature: {exc}") from None
-    hints = _function_hints(fn, where)
-    compiler = _Compiler(where)
+    hints = _function_hints(fn, where, namespace)
+    compiler = _Compiler(where, namespace)
     properties: dict[str, Any] = {}
     required: list[str] = []
     converters: dict[str, Converter] = {}
@@ -450,7 +470,7 @@ def function_schema(fn: Callable[..., Any], where: str, param_docs: Mapping[str,
     return FunctionSchema(schema, converters, tuple(positional))
 
 
-def _function_hints(fn: Callable[..., Any], where: str) -> dict[str, Any]:
+def _function_hints(fn: Callable[..., Any], where: str, namespace: Namespace | None) -> dict[str, Any]:
     target: Any = fn
     for _ in range(3):  # partials and callable objects: their underlying function
         if isinstance(target, (types.FunctionType, types.MethodType, types.BuiltinFunctionType)):
@@ -460,8 +480,18 @@ def _function_hints(fn: Callable[..., Any], where: str) -> dict[str, Any]:
             break
         target = inner
     try:
-        return typing_extensions.get_type_hints(target, include_extras=True)
+        return resolve_hints(target, namespace)
     except Exception as exc:
         raise TypeError(f"{where}: cannot resolve the type hints: {exc}") from None
 
 
+def resolve_hints(obj: Any, namespace: Namespace | None) -> dict[str, Any]:
+    """``get_type_hints(obj)``; on a name the module lacks, again with ``namespace()`` as
+    the local names (the module's names still count)."""
+    try:
+        return typing_extensions.get_type_hints(obj, include_extras=True)
+    except NameError:
+        localns = namespace() if namespace is not None else None
+        if not localns:
+            raise
+        return typing_extensions.get_type_hints(obj, localns=dict(localns), include_extras=True)
