@@ -16,7 +16,7 @@ from typing_extensions import ParamSpec
 from ..types import Tool as ToolSpec
 from ._docstrings import parse_docstring
 from ._results import ToolArgumentsError
-from ._schema_compiler import function_schema
+from ._signature import function_schema
 from ._validator import validate
 
 __all__ = ["Tool", "check_timeout", "tool"]

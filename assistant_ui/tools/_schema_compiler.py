@@ -3,7 +3,7 @@
 :func:`compile_hint` turns one type hint into a :class:`Compiled` pair: the JSON Schema
 sent to the backend, and a converter that turns validated JSON back into the hinted
 Python type (an ``Enum`` member, a dataclass instance, a tuple, a set...).
-:func:`function_schema` does it for every parameter of a function.
+:mod:`assistant_ui.tools._signature` does it for every parameter of a function.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections.abc as abc
 import dataclasses
 import enum
-import inspect
 import math
 import types
 import typing
@@ -25,11 +24,11 @@ from ._docstrings import parse_docstring
 from ._validator import json_type, validate
 
 __all__ = [
+    "MISSING",
     "Compiled",
-    "FunctionSchema",
+    "Compiler",
     "Namespace",
     "compile_hint",
-    "function_schema",
     "jsonable_default",
     "resolve_hints",
 ]
@@ -78,19 +77,19 @@ def compile_hint(hint: Any, where: str = "type hint", namespace: Namespace | Non
     ``namespace()`` gives the names (a defining function's locals) that the string
     annotations of the dataclasses and TypedDicts met may need, beyond their module's.
     """
-    return _Compiler(where, namespace).compile(hint)
+    return Compiler(where, namespace).compile(hint)
 
 
 class _Field(NamedTuple):
     name: str
     hint: Any
     required: bool
-    #: the default value, or ``_MISSING``
+    #: the default value, or ``MISSING``
     default: Any
     description: str | None
 
 
-class _Compiler:
+class Compiler:
     def __init__(self, where: str, namespace: Namespace | None = None) -> None:
         self.where = where
         self.namespace = namespace
@@ -260,9 +259,9 @@ class _Compiler:
             note = description or docs.get(name)
             if note and "description" not in prop:
                 prop["description"] = note
-            if default is not _MISSING:
+            if default is not MISSING:
                 json_default = jsonable_default(default)
-                if json_default is not _MISSING:
+                if json_default is not MISSING:
                     prop["default"] = json_default
             properties[name] = prop
             if is_required:
@@ -286,7 +285,7 @@ class _Compiler:
             # an explicit Required/NotRequired wins: under postponed annotations
             # (``from __future__ import annotations``) the class itself cannot see it
             is_required = marked if marked is not None else name in required_keys
-            fields.append(_Field(name, inner, is_required, _MISSING, None))
+            fields.append(_Field(name, inner, is_required, MISSING, None))
         schema, converters = self._object(cls, fields)
 
         def convert(value: Any) -> Any:
@@ -302,7 +301,7 @@ class _Compiler:
                 continue
             has_factory = f.default_factory is not dataclasses.MISSING
             is_required = f.default is dataclasses.MISSING and not has_factory
-            default = _MISSING if f.default is dataclasses.MISSING else f.default
+            default = MISSING if f.default is dataclasses.MISSING else f.default
             description = f.metadata.get("description") if f.metadata else None
             fields.append(_Field(f.name, hints.get(f.name, Any), is_required, default, description))
         schema, converters = self._object(cls, fields)
@@ -318,7 +317,8 @@ class _Missing:
         return "<missing>"
 
 
-_MISSING: Any = _Missing()
+#: no value (a field without a default, a default without a JSON form)
+MISSING: Any = _Missing()
 
 
 def _strip_required(hint: Any) -> tuple[Any, bool | None]:
@@ -391,98 +391,20 @@ def _own_doc(cls: type, *, full: bool = False) -> str:
 
 
 def jsonable_default(value: Any) -> Any:
-    """A default value as JSON, or ``_MISSING`` when it has no faithful JSON form."""
+    """A default value as JSON, or ``MISSING`` when it has no faithful JSON form."""
     if isinstance(value, enum.Enum):
         value = value.value
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else _MISSING
+        return value if math.isfinite(value) else MISSING
     if isinstance(value, (list, tuple)):
         items = [jsonable_default(v) for v in value]
-        return _MISSING if any(i is _MISSING for i in items) else items
+        return MISSING if any(i is MISSING for i in items) else items
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         out = {k: jsonable_default(v) for k, v in value.items()}
-        return _MISSING if any(v is _MISSING for v in out.values()) else out
-    return _MISSING
-
-
-# -- functions --------------------------------------------------------------------------------
-
-
-class FunctionSchema(NamedTuple):
-    parameters: dict[str, Any]
-    converters: dict[str, Converter]
-    #: the names of positional-only parameters, in order (passed positionally)
-    positional: tuple[str, ...]
-
-
-def function_schema(
-    fn: Callable[..., Any],
-    where: str,
-    param_docs: Mapping[str, str],
-    namespace: Namespace | None = None,
-) -> FunctionSchema:
-    """The ``parameters`` object schema of a function (``additionalProperties: false``).
-
-    String annotations (``from __future__ import annotations``) are resolved in the
-    function's module and, when that is not enough, in ``namespace()`` (the locals of the
-    frame that defined the tool: a ``Literal`` imported, or a dataclass defined, inside a
-    function).
-    """
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{where}: cannot read the signature: {exc}") from None
-    hints = _function_hints(fn, where, namespace)
-    compiler = _Compiler(where, namespace)
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    converters: dict[str, Converter] = {}
-    positional: list[str] = []
-    for name, param in signature.parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            star = "*" if param.kind is param.VAR_POSITIONAL else "**"
-            raise TypeError(
-                f"{where}: {star}{name} cannot be described to the model; declare each parameter"
-            )
-        compiler.where = f"{where}, parameter {name!r}"
-        compiled = compiler.compile(hints.get(name, Any))
-        prop = dict(compiled.schema)
-        note = param_docs.get(name)
-        if note and "description" not in prop:
-            prop["description"] = note
-        if param.default is param.empty:
-            required.append(name)
-        else:
-            default = jsonable_default(param.default)
-            if default is not _MISSING:
-                prop["default"] = default
-        properties[name] = prop
-        if compiled.convert is not None:
-            converters[name] = compiled.convert
-        if param.kind is param.POSITIONAL_ONLY:
-            positional.append(name)
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    schema["additionalProperties"] = False
-    return FunctionSchema(schema, converters, tuple(positional))
-
-
-def _function_hints(fn: Callable[..., Any], where: str, namespace: Namespace | None) -> dict[str, Any]:
-    target: Any = fn
-    for _ in range(3):  # partials and callable objects: their underlying function
-        if isinstance(target, (types.FunctionType, types.MethodType, types.BuiltinFunctionType)):
-            break
-        inner = getattr(target, "func", None) or getattr(target, "__call__", None)  # noqa: B004
-        if inner is None or inner is target:
-            break
-        target = inner
-    try:
-        return resolve_hints(target, namespace)
-    except Exception as exc:
-        raise TypeError(f"{where}: cannot resolve the type hints: {exc}") from None
+        return MISSING if any(v is MISSING for v in out.values()) else out
+    return MISSING
 
 
 def resolve_hints(obj: Any, namespace: Namespace | None) -> dict[str, Any]:
