@@ -19,11 +19,15 @@
 
 The schema comes from the type hints (see :mod:`assistant_ui.tools._schema_compiler` for the supported
 ones: str, int, float, bool, None, Any, Literal, Enum, Optional/unions, list/tuple/set/dict,
-TypedDict, dataclasses, ``Annotated[X, "description"]``), the description and the
-per-parameter descriptions from the docstring (Google ``Args:``, reST ``:param x:`` or
-NumPy ``Parameters``). An unsupported hint raises :class:`TypeError` when the function is
-decorated. Arguments the backend sends are validated against the schema and converted to
-the hinted types (an ``Enum`` member, a dataclass instance, a tuple...) before the call.
+TypedDict, dataclasses, ``Annotated[X, "description"]``, and pydantic models when pydantic
+is installed), the description and the per-parameter descriptions from the docstring
+(Google ``Args:``, reST ``:param x:`` or NumPy ``Parameters``). String annotations (``from
+__future__ import annotations``) are resolved in the function's module and, for a tool
+defined inside a function, in that function's locals. An unsupported hint raises
+:class:`TypeError` when the function is decorated. Arguments the backend sends are
+validated against the schema and converted to the hinted types (an ``Enum`` member, a
+dataclass instance, a pydantic model, a tuple...) before the call; what does not fit
+becomes an ``isError`` result naming the field.
 
 Tools given as schemas (the ``{"name": {"description", "parameters"}}`` mapping of
 ``assistant-ui-sync-server-api``) get their implementations separately:

@@ -15,6 +15,7 @@ from typing_extensions import ParamSpec
 
 from ..types import Tool as ToolSpec
 from ._docstrings import parse_docstring
+from ._pydantic import ConversionError
 from ._results import ToolArgumentsError
 from ._signature import function_schema
 from ._validator import validate
@@ -52,6 +53,17 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__call__", None)  # noqa: B004
     )
+
+
+def _converted(key: str, convert: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return convert(value)
+    except ConversionError as exc:  # a pydantic model said no: name the fields
+        problems = []
+        for path, message in exc.problems:
+            where = key if not path else f"{key}{path}" if path.startswith("[") else f"{key}.{path}"
+            problems.append(f"{where}: {message}")
+        raise ToolArgumentsError("; ".join(problems)) from exc
 
 
 def _caller_locals() -> dict[str, Any]:
@@ -165,7 +177,9 @@ class Tool(Generic[P, R]):
         try:
             for key, convert in self._converters.items():
                 if key in kwargs:
-                    kwargs[key] = convert(kwargs[key])
+                    kwargs[key] = _converted(key, convert, kwargs[key])
+        except ToolArgumentsError as exc:
+            raise ToolArgumentsError(f"invalid arguments for tool {self.name!r}: {exc}") from exc.__cause__
         except Exception as exc:  # a dataclass __post_init__ or an Enum may still say no
             raise ToolArgumentsError(
                 f"invalid arguments for tool {self.name!r}: {type(exc).__name__}: {exc}"

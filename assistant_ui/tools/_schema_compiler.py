@@ -21,6 +21,7 @@ import typing_extensions
 from typing_extensions import is_typeddict
 
 from ._docstrings import parse_docstring
+from ._pydantic import is_model, model_converter, model_schema
 from ._validator import json_type, validate
 
 __all__ = [
@@ -77,7 +78,9 @@ def compile_hint(hint: Any, where: str = "type hint", namespace: Namespace | Non
     ``namespace()`` gives the names (a defining function's locals) that the string
     annotations of the dataclasses and TypedDicts met may need, beyond their module's.
     """
-    return Compiler(where, namespace).compile(hint)
+    compiler = Compiler(where, namespace)
+    compiled = compiler.compile(hint)
+    return Compiled(compiler.with_defs(compiled.schema), compiled.convert)
 
 
 class _Field(NamedTuple):
@@ -94,6 +97,8 @@ class Compiler:
         self.where = where
         self.namespace = namespace
         self.stack: list[type] = []
+        #: ``$defs`` that nested schemas (pydantic models) refer to, for the root schema
+        self.defs: dict[str, Any] = {}
 
     def fail(self, hint: Any, why: str = "") -> TypeError:
         why = why or f"unsupported type hint {_hint_name(hint)}; supported: {_SUPPORTED}"
@@ -131,9 +136,22 @@ class Compiler:
             return self._nested(hint, self._typeddict)
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             return self._nested(hint, self._dataclass)
+        if is_model(hint):
+            return self._model(hint)
         if isinstance(hint, (str, typing.ForwardRef)):
             raise self.fail(hint, f"cannot resolve the forward reference {_hint_name(hint)}")
         raise self.fail(hint)
+
+    def _model(self, cls: type) -> Compiled:
+        schema, defs = model_schema(cls)
+        for name, definition in defs.items():
+            if self.defs.setdefault(name, definition) != definition:
+                raise self.fail(cls, f"two different models are named {name!r}; rename one")
+        return Compiled(schema, model_converter(cls))
+
+    def with_defs(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """``schema`` with the ``$defs`` its nested models refer to."""
+        return {**schema, "$defs": dict(self.defs)} if self.defs else schema
 
     def _annotated(self, inner: Any, metadata: tuple[Any, ...]) -> Compiled:
         compiled = self.compile(inner)

@@ -77,7 +77,7 @@ def function_schema(
     if required:
         schema["required"] = required
     schema["additionalProperties"] = False
-    return FunctionSchema(schema, converters, tuple(positional))
+    return FunctionSchema(compiler.with_defs(schema), converters, tuple(positional))
 
 
 def _function_hints(fn: Callable[..., Any], where: str, namespace: Namespace | None) -> dict[str, Any]:
