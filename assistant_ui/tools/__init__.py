@@ -39,9 +39,19 @@ called with the arguments as keywords.
 and their ``_sync`` twins): nothing a tool does can raise out of them. An unknown tool,
 invalid arguments, an exception or a timeout becomes a :class:`ToolExecution` with
 ``is_error=True`` and a message the model can read.
+
+Arguments are read defensively: argument text nested deeper than the decoder's limit (512
+levels) is an ``isError`` result ("not valid JSON"), and arguments are copied and checked
+without recursion. Values the run loop sends back on the next step (``state``, the grown
+history, tool results) are made sendable first: a non-finite number (``1e999`` reads as
+``inf``, ``NaN``) becomes ``null`` as ``JSON.stringify`` does, a lone surrogate in a string
+or key becomes U+FFFD (a split surrogate pair is joined), and a value nested deeper than
+576 levels is refused with :class:`UnsendableValueError`. ``RunResult`` keeps the values as
+they arrived.
 """
 
 from ._decorator import Tool, tool
+from ._resend import UnsendableValueError
 from ._results import (
     RunEvent,
     ToolArgumentsError,
@@ -72,6 +82,7 @@ __all__ = [
     "ToolTimeoutError",
     "Toolbox",
     "UnknownToolError",
+    "UnsendableValueError",
     "to_jsonable",
     "tool",
 ]

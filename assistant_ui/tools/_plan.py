@@ -23,6 +23,7 @@ from .._wire.requests.history import history_after
 from ..types import AssistantMessage, ToolCallPart
 from ._execution import Approve as ApproveCallback
 from ._execution import Prepared
+from ._resend import resendable
 from ._results import RunEvent, ToolExecution, start_event
 from ._toolbox import Toolbox, ToolsLike
 
@@ -199,16 +200,16 @@ class Plan:
         """Record a step's executions and prepare the request that reports them."""
         self.executions.extend(executions)
         self.refused_last = any(e.refused for e in executions)
-        self.state = result.state
+        # what the backend sent may not survive the trip back (assistant_ui.tools._resend)
+        self.state = resendable(result.state, "the state")
         if self.by_history:
-            self.messages = history_after(
-                self.messages, result.message, [e.to_result_part() for e in executions]
-            )
+            history = history_after(self.messages, result.message, [e.to_result_part() for e in executions])
+            self.messages = resendable(history, "the conversation")
             self.message_id = None
         else:
             self.messages = None
-            self.commands = [e.to_command() for e in executions]
-            self.message_id = result.message.get("id") or self.message_id
+            self.commands = resendable([e.to_command() for e in executions], "the tool results")
+            self.message_id = resendable(result.message.get("id") or self.message_id)
 
     def result(self) -> RunResult:
         assert self.stop_reason is not None

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, Union, overload
 
 from typing_extensions import ParamSpec
 
+from .._wire.jsonlib import loads_bounded
 from ..types import Tool as ToolSpec
 from ._decorator import Tool, check_timeout
 from ._execution import Job, Prepared, gather_async, gather_sync, in_order
+from ._resend import json_copy
 from ._results import ToolArgumentsError, ToolExecution, UnknownToolError, failed
 
 __all__ = ["Toolbox", "ToolsLike"]
@@ -222,7 +222,7 @@ class Toolbox:
             # the accumulator repairs broken JSON (or falls back to {}): the model should
             # hear that its arguments did not parse rather than have them guessed
             try:
-                json.loads(text)
+                loads_bounded(text)  # arguments nested past the decoder's limit are refused
             except ValueError as exc:
                 shown = text if len(text) <= 80 else text[:77] + "..."
                 error = ToolArgumentsError(
@@ -230,9 +230,11 @@ class Toolbox:
                 )
                 return failed(call, error)
         try:
-            positional, kwargs = item.bind(copy.deepcopy(call.get("args", {})))
+            positional, kwargs = item.bind(json_copy(call.get("args", {})))
         except ToolArgumentsError as exc:
             return failed(call, exc)
+        except RecursionError:  # a converter or a hand-written schema deeper than the stack
+            return failed(call, ToolArgumentsError(f"invalid arguments for tool {name!r}: nested too deeply"))
         timeout = item.timeout if item.timeout is not None else self.timeout
         return Job(call, item, positional, kwargs, timeout)
 

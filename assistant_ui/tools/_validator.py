@@ -10,6 +10,7 @@ ignored (a hand-written schema is never rejected for using more than we check).
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -48,19 +49,60 @@ def json_type(value: Any) -> str:
 
 
 def json_equal(a: Any, b: Any) -> bool:
-    """Equality as JSON sees it: ``True`` is not ``1``."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    return bool(a == b)
+    """Equality as JSON sees it: ``True`` is not ``1``. Iterative: any depth."""
+    todo = [(a, b)]
+    while todo:
+        x, y = todo.pop()
+        if isinstance(x, bool) or isinstance(y, bool):
+            if type(x) is not type(y) or x != y:
+                return False
+        elif isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+            if len(x) != len(y):
+                return False
+            todo.extend(zip(x, y, strict=True))
+        elif isinstance(x, Mapping) and isinstance(y, Mapping):
+            if x.keys() != y.keys():
+                return False
+            todo.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, (list, tuple, Mapping)) or isinstance(y, (list, tuple, Mapping)) or not x == y:
+            return False
+    return True
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+class _Text(str):
+    """Literal text in :func:`_short`'s work list."""
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A ``repr``-like preview of ``value``, at most ``limit`` characters; it reads only as
+    much of the value as it shows, at any depth."""
+    out: list[str] = []
+    size = 0
+    todo: list[Any] = [value]
+    while todo and size <= limit:
+        item = todo.pop()
+        if isinstance(item, _Text):
+            piece = str(item)
+        elif isinstance(item, (Mapping, list, tuple)):
+            is_map = isinstance(item, Mapping)
+            entries = list(itertools.islice(item.items() if isinstance(item, Mapping) else item, 32))
+            parts: list[Any] = []
+            for i, entry in enumerate(entries):
+                if i:
+                    parts.append(_Text(", "))
+                parts.extend([_Text(repr(entry[0]) + ": "), entry[1]] if is_map else [entry])
+            if len(entries) < len(item):
+                parts.append(_Text(", ..."))
+            opening, closing = ("{", "}") if is_map else ("[", "]") if isinstance(item, list) else ("(", ")")
+            todo.append(_Text(closing))
+            todo.extend(reversed(parts))
+            piece = opening
+        else:
+            piece = repr(item)
+        out.append(piece)
+        size += len(piece)
+    text = "".join(out)
+    return text if len(text) <= limit and not todo else text[: limit - 3] + "..."
 
 
 def validate(value: Any, schema: Any, path: str = "") -> list[str]:
