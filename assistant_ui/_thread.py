@@ -53,6 +53,17 @@ class ThreadClient:
         for handle in self._in_flight():
             handle.cancel()
 
+    # -- cancels, counted per thread id (a tool-run loop stops when the count changes) ---------
+
+    def _cancel_count(self) -> int:
+        """How many times ``cancel``/``cancel_sync`` was called on this thread id."""
+        counts: dict[str, int] = getattr(self._client, "_cancels_by_thread", {})
+        return counts.get(self.thread_id, 0)
+
+    def _count_cancel(self) -> None:
+        counts: dict[str, int] = vars(self._client).setdefault("_cancels_by_thread", {})
+        counts[self.thread_id] = counts.get(self.thread_id, 0) + 1
+
     # -- building calls --------------------------------------------------------------------
 
     def _prepare(
@@ -364,8 +375,11 @@ class ThreadClient:
 
         Works across tasks, event loops and OS threads: the aborted calls return
         what arrived so far with status ``incomplete`` / ``cancelled``. The server
-        is told (``cancel_path``) even when nothing is in flight here.
+        is told (``cancel_path``) even when nothing is in flight here. A ``run`` of this
+        thread stops too: running tools are cancelled (or their results dropped) and
+        nothing more is sent; it returns with ``stop_reason == "cancelled"``.
         """
+        self._count_cancel()
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:
@@ -378,6 +392,7 @@ class ThreadClient:
 
     def cancel_sync(self) -> None:
         """Blocking :meth:`cancel`; safe to call from any OS thread (and inside an event loop)."""
+        self._count_cancel()
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import queue
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Union
 
 from .._transports.headers import run_coroutine_sync
@@ -30,9 +28,6 @@ __all__ = [
     "Prepared",
     "approve_async",
     "approve_sync",
-    "gather_async",
-    "gather_sync",
-    "in_order",
     "refusal",
 ]
 
@@ -72,7 +67,9 @@ class Job:
         error = ToolTimeoutError(f"tool {self.tool.name!r} timed out after {self.timeout:g} s")
         return failed(self.call, error, duration=time.perf_counter() - started)
 
-    async def run_async(self) -> ToolExecution:
+    async def run_async(self, threads: Any = None) -> ToolExecution:
+        """Run in the current task; a sync tool in a worker thread (``threads``: the
+        ``anyio.CapacityLimiter`` bounding them; None: anyio's default)."""
         import anyio
         import anyio.to_thread
 
@@ -83,7 +80,7 @@ class Job:
                     value = await self.tool.fn(*self.positional, **self.kwargs)
                 else:
                     call = functools.partial(self.tool.fn, *self.positional, **self.kwargs)
-                    value = await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+                    value = await anyio.to_thread.run_sync(call, abandon_on_cancel=True, limiter=threads)
                 if inspect.isawaitable(value):
                     value = await value
             if scope.cancelled_caught:
@@ -127,69 +124,6 @@ class _TimedOut(Exception):
 
 
 Prepared = Union[Job, ToolExecution]
-
-
-def in_order(count: int, done: Iterable[tuple[int, ToolExecution]]) -> list[ToolExecution]:
-    ordered: list[ToolExecution | None] = [None] * count
-    for index, execution in done:
-        ordered[index] = execution
-    return [e for e in ordered if e is not None]
-
-
-async def gather_async(prepared: list[Prepared]) -> list[tuple[int, ToolExecution]]:
-    """Run the jobs concurrently (sync tools in worker threads); ``(index, execution)``
-    pairs in the order they finished, the calls that never ran first."""
-    import anyio
-
-    finished = [(i, p) for i, p in enumerate(prepared) if isinstance(p, ToolExecution)]
-
-    async def one(index: int, job: Job) -> None:
-        finished.append((index, await job.run_async()))
-
-    async with anyio.create_task_group() as group:
-        for index, item in enumerate(prepared):
-            if isinstance(item, Job):
-                group.start_soon(one, index, item)
-    return finished
-
-
-def gather_sync(prepared: list[Prepared]) -> Iterator[tuple[int, ToolExecution]]:
-    """Run the jobs, one daemon worker thread each; yield ``(index, execution)`` as each
-    finishes, the calls that never ran first.
-
-    A job past its timeout is reported at once; its thread cannot be stopped and is left
-    to finish in the background (its result is dropped). Daemon threads, so a stuck tool
-    never keeps the interpreter from exiting.
-    """
-    done: queue.SimpleQueue[tuple[int, ToolExecution]] = queue.SimpleQueue()
-    deadlines: dict[int, tuple[float | None, float, Job]] = {}
-    for index, item in enumerate(prepared):
-        if isinstance(item, ToolExecution):
-            yield index, item
-            continue
-        started = time.perf_counter()
-        deadline = started + item.timeout if item.timeout is not None else None
-        deadlines[index] = (deadline, started, item)
-        worker = threading.Thread(
-            target=lambda i=index, j=item: done.put((i, j.run_blocking())),
-            name=f"assistant-ui-tool-{item.tool.name}",
-            daemon=True,
-        )
-        worker.start()
-    while deadlines:
-        bounds = [d for d, _, _ in deadlines.values() if d is not None]
-        wait = max(0.0, min(bounds) - time.perf_counter()) if bounds else None
-        try:
-            index, execution = done.get(timeout=wait)
-        except queue.Empty:
-            now = time.perf_counter()
-            for index, (deadline, started, job) in list(deadlines.items()):
-                if deadline is not None and deadline <= now:
-                    del deadlines[index]
-                    yield index, job.timed_out(started)
-            continue
-        if deadlines.pop(index, None) is not None:
-            yield index, execution
 
 
 # -- approvals -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ One step is one chat request. After each step the plan looks at the answer:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from .._call.result import ChatResult
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Action", "Approve", "Chat", "Emit", "Execute", "Plan", "RunResult", "StopReason"]
 
-StopReason = Literal["done", "max_steps", "refused"]
+StopReason = Literal["done", "max_steps", "refused", "cancelled"]
 
 
 @dataclasses.dataclass
@@ -43,7 +43,8 @@ class RunResult:
     steps: list[ChatResult]
     #: every tool call the client handled, step by step, in the order of the calls
     executions: list[ToolExecution]
-    #: ``"done"``, ``"max_steps"`` or ``"refused"`` (see :mod:`assistant_ui.tools.runner`)
+    #: ``"done"``, ``"max_steps"``, ``"refused"`` or ``"cancelled"`` (see
+    #: :mod:`assistant_ui.tools.runner`)
     stop_reason: StopReason
     #: ``ai-sdk``/``openai``: the conversation after the run (the last request's messages
     #: plus the final answer), to send with the next user message. ``None`` for
@@ -104,10 +105,13 @@ class Emit:
 
 @dataclasses.dataclass
 class Execute:
-    """Run the prepared calls concurrently, passing on each execution's end event; send
-    back the ``(index, execution)`` pairs in the order they finished."""
+    """Run the prepared calls concurrently, at most ``limit`` at once, passing on each
+    execution's end event, and stop early once ``stop()`` is true; send back the
+    ``(index, execution)`` pairs of the calls that finished, in the order they finished."""
 
     prepared: list[Prepared]
+    limit: int
+    stop: Callable[[], bool]
 
 
 Action = Union[Chat, Approve, Emit, Execute]
@@ -126,6 +130,7 @@ class Plan:
         max_steps: int = 8,
         approve: ApproveCallback | None = None,
         tool_timeout: float | None = None,
+        max_concurrency: int | None = None,
         **kwargs: Any,
     ) -> None:
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
@@ -133,7 +138,7 @@ class Plan:
         if approve is not None and not callable(approve):
             raise TypeError("approve= must be a callable")
         self.thread = thread
-        self.toolbox = Toolbox(tools, impls=tool_impls, timeout=tool_timeout)
+        self.toolbox = Toolbox(tools, impls=tool_impls, timeout=tool_timeout, max_concurrency=max_concurrency)
         self.specs = self.toolbox.to_spec() or None
         self.max_steps = max_steps
         self.approve = approve
@@ -156,13 +161,22 @@ class Plan:
         self.executions: list[ToolExecution] = []
         self.refused_last = False
         self.stop_reason: StopReason | None = None
+        self._cancels = 0
+
+    def cancelled(self) -> bool:
+        """Whether ``thread.cancel()`` (on any ThreadClient of this thread id) was called
+        since the run started."""
+        return self.thread._cancel_count() != self._cancels
 
     def actions(self) -> Generator[Action, Any, None]:
         """The whole run, as actions for a driver."""
+        self._cancels = self.thread._cancel_count()
         while True:
             result: ChatResult = yield Chat(self.request())
             calls = self.after_step(result)
-            if not calls:
+            if self.cancelled():
+                self.stop_reason = "cancelled"
+            if not calls or self.stop_reason == "cancelled":
                 return
             prepared: list[Prepared] = []
             for call in calls:
@@ -170,7 +184,14 @@ class Plan:
                 prepared.append(refused if refused is not None else self.toolbox.prepare(call))
             for call in calls:
                 yield Emit(start_event(call))
-            finished = yield Execute(prepared)
+            if self.cancelled():
+                self.stop_reason = "cancelled"
+                return
+            finished = yield Execute(prepared, self.toolbox.max_concurrency, self.cancelled)
+            if self.cancelled():  # what finished is kept; nothing is sent
+                self.executions.extend(e for _, e in sorted(finished, key=lambda pair: pair[0]))
+                self.stop_reason = "cancelled"
+                return
             self.after_tools(result, _ordered(len(calls), finished))
 
     def request(self) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing_extensions import ParamSpec
 from .._wire.jsonlib import loads_bounded
 from ..types import Tool as ToolSpec
 from ._decorator import Tool, check_timeout
-from ._execution import Job, Prepared, gather_async, gather_sync, in_order
+from ._execution import Job, Prepared
+from ._gather import DEFAULT_MAX_CONCURRENCY, check_limit, gather_async, gather_sync, in_order
 from ._resend import json_copy
 from ._results import ToolArgumentsError, ToolExecution, UnknownToolError, failed
 
@@ -38,7 +39,9 @@ class Toolbox:
     ``{name: {"description", "parameters"}}`` style) take their implementation from
     ``impls={name: function}``; a schema without one, or an implementation that matches no
     schema, raises :class:`ValueError`. ``timeout`` is the default per-call limit (seconds)
-    of the tools that have none of their own.
+    of the tools that have none of their own. ``max_concurrency`` (default 64) is the most
+    calls :meth:`execute_all`, :meth:`execute_all_sync` and each step of a run execute at
+    once (the sync side on that many worker threads at most).
 
     A Toolbox is also a valid ``tools=`` for ``chat``/``stream``: it iterates over its
     tools, and :meth:`to_spec` gives the ``{name: {"description", "parameters"}}`` mapping.
@@ -50,9 +53,15 @@ class Toolbox:
         *,
         impls: Mapping[str, Callable[..., Any]] | None = None,
         timeout: float | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         self._tools: dict[str, Tool[..., Any]] = {}
         self.timeout = check_timeout(timeout)
+        if max_concurrency is None:
+            other: Any = tools
+            max_concurrency = other.max_concurrency if isinstance(other, Toolbox) else DEFAULT_MAX_CONCURRENCY
+        #: the most calls :meth:`execute_all` (and a run's step) runs at once
+        self.max_concurrency: int = check_limit(max_concurrency)
         impls = dict(impls or {})
         used: set[str] = set()
         if tools is None:
@@ -250,11 +259,11 @@ class Toolbox:
     async def execute_all(self, calls: Iterable[Mapping[str, Any]]) -> list[ToolExecution]:
         """Run several calls concurrently; the executions come back in the order of the calls."""
         prepared = [self.prepare(c) for c in calls]
-        return in_order(len(prepared), await gather_async(prepared))
+        return in_order(len(prepared), await gather_async(prepared, self.max_concurrency))
 
     def execute_all_sync(self, calls: Iterable[Mapping[str, Any]]) -> list[ToolExecution]:
-        """Blocking :meth:`execute_all` (one worker thread per call)."""
+        """Blocking :meth:`execute_all` (on at most ``max_concurrency`` worker threads)."""
         prepared = [self.prepare(c) for c in calls]
-        return in_order(len(prepared), list(gather_sync(prepared)))
+        return in_order(len(prepared), list(gather_sync(prepared, self.max_concurrency)))
 
 

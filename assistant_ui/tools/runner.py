@@ -20,6 +20,10 @@ How results go back depends on ``client.api``:
   made; its calls were not run (they are ``result.final.pending_tool_calls``).
 * ``"refused"``: the backend stopped asking right after a step in which ``approve=``
   refused at least one call; the final answer is its reaction to the refusal.
+* ``"cancelled"``: ``thread.cancel()`` / ``cancel_sync()`` (on any ThreadClient of the
+  same thread id) was called during the run: it stopped at once, sent nothing more,
+  cancelled its running async tools and dropped the results of its running sync tools;
+  ``executions`` holds the calls that finished before.
 * ``"done"``: the backend stopped asking (any other way: read ``result.final.status`` to
   see whether it completed, was cancelled or cut short).
 """
@@ -31,7 +35,8 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from .._call.result import ChatResult
-from ._execution import approve_async, approve_sync, gather_async, gather_sync
+from ._execution import approve_async, approve_sync
+from ._gather import gather_async, gather_sync
 from ._plan import Action, Approve, Chat, Emit, Plan, RunResult
 from ._results import RunEvent, ToolExecution
 
@@ -147,7 +152,7 @@ class AsyncRunStream(_RunStreamCore):
             yield action.event
             yield _Reply(None)
         else:
-            finished = await gather_async(action.prepared)
+            finished = await gather_async(action.prepared, action.limit, action.stop)
             for _, execution in finished:
                 yield execution.end_event()
             yield _Reply(finished)
@@ -204,7 +209,7 @@ class RunStream(_RunStreamCore):
             yield action.event
             return None
         finished: list[tuple[int, ToolExecution]] = []
-        for item in gather_sync(action.prepared):
+        for item in gather_sync(action.prepared, action.limit, action.stop):
             finished.append(item)
             yield item[1].end_event()
         return finished
@@ -227,6 +232,8 @@ def run_stream(thread: ThreadClient, messages: Any = None, **options: Any) -> As
       before any of them runs (a sync callback is called in the event loop's thread: make
       it quick, or async).
     * ``tool_timeout``: seconds a call may take, for tools without a timeout of their own.
+    * ``max_concurrency`` (default: the Toolbox's, 64): the most calls of a step that run
+      at once; sync tools run on at most that many worker threads.
 
     Everything else goes to each step's ``thread.stream(...)`` (``system=``,
     ``run_config=``, ``state=``, ``idle_timeout=``, extra body keys...).
