@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Union
 
 from ._execution import Job, Prepared
-from ._results import ToolExecution
+from ._results import ToolError, ToolExecution, failed
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "check_limit", "gather_async", "gather_sync", "in_order"]
 
@@ -94,11 +94,27 @@ class _Pool:
         self.events: queue.SimpleQueue[tuple[str, int, Any]] = queue.SimpleQueue()
 
     def grow(self) -> None:
-        """Start workers until ``limit`` are live or each waiting job has one."""
+        """Start workers until ``limit`` are live or each waiting job has one.
+
+        When the system refuses a thread (``can't start new thread``), the pool makes do
+        with the workers it has; with none at all, the waiting calls fail.
+        """
         with self.lock:
             while self.live < self.limit and self.live < len(self.waiting):
+                worker = threading.Thread(target=self._work, name="assistant-ui-tool", daemon=True)
+                try:
+                    worker.start()
+                except RuntimeError as exc:
+                    if self.live == 0:
+                        self._fail_waiting(exc)
+                    return
                 self.live += 1
-                threading.Thread(target=self._work, name="assistant-ui-tool", daemon=True).start()
+
+    def _fail_waiting(self, exc: BaseException) -> None:
+        error = ToolError(f"cannot start a worker thread for the tool: {exc}")
+        while self.waiting:
+            index, job = self.waiting.popleft()
+            self.events.put(("done", index, failed(job.call, error)))
 
     def abandon(self) -> None:
         """A worker is stuck in a timed-out call: let another take its place."""
