@@ -172,6 +172,9 @@ class Plan:
         """The whole run, as actions for a driver."""
         self._cancels = self.thread._cancel_count()
         while True:
+            if self.steps and self.cancelled():  # between two steps
+                self.stop_reason = "cancelled"
+                return
             result: ChatResult = yield Chat(self.request())
             calls = self.after_step(result)
             if self.cancelled():
