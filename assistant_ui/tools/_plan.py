@@ -168,18 +168,18 @@ class Plan:
         since the run started."""
         return self.thread._cancel_count() != self._cancels
 
+    def _stop_if_cancelled(self) -> bool:
+        if self.cancelled():
+            self.stop_reason = "cancelled"
+        return self.stop_reason == "cancelled"
+
     def actions(self) -> Generator[Action, Any, None]:
         """The whole run, as actions for a driver."""
         self._cancels = self.thread._cancel_count()
-        while True:
-            if self.steps and self.cancelled():  # between two steps
-                self.stop_reason = "cancelled"
-                return
+        while not (self.steps and self._stop_if_cancelled()):  # a cancel between two steps
             result: ChatResult = yield Chat(self.request())
             calls = self.after_step(result)
-            if self.cancelled():
-                self.stop_reason = "cancelled"
-            if not calls or self.stop_reason == "cancelled":
+            if self._stop_if_cancelled() or not calls:
                 return
             prepared: list[Prepared] = []
             for call in calls:
@@ -187,13 +187,11 @@ class Plan:
                 prepared.append(refused if refused is not None else self.toolbox.prepare(call))
             for call in calls:
                 yield Emit(start_event(call))
-            if self.cancelled():
-                self.stop_reason = "cancelled"
+            if self._stop_if_cancelled():
                 return
             finished = yield Execute(prepared, self.toolbox.max_concurrency, self.cancelled)
-            if self.cancelled():  # what finished is kept; nothing is sent
+            if self._stop_if_cancelled():  # what finished is kept; nothing is sent
                 self.executions.extend(e for _, e in sorted(finished, key=lambda pair: pair[0]))
-                self.stop_reason = "cancelled"
                 return
             self.after_tools(result, _ordered(len(calls), finished))
 
