@@ -149,6 +149,8 @@ class AssistantClient:
         self._env = _ClientEnv(self)
         #: what each thread id's request dialect keeps between calls (``RequestDialect.update_session``)
         self._sessions: dict[str, dict[str, Any]] = {}
+        #: how many times each thread id was cancelled (a tool-run loop stops when it changes)
+        self._cancels_by_thread: dict[str, int] = {}
         # the calls in flight per conversation thread, for ``thread.cancel()``: shared by
         # every ThreadClient of the same id; weak, so dropped streams stay collectable
         self._in_flight: dict[str, weakref.WeakSet[Any]] = {}

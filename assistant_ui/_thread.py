@@ -74,6 +74,18 @@ class ThreadClient:
         for handle in self._in_flight():
             handle.cancel()
 
+    # -- cancels, counted per thread id (a tool-run loop stops when the count changes) ---------
+
+    def _cancel_count(self) -> int:
+        """How many times ``cancel``/``cancel_sync`` was called on this thread id."""
+        return self._client._cancels_by_thread.get(self.thread_id, 0)
+
+    def _count_cancel(self) -> None:
+        client = self._client
+        with client._lock:
+            counts = client._cancels_by_thread
+            counts[self.thread_id] = counts.get(self.thread_id, 0) + 1
+
     # -- building calls --------------------------------------------------------------------
 
     def _prepare(
@@ -298,9 +310,12 @@ class ThreadClient:
 
         Works across tasks, event loops and OS threads: the aborted calls return
         what arrived so far with status ``incomplete`` / ``cancelled``. The server
-        is told (``cancel_path``) even when nothing is in flight here. Returns None
-        (0.1.1 returned the ``httpx.Response``).
+        is told (``cancel_path``) even when nothing is in flight here. A ``run`` of this
+        thread stops too: running tools are cancelled (or their results dropped) and
+        nothing more is sent; it returns with ``stop_reason == "cancelled"``. Returns
+        None (0.1.1 returned the ``httpx.Response``).
         """
+        self._count_cancel()
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:
@@ -313,6 +328,7 @@ class ThreadClient:
 
     def cancel_sync(self) -> None:
         """Blocking :meth:`cancel`; safe to call from any OS thread (and inside an event loop)."""
+        self._count_cancel()
         self._abort_all()
         spec = self._cancel_spec()
         if spec is not None:

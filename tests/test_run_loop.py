@@ -418,6 +418,21 @@ def test_run_stream_sync_closed_early_sends_nothing_more() -> None:
     assert len(backend.bodies) == 1
 
 
+@pytest.mark.anyio
+async def test_run_stream_closed_early_sends_nothing_more(anyio_backend: str) -> None:
+    backend = DataStreamBackend(weather_flow)
+    with served(backend) as url:
+        async with AssistantClient(url, max_retries=0) as client:
+            async with client.threads("t1").run_stream([user(QUESTION)], tools=[get_weather, calculator]) as run:
+                async for event in run:
+                    if event["type"] == "tool-execution-end":
+                        break
+            assert run.result is None
+            with pytest.raises(RuntimeError, match="closed before it finished"):
+                await run.final()
+    assert len(backend.bodies) == 1
+
+
 # -- what goes wrong becomes an error result, never a crash --------------------------------------------
 
 BROKEN_CALLS: Turn = [

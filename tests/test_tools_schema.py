@@ -30,7 +30,9 @@ from assistant_ui.tools import (
     to_jsonable,
     tool,
 )
-from assistant_ui.tools.schema import compile_hint, parse_docstring, validate
+from assistant_ui.tools._docstrings import parse_docstring
+from assistant_ui.tools._schema_compiler import compile_hint
+from assistant_ui.tools._validator import validate
 
 
 def schema(hint: Any) -> dict[str, Any]:

@@ -1,13 +1,10 @@
 """The tool-calling loop: ``thread.run`` / ``run_sync`` / ``run_stream`` / ``run_stream_sync``
 (API.md §8).
 
-One step is one chat request. After each step the loop looks at the answer:
-
-* the status is ``requires-action`` and some tool calls have no result (the calls the
-  backend left to the client): unless ``max_steps`` requests were made already, it runs
-  them (approvals first, one by one in call order; then every approved call concurrently),
-  sends the results and starts the next step;
-* otherwise the run is over.
+The loop itself is written once, as pure code (:class:`~assistant_ui.tools._plan.Plan`);
+:class:`AsyncRunStream` and :class:`RunStream` are its two drivers, and hold only what
+differs between them: how a chat is streamed, how an approval is awaited and how the
+calls of a step run (tasks, or a bounded pool of worker threads).
 
 How results go back depends on ``client.api``:
 
@@ -23,31 +20,25 @@ How results go back depends on ``client.api``:
   made; its calls were not run (they are ``result.final.pending_tool_calls``).
 * ``"refused"``: the backend stopped asking right after a step in which ``approve=``
   refused at least one call; the final answer is its reaction to the refusal.
+* ``"cancelled"``: ``thread.cancel()`` / ``cancel_sync()`` (on any ThreadClient of the
+  same thread id) was called during the run: it stopped at once, sent nothing more,
+  cancelled its running async tools and dropped the results of its running sync tools;
+  ``executions`` holds the calls that finished before.
 * ``"done"``: the backend stopped asking (any other way: read ``result.final.status`` to
   see whether it completed, was cancelled or cut short).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncGenerator, Generator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncGenerator, Generator
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
 
 from .._call.result import ChatResult
-from .._wire.requests.history import history_after
-from ..types import AssistantMessage, ToolCallPart
-from . import (
-    Approve,
-    RunEvent,
-    Toolbox,
-    ToolExecution,
-    ToolsLike,
-    approve_async,
-    approve_sync,
-    gather_async,
-    gather_sync,
-    start_event,
-)
+from ._execution import approve_async, approve_sync
+from ._gather import gather_async, gather_sync
+from ._plan import Action, Approve, Chat, Emit, Plan, RunResult
+from ._results import RunEvent, ToolExecution
 
 if TYPE_CHECKING:
     from .._thread import ThreadClient
@@ -62,148 +53,26 @@ __all__ = [
     "run_sync",
 ]
 
-StopReason = Literal["done", "max_steps", "refused"]
+
+class _Reply:
+    """What an async action handler hands back to its driver, after the events."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-@dataclasses.dataclass
-class RunResult:
-    """What ``thread.run`` returns: every step and every tool execution."""
-
-    #: every step's :class:`ChatResult`, in order (one per request)
-    steps: list[ChatResult]
-    #: every tool call the client handled, step by step, in the order of the calls
-    executions: list[ToolExecution]
-    #: ``"done"``, ``"max_steps"`` or ``"refused"`` (see :mod:`assistant_ui.tools.runner`)
-    stop_reason: StopReason
-    #: ``ai-sdk``/``openai``: the conversation after the run (the last request's messages
-    #: plus the final answer), to send with the next user message. ``None`` for
-    #: ``assistant-ui``, whose server keeps the thread.
-    history: list[dict[str, Any]] | None = None
-
-    @property
-    def final(self) -> ChatResult:
-        """The last step's result."""
-        return self.steps[-1]
-
-    @property
-    def text(self) -> str:
-        """The final answer's text."""
-        return self.final.text
-
-    @property
-    def message(self) -> AssistantMessage:
-        """The final answer's message."""
-        return self.final.message
-
-    def __repr__(self) -> str:
-        text = self.text
-        if len(text) > 60:
-            text = text[:57] + "..."
-        return (
-            f"<RunResult stop_reason={self.stop_reason!r} steps={len(self.steps)} "
-            f"executions={len(self.executions)} text={text!r}>"
-        )
-
-
-class _Loop:
-    """The loop's state and decisions; the four shells below only do the I/O."""
-
-    def __init__(
-        self,
-        thread: ThreadClient,
-        messages: Any,
-        *,
-        tools: ToolsLike,
-        tool_impls: Mapping[str, Any] | None,
-        max_steps: int,
-        approve: Approve | None,
-        tool_timeout: float | None,
-        kwargs: dict[str, Any],
-    ) -> None:
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-            raise ValueError(f"max_steps must be an int >= 1, got {max_steps!r}")
-        if approve is not None and not callable(approve):
-            raise TypeError("approve= must be a callable")
-        self.thread = thread
-        self.toolbox = Toolbox(tools, impls=tool_impls, timeout=tool_timeout)
-        self.specs = self.toolbox.to_spec() or None
-        self.max_steps = max_steps
-        self.approve = approve
-        self.by_history = thread.client.api != "assistant-ui"
-        kwargs = dict(kwargs)
-        self.commands = kwargs.pop("commands", None)
-        self.state = kwargs.pop("state", None)
-        message_id = kwargs.pop("assistant_message_id", None)
-        camel_id = kwargs.pop("unstable_assistantMessageId", None)
-        if message_id is not None and camel_id is not None and message_id != camel_id:
-            raise TypeError("got both unstable_assistantMessageId= and assistant_message_id= with different values")
-        self.message_id = message_id if message_id is not None else camel_id
-        if self.by_history and self.commands is not None:
-            raise ValueError(
-                f"run() with api={thread.client.api!r} re-sends the history; pass the "
-                "conversation as messages= rather than commands="
-            )
-        self.kwargs = kwargs
-        self.messages = messages
-        self.steps: list[ChatResult] = []
-        self.executions: list[ToolExecution] = []
-        self.refused_last = False
-        self.stop_reason: StopReason | None = None
-
-    def request(self) -> dict[str, Any]:
-        """The keyword arguments of the next ``thread.stream`` call."""
-        return {
-            "messages": self.messages,
-            "tools": self.specs,
-            "commands": self.commands,
-            "state": self.state,
-            "assistant_message_id": self.message_id,
-            **self.kwargs,
-        }
-
-    def after_step(self, result: ChatResult) -> list[ToolCallPart]:
-        """Record a step; the calls to run now, or ``[]`` when the run is over."""
-        self.steps.append(result)
-        pending = result.pending_tool_calls if result.status.get("type") == "requires-action" else []
-        if not pending:
-            self.stop_reason = "refused" if self.refused_last else "done"
-            return []
-        if len(self.steps) >= self.max_steps:
-            self.stop_reason = "max_steps"
-            return []
-        return pending
-
-    def after_tools(self, result: ChatResult, executions: list[ToolExecution]) -> None:
-        """Record a step's executions and prepare the request that reports them."""
-        self.executions.extend(executions)
-        self.refused_last = any(e.refused for e in executions)
-        self.state = result.state
-        if self.by_history:
-            self.messages = history_after(
-                self.messages, result.message, [e.to_result_part() for e in executions]
-            )
-            self.message_id = None
-        else:
-            self.messages = None
-            self.commands = [e.to_command() for e in executions]
-            self.message_id = result.message.get("id") or self.message_id
-
-    def result(self) -> RunResult:
-        assert self.stop_reason is not None
-        history = None
-        if self.by_history:
-            history = history_after(self.messages, self.steps[-1].message, [])
-        return RunResult(
-            steps=list(self.steps),
-            executions=list(self.executions),
-            stop_reason=self.stop_reason,
-            history=history,
-        )
+def _next(actions: Generator[Action, Any, None], reply: Any) -> Action | None:
+    try:
+        return actions.send(reply)
+    except StopIteration:
+        return None
 
 
 class _RunStreamCore:
-    def __init__(self, loop: _Loop) -> None:
-        self._loop = loop
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
         self._result: RunResult | None = None
 
     @property
@@ -214,7 +83,12 @@ class _RunStreamCore:
     @property
     def steps(self) -> list[ChatResult]:
         """The steps finished so far."""
-        return list(self._loop.steps)
+        return list(self._plan.steps)
+
+    def _finished(self) -> RunResult:
+        if self._result is None:
+            raise RuntimeError("the run was closed before it finished")
+        return self._result
 
 
 class AsyncRunStream(_RunStreamCore):
@@ -228,9 +102,9 @@ class AsyncRunStream(_RunStreamCore):
     :class:`RunResult`.
     """
 
-    def __init__(self, loop: _Loop) -> None:
-        super().__init__(loop)
-        self._events = self._run()
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan)
+        self._events = self._drive()
 
     async def __aenter__(self) -> AsyncRunStream:
         return self
@@ -248,35 +122,40 @@ class AsyncRunStream(_RunStreamCore):
         """Run to the end (reading the rest of the events) and return the :class:`RunResult`."""
         async for _ in self:
             pass
-        if self._result is None:
-            raise RuntimeError("the run was closed before it finished")
-        return self._result
+        return self._finished()
 
     async def aclose(self) -> None:
         """Stop now: the current request's connection is released, nothing more is sent."""
         await self._events.aclose()
 
-    async def _run(self) -> AsyncGenerator[RunEvent, None]:
-        loop = self._loop
-        while True:
-            async with loop.thread.stream(**loop.request()) as stream:
+    async def _drive(self) -> AsyncGenerator[RunEvent, None]:
+        actions = self._plan.actions()
+        reply: Any = None
+        while (action := _next(actions, reply)) is not None:
+            async with aclosing(self._do(action)) as items:  # a close reaches the stream
+                async for item in items:
+                    if isinstance(item, _Reply):
+                        reply = item.value
+                    else:
+                        yield item
+        self._result = self._plan.result()
+
+    async def _do(self, action: Action) -> AsyncGenerator[RunEvent | _Reply, None]:
+        if isinstance(action, Chat):
+            async with self._plan.thread.stream(**action.request) as stream:
                 async for event in stream:
                     yield event
-                result = await stream.final()
-            calls = loop.after_step(result)
-            if not calls:
-                break
-            prepared = []
-            for call in calls:
-                refused = await approve_async(loop.approve, call)
-                prepared.append(refused if refused is not None else loop.toolbox.prepare(call))
-            for call in calls:
-                yield start_event(call)
-            finished = await gather_async(prepared)
+                yield _Reply(await stream.final())
+        elif isinstance(action, Approve):
+            yield _Reply(await approve_async(action.callback, action.call))
+        elif isinstance(action, Emit):
+            yield action.event
+            yield _Reply(None)
+        else:
+            finished = await gather_async(action.prepared, action.limit, action.stop)
             for _, execution in finished:
                 yield execution.end_event()
-            loop.after_tools(result, _ordered(len(calls), finished))
-        self._result = loop.result()
+            yield _Reply(finished)
 
 
 class RunStream(_RunStreamCore):
@@ -286,9 +165,9 @@ class RunStream(_RunStreamCore):
     as soon as its call has finished.
     """
 
-    def __init__(self, loop: _Loop) -> None:
-        super().__init__(loop)
-        self._events = self._run()
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan)
+        self._events = self._drive()
 
     def __enter__(self) -> RunStream:
         return self
@@ -306,105 +185,65 @@ class RunStream(_RunStreamCore):
         """Run to the end (reading the rest of the events) and return the :class:`RunResult`."""
         for _ in self:
             pass
-        if self._result is None:
-            raise RuntimeError("the run was closed before it finished")
-        return self._result
+        return self._finished()
 
     def close(self) -> None:
         """Stop now: the current request's connection is released, nothing more is sent."""
         self._events.close()
 
-    def _run(self) -> Generator[RunEvent, None, None]:
-        loop = self._loop
-        while True:
-            with loop.thread.stream_sync(**loop.request()) as stream:
+    def _drive(self) -> Generator[RunEvent, None, None]:
+        actions = self._plan.actions()
+        reply: Any = None
+        while (action := _next(actions, reply)) is not None:
+            reply = yield from self._do(action)
+        self._result = self._plan.result()
+
+    def _do(self, action: Action) -> Generator[RunEvent, None, Any]:
+        if isinstance(action, Chat):
+            with self._plan.thread.stream_sync(**action.request) as stream:
                 yield from stream
-                result = stream.final()
-            calls = loop.after_step(result)
-            if not calls:
-                break
-            prepared = []
-            for call in calls:
-                refused = approve_sync(loop.approve, call)
-                prepared.append(refused if refused is not None else loop.toolbox.prepare(call))
-            for call in calls:
-                yield start_event(call)
-            finished = []
-            for item in gather_sync(prepared):
-                finished.append(item)
-                yield item[1].end_event()
-            loop.after_tools(result, _ordered(len(calls), finished))
-        self._result = loop.result()
-
-
-def _ordered(count: int, finished: list[tuple[int, ToolExecution]]) -> list[ToolExecution]:
-    by_index = dict(finished)
-    return [by_index[i] for i in range(count)]
+                return stream.final()
+        if isinstance(action, Approve):
+            return approve_sync(action.callback, action.call)
+        if isinstance(action, Emit):
+            yield action.event
+            return None
+        finished: list[tuple[int, ToolExecution]] = []
+        for item in gather_sync(action.prepared, action.limit, action.stop):
+            finished.append(item)
+            yield item[1].end_event()
+        return finished
 
 
 # -- entry points (ThreadClient.run, run_sync, run_stream, run_stream_sync) ---------------------
 
 
-def run_stream(
-    thread: ThreadClient,
-    messages: Any = None,
-    *,
-    tools: ToolsLike = None,
-    max_steps: int = 8,
-    tool_impls: Mapping[str, Any] | None = None,
-    approve: Approve | None = None,
-    tool_timeout: float | None = None,
-    **kwargs: Any,
-) -> AsyncRunStream:
+def run_stream(thread: ThreadClient, messages: Any = None, **options: Any) -> AsyncRunStream:
     """The tool-calling loop as a stream of events (:class:`AsyncRunStream`).
 
-    ``tools``: anything :class:`~assistant_ui.tools.Toolbox` takes (``@tool`` functions,
-    plain functions, a Toolbox, schemas with ``tool_impls={name: function}``).
-    ``max_steps``: the most requests to make. ``approve(call) -> bool | str`` (sync or
-    async) is asked before each call: ``True`` runs it, ``False`` or a reason (``str``)
-    refuses it, which sends an ``isError`` result ``"refused: <reason>"``; the calls of a
-    step are put to it one by one, in order, before any of them runs (a sync callback
-    is called in the event loop's thread: make it quick, or async).
-    ``tool_timeout``: seconds a call may take, for tools without a timeout of their own.
+    Options:
+
+    * ``tools``: anything :class:`~assistant_ui.tools.Toolbox` takes (``@tool`` functions,
+      plain functions, a Toolbox, schemas with ``tool_impls={name: function}``).
+    * ``max_steps`` (default 8): the most requests to make.
+    * ``approve(call) -> bool | str`` (sync or async) is asked before each call: ``True``
+      runs it, ``False`` or a reason (``str``) refuses it, which sends an ``isError`` result
+      ``"refused: <reason>"``; the calls of a step are put to it one by one, in order,
+      before any of them runs (a sync callback is called in the event loop's thread: make
+      it quick, or async).
+    * ``tool_timeout``: seconds a call may take, for tools without a timeout of their own.
+    * ``max_concurrency`` (default: the Toolbox's, 64): the most calls of a step that run
+      at once; sync tools run on at most that many worker threads.
+
     Everything else goes to each step's ``thread.stream(...)`` (``system=``,
     ``run_config=``, ``state=``, ``idle_timeout=``, extra body keys...).
     """
-    loop = _Loop(
-        thread,
-        messages,
-        tools=tools,
-        tool_impls=tool_impls,
-        max_steps=max_steps,
-        approve=approve,
-        tool_timeout=tool_timeout,
-        kwargs=kwargs,
-    )
-    return AsyncRunStream(loop)
+    return AsyncRunStream(Plan(thread, messages, **options))
 
 
-def run_stream_sync(
-    thread: ThreadClient,
-    messages: Any = None,
-    *,
-    tools: ToolsLike = None,
-    max_steps: int = 8,
-    tool_impls: Mapping[str, Any] | None = None,
-    approve: Approve | None = None,
-    tool_timeout: float | None = None,
-    **kwargs: Any,
-) -> RunStream:
+def run_stream_sync(thread: ThreadClient, messages: Any = None, **options: Any) -> RunStream:
     """Blocking :func:`run_stream` (:class:`RunStream`)."""
-    loop = _Loop(
-        thread,
-        messages,
-        tools=tools,
-        tool_impls=tool_impls,
-        max_steps=max_steps,
-        approve=approve,
-        tool_timeout=tool_timeout,
-        kwargs=kwargs,
-    )
-    return RunStream(loop)
+    return RunStream(Plan(thread, messages, **options))
 
 
 async def run_async(thread: ThreadClient, messages: Any = None, **options: Any) -> RunResult:
