@@ -218,6 +218,8 @@ class AssistantClient:
         # the calls in flight per conversation thread, for ``thread.cancel()``: shared by
         # every ThreadClient of the same id; weak, so dropped streams stay collectable
         self._in_flight: dict[str, weakref.WeakSet[Any]] = {}
+        # TEMP facade wiring for sessions: what the request dialect keeps per thread id
+        self._sessions: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"AssistantClient(base_url={redact_url(self.base_url)!r}, api={self.api!r})"

@@ -463,6 +463,7 @@ class _StreamCore:
         if self._error is not None:
             raise self._error
         result = self._call.result()
+        self._thread._after_answer(result)  # TEMP facade wiring for sessions
         self._call.raise_for_stream_error(result)
         return result
 

@@ -49,6 +49,14 @@ class ThreadClient:
         handles: list[InFlight] = self._client._tracked(self.thread_id)
         return handles
 
+    def _after_answer(self, result: ChatResult) -> None:
+        """TEMP facade wiring for sessions: the dialect keeps what the next call needs."""
+        update = REQUEST_DIALECTS[self._client.api].update_session
+        if update is not None:
+            with self._client._lock:
+                session = self._client._sessions.setdefault(self.thread_id, {})
+            update(session, result.events)
+
     def _abort_all(self) -> None:
         for handle in self._in_flight():
             handle.cancel()
@@ -431,5 +439,6 @@ def build_chat_spec(
         assistant_message_id=assistant_message_id,
         extra=extra,
         model=client.model,
+        session=dict(client._sessions.setdefault(thread_id, {})),  # TEMP facade wiring for sessions
     )
     return REQUEST_DIALECTS[client.api].build_chat(request)
