@@ -378,9 +378,13 @@ def test_body_session_root_path_and_commands() -> None:
     assert spec.path == "/" and spec.headers["X-Amz-Target"].endswith(".GenerateAssistantResponse")
     assert spec.json["conversationState"]["conversationId"] == "c-7"
     assert spec.json["conversationState"]["currentMessage"] == {"userInputMessage": {"content": "Hi"}}
-    session: dict[str, Any] = {}
-    REQUEST_DIALECTS["amazon-q"].update_session(session, [{"type": "metadata", "metadata": {"conversationId": "n"}}])  # type: ignore[misc]
-    assert session == {"conversationId": "n"}
+    update = REQUEST_DIALECTS["amazon-q"].update_session
+    assert update is not None
+    session: dict[str, Any] = {"conversationId": "old"}
+    update(session, [{"type": "text-delta", "delta": "x"}])
+    assert session == {"conversationId": "old"}
+    update(session, [{"type": "metadata", "messageId": "u", "metadata": {"conversationId": "new"}}])
+    assert session == {"conversationId": "new"}
 
 
 @pytest.mark.parametrize(
