@@ -19,6 +19,7 @@ from ._call.state import ChatCall
 from ._sync_stream import ChatStream
 from ._transports.inflight import InFlight
 from ._wire.requests import REQUEST_DIALECTS, ChatRequest, RequestSpec
+from .events import Event
 from .types import Message
 
 if TYPE_CHECKING:
@@ -69,6 +70,14 @@ class ThreadClient:
         """The calls of this thread now in flight (in this process)."""
         handles: list[InFlight] = self._client._tracked(self.thread_id)
         return handles
+
+    def _after_answer(self, events: Sequence[Event]) -> None:
+        """An answer is final: the request dialect keeps what this thread's next call sends."""
+        update = REQUEST_DIALECTS[self._client.api].update_session
+        if update is not None:
+            with self._client._lock:
+                session = self._client._sessions.setdefault(self.thread_id, {})
+            update(session, events)
 
     def _abort_all(self) -> None:
         for handle in self._in_flight():
@@ -382,6 +391,6 @@ def build_chat_spec(
         assistant_message_id=assistant_message_id,
         extra=extra,
         model=client.model,
-        session=client._sessions.get(thread_id, {}),
+        session=dict(client._sessions.get(thread_id, {})),
     )
     return REQUEST_DIALECTS[client.api].build_chat(request)

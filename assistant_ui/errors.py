@@ -103,6 +103,10 @@ class APIStatusError(APIError):
 
     Redirects (3xx) included: they are not followed unless ``follow_redirects=True``
     is passed to the client (it goes to httpx; 307/308 then send the POST again).
+
+    ``code`` is the service's error type when it names one: AWS services (Amazon Q)
+    send it as the ``x-amzn-errortype`` header (``AccessDeniedException``) or as the
+    JSON body's ``__type``; otherwise ``None``.
     """
 
     status_code: int
@@ -113,11 +117,13 @@ class APIStatusError(APIError):
         *,
         response: httpx.Response,
         body: Any = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message, request=response.request)
         self.response = response
         self.status_code = response.status_code
         self.body = body
+        self.code = code
 
 
 class BadRequestError(APIStatusError):
@@ -183,6 +189,9 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
 
     reason = response.reason_phrase or ""
     message = f"HTTP {response.status_code} {reason}".rstrip()
+    code = aws_error_type(response.headers.get("x-amzn-errortype"), body)
+    if code is not None:
+        message += f" ({_quote(code, redact_text, limit=100)})"
     try:
         secrets = secrets_from_headers(response.request.headers)
     except RuntimeError:  # a response built by hand, without its request
@@ -197,7 +206,24 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
         # before truncating, so that no secret is cut in half and half-quoted)
         message += f": {_quote(body_text, redact_text, secrets)}"
     cls = status_error_class(response.status_code)
-    return cls(message, response=response, body=body)
+    return cls(message, response=response, body=body, code=code)
+
+
+def aws_error_type(header: str | None, body: Any = None) -> str | None:
+    """The error type of an AWS error answer: the ``x-amzn-errortype`` header without
+    its ``:namespace`` tail, else the JSON body's ``__type`` without its ``namespace#``
+    head."""
+    if header:
+        name = header.split(":", 1)[0].strip()
+        if name:
+            return name
+    if isinstance(body, dict):
+        value = body.get("__type")
+        if isinstance(value, str):
+            name = value.rsplit("#", 1)[-1].split(":", 1)[0].strip()
+            if name:
+                return name
+    return None
 
 
 class APIConnectionError(APIError):

@@ -603,6 +603,7 @@ Q_EVENTS = [
         "type": "data",
         "name": "message-metadata",
         "data": {"conversationId": "conv-1", "utteranceId": "utt-1"},
+        "transient": True,
     },
     {"type": "metadata", "messageId": "utt-1", "metadata": {"conversationId": "conv-1"}},
     {"type": "text-delta", "delta": "Let me "},
@@ -658,11 +659,7 @@ def test_amazon_q_conversation() -> None:
         "role": "assistant",
         "id": "utt-1",
         "content": [
-            {
-                "type": "data",
-                "name": "message-metadata",
-                "data": {"conversationId": "conv-1", "utteranceId": "utt-1"},
-            },
+            # the message-metadata data event is transient: its ids are in id and metadata
             {"type": "text", "text": "Let me look that up."},
             {
                 "type": "tool-call",
@@ -739,6 +736,8 @@ def test_amazon_q_without_event_type_header_and_unfinished_tool() -> None:
             "args": {"cmd": "ls"},
             "argsText": '{"cmd": "ls',
         },
+        # no tool use was closed by stop: the synthesized finish is "stop"
+        {"type": "finish", "finishReason": "stop"},
     ]
 
 
@@ -828,7 +827,7 @@ def test_dialect_used_directly() -> None:
     dialect.feed_bytes(body[:5], out, 1000)
     dialect.feed_bytes(body[5:], out, 1005)
     dialect.end(out)
-    assert out == [{"type": "text-delta", "delta": "x"}]
+    assert out == [{"type": "text-delta", "delta": "x"}, {"type": "finish", "finishReason": "stop"}]
     assert AWSEventStreamDialect.name == "aws-eventstream"
     # offsets in errors count from the first base_offset
     dialect = AWSEventStreamDialect()

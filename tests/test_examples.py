@@ -41,6 +41,7 @@ ALL_EXAMPLES = {
     "openai_compatible.py",
     "ai_sdk_backend.py",
     "fastapi_backend.py",
+    "amazon_q.py",
 }
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
@@ -247,6 +248,19 @@ def test_openai_compatible() -> None:
     assert "  history: ['user', 'assistant', 'tool', 'assistant']" in lines
     assert lines[-1] == ("the fake received: POST /v1/chat/completions model=gpt-4o-mini "
                          "stream=True roles=['system', 'user'] authorization=yes")
+
+
+def test_amazon_q() -> None:
+    lines = run_example("amazon_q.py")
+    assert lines[0] == "q: (turn 1, 0 earlier, conversation new) You said: Hello, can you help me with Python? "
+    assert lines[1] == ("  finish reason: stop, usage: {'inputTokens': 12, 'outputTokens': 9, "
+                        "'totalTokens': 21}, conversation: conv-demo")
+    # the follow-up carries the history and the thread's conversationId
+    assert line_starting(lines, "follow-up: ") == (
+        "follow-up: (turn 3, 1 earlier, conversation conv-demo) You said: Can you make it more efficient? ")
+    assert '  ran get_weather({"city": "Paris"}) -> {"city": "Paris", "temperature": 14, ' \
+           '"conditions": "cloudy"}' in lines
+    assert lines[-1] == "run: It's 14 °C and cloudy in Paris."
 
 
 def test_ai_sdk_backend() -> None:

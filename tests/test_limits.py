@@ -204,7 +204,8 @@ def test_aws_message_boundary() -> None:
     msg = aws_message(N)
     assert len(msg) == N
     events, error = assert_same_for_every_split(first + msg, AWS, max_event_size=N)
-    assert error is None and len(events) == 2
+    # text, the chunk, and the finish synthesized for an Amazon Q answer
+    assert error is None and len(events) == 3 and events[-1]["type"] == "finish"
     events, error = assert_same_for_every_split(first + aws_message(N + 1), AWS, max_event_size=N)
     assert error is not None
     assert error.protocol == "aws-eventstream"

@@ -77,6 +77,7 @@ class StreamFlow(StreamErrors):
         *,
         clock: Callable[[], float],
         cancelled: Callable[[], bool],
+        on_result: Callable[[list[Event]], None] | None = None,
     ) -> None:
         super().__init__(opts, call)
         self.env = env
@@ -85,6 +86,8 @@ class StreamFlow(StreamErrors):
         self.clock = clock
         #: whether the call was cancelled (``thread.cancel()``, a close from elsewhere)
         self.cancelled = cancelled
+        #: told the events of the final answer (a request dialect's per-thread session)
+        self.on_result = on_result
         call.resume_enabled = opts.resume
         #: reconnections made since a resumed body last brought new data
         self.resume_failures = 0
@@ -127,6 +130,8 @@ class StreamFlow(StreamErrors):
         if self.error is not None:
             raise self.error
         result = self.call.result()
+        if self.on_result is not None:
+            self.on_result(result.events)
         self.call.raise_for_stream_error(result)
         return result
 

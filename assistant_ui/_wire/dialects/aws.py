@@ -13,10 +13,9 @@ gives each message its meaning:
   chunk of OpenAI streams.
 * Bedrock ``InvokeModelWithResponseStream``: ``chunk`` ``{"bytes": base64}`` becomes
   a ``raw`` event ``chunk`` whose data is the decoded inner JSON.
-* Amazon Q / CodeWhisperer ``GenerateAssistantResponse``: ``assistantResponseEvent``,
-  ``toolUseEvent``, ``codeReferenceEvent``, ``citationEvent``,
-  ``supplementaryWebLinksEvent``, ``followupPromptEvent``, ``messageMetadataEvent``,
-  ``invalidStateEvent``.
+* Amazon Q / CodeWhisperer ``GenerateAssistantResponse``: its events are mapped by
+  :class:`assistant_ui._wire.dialects.amazon_q.AmazonQEvents` (text, reasoning, tool
+  uses, sources, usage, and a finish synthesized at the end of the body).
 
 The event name is the ``:event-type`` header and the payload holds the event's
 fields at top level; a payload wrapped as ``{"<event name>": {...}}`` is unwrapped,
@@ -38,6 +37,7 @@ from .. import jsonlib as _json
 from ..eventstream import PROTOCOL, EventStreamFramer, EventStreamMessage
 from ..usage import normalize_usage
 from ._tools import ToolTracker
+from .amazon_q import AmazonQEvents
 
 __all__ = ["STOP_REASONS", "AWSEventStreamDialect"]
 
@@ -86,16 +86,10 @@ class AWSEventStreamDialect:
             "metadata": self._metadata,
             # Bedrock InvokeModelWithResponseStream
             "chunk": self._chunk,
-            # Amazon Q / CodeWhisperer
-            "assistantResponseEvent": self._q_text,
-            "toolUseEvent": self._q_tool_use,
-            "codeReferenceEvent": self._q_code_reference,
-            "citationEvent": self._q_citation,
-            "supplementaryWebLinksEvent": self._q_web_links,
-            "followupPromptEvent": self._q_followup,
-            "messageMetadataEvent": self._q_metadata,
-            "invalidStateEvent": self._q_invalid_state,
         }
+        # Amazon Q / CodeWhisperer (assistant_ui._wire.dialects.amazon_q)
+        self._q = AmazonQEvents(self.tools, self.warnings, self._source)
+        self._handlers.update(self._q.handlers())
 
     # -- framing ---------------------------------------------------------------
 
@@ -113,6 +107,7 @@ class AWSEventStreamDialect:
         """End of body: a partial message is a DecodeError; close tool args, flush the finish."""
         if self._framer is not None:
             self._framer.end()
+        self._q.end(out)
         self.tools.finish_all(out)
         self._blocks.clear()
         self._flush_finish(out)
@@ -128,6 +123,7 @@ class AWSEventStreamDialect:
         self._offset = message.offset
         message_type = headers.get(":message-type", "event")
         if message_type in ("exception", "error"):
+            self._q.errored = True
             self._flush_finish(out)
             out.append(self._error_event(message))
             return
@@ -341,100 +337,4 @@ class AWSEventStreamDialect:
         except ValueError:
             data = raw.decode("utf-8", "replace")
         out.append({"type": "raw", "event": "chunk", "data": data})
-        return True
-
-    # -- Amazon Q / CodeWhisperer ------------------------------------------------------
-
-    def _q_text(self, p: dict[str, Any], out: list[Any]) -> bool:
-        content = p.get("content")
-        if not isinstance(content, str):
-            return False
-        if content:
-            out.append({"type": "text-delta", "delta": content})
-        return True
-
-    def _q_tool_use(self, p: dict[str, Any], out: list[Any]) -> bool:
-        call_id = p.get("toolUseId")
-        if not isinstance(call_id, str) or not call_id:
-            return False
-        tools = self.tools
-        if not tools.known(call_id):
-            name = p.get("name")
-            tools.start(out, call_id, name if isinstance(name, str) else "")
-        fragment = p.get("input")
-        if isinstance(fragment, (dict, list)):
-            fragment = json.dumps(fragment)
-        if isinstance(fragment, str) and fragment:
-            tools.delta(out, call_id, fragment)
-        if p.get("stop") is True:
-            tools.finish(out, call_id)
-        return True
-
-    def _q_code_reference(self, p: dict[str, Any], out: list[Any]) -> bool:
-        refs = p.get("references")
-        if not isinstance(refs, list):
-            return False
-        complete = True
-        for ref in refs:
-            url = ref.get("url") if isinstance(ref, dict) else None
-            if not isinstance(url, str) or not url:
-                complete = False
-                continue
-            assert isinstance(ref, dict)
-            repository, license_name = ref.get("repository"), ref.get("licenseName")
-            title = repository if isinstance(repository, str) and repository else None
-            if isinstance(license_name, str) and license_name:
-                title = f"{title} ({license_name})" if title else license_name
-            self._source(out, url, title)
-        return complete  # references without a URL: the whole event also goes out raw
-
-    def _q_citation(self, p: dict[str, Any], out: list[Any]) -> bool:
-        link = p.get("citationLink")
-        if not isinstance(link, str) or not link:
-            return False
-        self._source(out, link, p.get("citationText"))
-        return True
-
-    def _q_web_links(self, p: dict[str, Any], out: list[Any]) -> bool:
-        links = p.get("supplementaryWebLinks")
-        if not isinstance(links, list):
-            return False
-        complete = True
-        for link in links:
-            url = link.get("url") if isinstance(link, dict) else None
-            if not isinstance(url, str) or not url:
-                complete = False
-                continue
-            assert isinstance(link, dict)
-            self._source(out, url, link.get("title"))
-        return complete
-
-    def _q_followup(self, p: dict[str, Any], out: list[Any]) -> bool:
-        prompt = p.get("followupPrompt")
-        out.append(
-            {"type": "data", "name": "followup-prompt", "data": prompt if prompt is not None else p}
-        )
-        return True
-
-    def _q_metadata(self, p: dict[str, Any], out: list[Any]) -> bool:
-        out.append({"type": "data", "name": "message-metadata", "data": p})
-        event: dict[str, Any] = {"type": "metadata"}
-        utterance, conversation = p.get("utteranceId"), p.get("conversationId")
-        if isinstance(utterance, str) and utterance:
-            event["messageId"] = utterance
-        if isinstance(conversation, str) and conversation:
-            event["metadata"] = {"conversationId": conversation}
-        if len(event) > 1:
-            out.append(event)
-        return True
-
-    def _q_invalid_state(self, p: dict[str, Any], out: list[Any]) -> bool:
-        reason, message = p.get("reason"), p.get("message")
-        if not isinstance(reason, str) or not reason:
-            reason = None
-        if not isinstance(message, str) or not message:
-            message = f"invalid state: {reason}" if reason else "invalid state"
-        event: dict[str, Any] = {"type": "error", "error": message}
-        event["code"] = reason or "invalidStateEvent"
-        out.append(event)
         return True
