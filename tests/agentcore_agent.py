@@ -23,6 +23,7 @@ mid-stream error object. Every request (payload and session header) is recorded 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -40,6 +41,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
@@ -131,8 +133,10 @@ class ScriptedChatModel(BaseChatModel):
 MODEL = ScriptedChatModel().bind_tools([multiply])
 
 
-def _chatbot(state: MessagesState) -> dict[str, Any]:
-    return {"messages": [MODEL.invoke(state["messages"])]}
+def _chatbot(state: MessagesState, config: RunnableConfig) -> dict[str, Any]:
+    # the config is passed on explicitly: on Python 3.10 LangGraph cannot hand its
+    # callbacks (which make stream_mode="messages" see the tokens) to the model otherwise
+    return {"messages": [MODEL.invoke(state["messages"], config)]}
 
 
 def _build_graph() -> Any:
@@ -147,6 +151,7 @@ def _build_graph() -> Any:
 
 GRAPH = _build_graph()
 app = BedrockAgentCoreApp()
+app.logger.setLevel(logging.CRITICAL)  # the SDK logs every request (JSON lines on stdout)
 
 
 def _inputs(payload: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ ALL_EXAMPLES = {
     "openai_compatible.py",
     "ai_sdk_backend.py",
     "fastapi_backend.py",
+    "agentcore.py",
 }
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
