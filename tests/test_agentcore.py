@@ -81,6 +81,7 @@ def test_prompt_keyword_without_messages() -> None:
 
 @pytest.mark.parametrize(("call", "match"), [
     ({"messages": [assistant("no user")]}, "user message"),
+    ({"prompt": None}, "user message"),
     ({"messages": [user([image("https://x.example/a.png")])]}, "image parts"),
     ({"messages": [user("x")], "tools": {"t": {"description": "d", "parameters": {}}}}, "tools="),
     ({"messages": [user("x")], "system": "sys"}, "system="),

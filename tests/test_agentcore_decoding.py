@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant_ui._wire.dialects.agentcore import parse_embedded_sse
 from assistant_ui.decoding import MessageAccumulator, StreamDecoder
@@ -277,3 +279,32 @@ def test_bodies_match_the_sdk_serializer() -> None:
     for value in [{"chatbot": {"messages": [AI_CALL]}}, MESSAGES[0], seed("llm_token", {"token": "é✓"}),
                   {"error": "x", "error_type": "E", "message": "An error occurred during streaming"}]:
         assert app._convert_to_sse(value) == sdk_sse(value)
+
+
+# -- no input breaks it -----------------------------------------------------------------------------
+
+_SCALARS = st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(
+    ["ai", "tool", "AIMessageChunk", "human", "event: llm_token\ndata: {}\n\n", "", "x", "last", "error"]
+)
+_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.sampled_from(["type", "content", "tool_calls", "tool_call_chunks", "id", "index", "args", "name",
+                     "messages", "tool_call_id", "status", "token", "output", "error", "error_type", "data",
+                     "text", "chunk_position", "usage_metadata", "langgraph_step", "chatbot"]),
+    inner, max_size=4), max_leaves=12)
+_SHAPES = st.one_of(
+    _JSON,
+    st.builds(lambda m, meta: [m, meta], st.dictionaries(st.sampled_from(["type", "content", "id", "tool_call_chunks"]), _JSON), _JSON),
+    st.builds(lambda node, msgs: {node: {"messages": msgs}}, st.sampled_from(["chatbot", "tools"]), st.lists(_JSON, max_size=3)),
+    st.builds(lambda name, data: seed(name, data) if isinstance(data, dict) else f"event: {name}\ndata: {data}\n\n",
+              st.sampled_from(["llm_token", "agent_step", "agent_end", "error", "TOOL_CALL", "TOOL_RESULT",
+                               "LLM_RESPONSE", "agent_start", "other"]), _JSON),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SHAPES, max_size=8), st.integers(1, 40))
+def test_any_sequence_of_values_decodes_without_error(values: list[Any], step: int) -> None:
+    events, message = decode(sdk_sse(*values), step)
+    assert message["status"]["type"] in ("complete", "incomplete", "requires-action")
+    for ev in events:
+        assert isinstance(ev, dict) and isinstance(ev["type"], str)

@@ -50,6 +50,10 @@ _MODES = frozenset({"messages", "updates", "values", "custom", "debug", "tasks",
 _INFO = frozenset({"agent_start", "thinking", "agent_thinking", "agent_progress"})
 
 
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 class AgentCoreDialect(MessageBuilder):
     name = "agentcore"
 
@@ -83,7 +87,7 @@ class AgentCoreDialect(MessageBuilder):
             else:
                 messages = doc.get("messages")
                 if isinstance(messages, list):
-                    ai = [m for m in messages if isinstance(m, dict) and m.get("type") in _AI]
+                    ai = [m for m in messages if isinstance(m, dict) and _str(m.get("type")) in _AI]
                     text = _blocks(ai[-1].get("content"))[0] if ai else None
         if text is None:
             out.append({"type": "raw", "event": "json", "data": doc})
@@ -167,7 +171,7 @@ class AgentCoreDialect(MessageBuilder):
             if not isinstance(msg, dict):
                 self.warnings.append(f"agentcore: a non-message in the {node!r} update dropped")
                 continue
-            kind = msg.get("type")
+            kind = _str(msg.get("type"))
             if kind in _AI:
                 self._ai_message(msg, out)
             elif kind in _TOOL:
@@ -175,7 +179,7 @@ class AgentCoreDialect(MessageBuilder):
         self._close_step(out)
 
     def _ai_message(self, msg: dict[str, Any], out: list[Any]) -> None:
-        msg_id = msg.get("id")
+        msg_id = _str(msg.get("id"))
         text, reasoning, uses = _blocks(msg.get("content"))
         if not (isinstance(msg_id, str) and msg_id in self._streamed):
             if reasoning:
@@ -198,7 +202,7 @@ class AgentCoreDialect(MessageBuilder):
                      is_error=msg.get("status") == "error", artifact=msg.get("artifact"))
 
     def _chunk(self, msg: dict[str, Any], meta: dict[str, Any], out: list[Any]) -> bool:
-        kind = msg.get("type")
+        kind = _str(msg.get("type"))
         if kind not in _AI and kind not in _TOOL:
             return False
         key = (meta.get("langgraph_step"), meta.get("langgraph_node"))
@@ -215,7 +219,7 @@ class AgentCoreDialect(MessageBuilder):
             self._end_chunk_message(out)
             self._ai_message(msg, out)
             return True
-        msg_id = msg.get("id")
+        msg_id = _str(msg.get("id"))
         if msg_id != self._chunk_id:
             self._end_chunk_message(out)
             self._chunk_id = msg_id
@@ -240,7 +244,7 @@ class AgentCoreDialect(MessageBuilder):
 
     def _call_chunk(self, msg_id: Any, tcc: dict[str, Any], out: list[Any]) -> None:
         index = tcc.get("index")
-        key = (msg_id, index if isinstance(index, (int, str)) else tcc.get("id"))
+        key = (msg_id, index if isinstance(index, (int, str)) else _str(tcc.get("id")))
         call_id = self._chunk_calls.get(key)
         if call_id is None:
             raw_id = tcc.get("id")
@@ -305,7 +309,7 @@ class AgentCoreDialect(MessageBuilder):
         return True
 
     def _agent_step(self, data: dict[str, Any], out: list[Any]) -> None:
-        kind = data.get("type")
+        kind = _str(data.get("type"))
         if kind in _TOOL:
             self._close_step(out)
             self._open_step(out)

@@ -79,7 +79,7 @@ def build_chat_request(req: ChatRequest) -> RequestSpec:
             )
     extra: Mapping[str, Any] = req.extra or {}
     prompt = last_user_text(validate_messages(req.messages))
-    if prompt is None and "prompt" not in extra:
+    if prompt is None and extra.get("prompt") is None:
         raise ValueError(
             "api='agentcore' sends the last user message's text as the prompt: give a user "
             "message (or prompt=...)"
