@@ -308,3 +308,9 @@ def test_any_sequence_of_values_decodes_without_error(values: list[Any], step: i
     assert message["status"]["type"] in ("complete", "incomplete", "requires-action")
     for ev in events:
         assert isinstance(ev, dict) and isinstance(ev["type"], str)
+
+
+def test_a_plain_text_answer_is_the_text() -> None:
+    decoder = StreamDecoder(protocol="agentcore", content_type="text/plain; charset=utf-8")
+    events = decoder.feed("héllo ".encode()[:2]) + decoder.feed("héllo ".encode()[2:] + b"world") + decoder.end()
+    assert "".join(e["delta"] for e in events) == "héllo world" and decoder.protocol == "plain-text"

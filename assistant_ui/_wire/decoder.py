@@ -145,6 +145,8 @@ class StreamDecoder:
         if protocol is not None:
             if protocol in _DOCUMENT_PROTOCOLS and framing == "json":
                 framing = "json"
+            elif protocol == "agentcore" and framing == "sniff-text":
+                framing = "text"  # an AgentCore agent that answered with text/plain
             else:
                 framing = FRAMING[protocol]
             detected = protocol
