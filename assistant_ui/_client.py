@@ -273,7 +273,7 @@ class AssistantClient:
         if protocol is not None and protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
         return CallOptions(
-            protocol=protocol or self.protocol,
+            protocol=protocol or self.protocol or REQUEST_DIALECTS[self.api].default_protocol,
             idle_timeout=idle_timeout if idle_timeout is not None else self.idle_timeout,
             deadline=deadline if deadline is not None else self.deadline,
             max_event_size=self.max_event_size,

@@ -42,6 +42,7 @@ ALL_EXAMPLES = {
     "ai_sdk_backend.py",
     "fastapi_backend.py",
     "amazon_q.py",
+    "agentcore.py",
 }
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 

@@ -43,6 +43,8 @@ _SNIFF_LIMIT = 64 * 1024
 _PRELUDE = 12
 _BLANK = b"\xef\xbb\xbf \t\r\n"
 _DS_CODE = re.compile(rb"([0-9a-k]|aui-[a-z-]+):")
+#: forced protocols that also read a JSON document answer (``feed_document``)
+_DOCUMENT_PROTOCOLS = frozenset({"openai", "agentcore"})
 
 
 def _looks_like_data_stream_prefix(line: bytes) -> bool:
@@ -141,8 +143,10 @@ class StreamDecoder:
         self.has_document = False
         framing, detected = framing_from_headers(hdrs)
         if protocol is not None:
-            if protocol == "openai" and framing == "json":
+            if protocol in _DOCUMENT_PROTOCOLS and framing == "json":
                 framing = "json"
+            elif protocol == "agentcore" and framing == "sniff-text":
+                framing = "text"  # an AgentCore agent that answered with text/plain
             else:
                 framing = FRAMING[protocol]
             detected = protocol
@@ -508,6 +512,11 @@ class StreamDecoder:
             ) from exc
         self.document = doc
         self.has_document = True
+        if self._protocol_hint == "agentcore":
+            self.protocol = "agentcore"
+            self._dialect = create_dialect("agentcore", self.warnings)
+            self._dialect.feed_document(doc, out)
+            return
         if self._protocol_hint in (None, "openai") and isinstance(doc, dict) and (
             doc.get("object") == "chat.completion"
             or (self._protocol_hint == "openai" and "choices" in doc)

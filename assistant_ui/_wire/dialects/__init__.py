@@ -23,6 +23,7 @@ FRAMING: dict[str, str] = {
     "plain-text": "text",
     "aws-eventstream": "aws",
     "json": "json",
+    "agentcore": "sse",
 }
 
 _CLASSES: dict[str, str] = {
@@ -33,6 +34,7 @@ _CLASSES: dict[str, str] = {
     "object-stream": "object_stream:ObjectStreamDialect",
     "sse": "raw_sse:RawSSEDialect",
     "aws-eventstream": "aws:AWSEventStreamDialect",
+    "agentcore": "agentcore:AgentCoreDialect",
 }
 
 PROTOCOLS = tuple(FRAMING)

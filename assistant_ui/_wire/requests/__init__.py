@@ -6,7 +6,7 @@ send it. :data:`REQUEST_DIALECTS` is the registry ``AssistantClient(api=...)`` r
 
 from __future__ import annotations
 
-from . import ai_sdk, amazon_q, assistant_ui, openai
+from . import agentcore, ai_sdk, amazon_q, assistant_ui, openai
 from .base import (
     ChatRequest,
     RequestDialect,
@@ -29,7 +29,14 @@ __all__ = [
 
 #: every request dialect, by the name ``AssistantClient(api=...)`` takes
 REQUEST_DIALECTS: dict[str, RequestDialect] = {
-    d.name: d for d in (assistant_ui.DIALECT, ai_sdk.DIALECT, openai.DIALECT, amazon_q.DIALECT)
+    d.name: d
+    for d in (
+        assistant_ui.DIALECT,
+        ai_sdk.DIALECT,
+        openai.DIALECT,
+        amazon_q.DIALECT,
+        agentcore.DIALECT,
+    )
 }
 #: the names ``AssistantClient(api=...)`` accepts
 APIS = tuple(REQUEST_DIALECTS)

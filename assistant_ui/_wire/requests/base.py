@@ -78,6 +78,9 @@ class RequestDialect:
     #: after an answer: keep what the next call on the same thread id must send
     #: (``session`` is the thread's mutable dict, ``events`` the answer's events)
     update_session: Callable[[dict[str, Any], Sequence[Mapping[str, Any]]], None] | None = None
+    #: the decoder dialect (a protocol name) to use for this backend's answers when the
+    #: call does not force one with ``protocol=``; ``None``: detect from the response
+    default_protocol: str | None = None
 
 
 def format_path(template: str, **values: Any) -> str:
