@@ -35,7 +35,8 @@ from ._call.send_flow import CallInterrupted, send_flow
 from ._call.state import ChatCall
 from ._call.stream_flow import StreamFlow
 from ._stream_view import AsyncTextStream, StreamView
-from ._transports.http import AsyncHTTPTransport, drive_send_async
+from ._transports.base import AsyncTransport
+from ._transports.http import drive_send_async
 from ._transports.inflight import InFlight
 from ._transports.loops import current_loop_token, spawn_detached
 from .errors import AssistantUIError
@@ -68,7 +69,7 @@ class AsyncChatStream(StreamView):
             thread._client._env, spec, opts, call, clock=_now, cancelled=inflight.is_cancelled,
             on_result=thread._after_answer,
         )
-        self._transport: AsyncHTTPTransport | None = None
+        self._transport: AsyncTransport | None = None
         self._iter: AsyncIterator[bytes] | None = None
         #: inside the flow: an aclose() from another task then cancels, not races
         self._reading = False
@@ -277,7 +278,7 @@ _ACTIONS: dict[type, Callable[..., Any]] = {
 
 
 async def _close_shielded(
-    transport: AsyncHTTPTransport, it: AsyncIterator[bytes] | None, response: Any, *, drain: bool = False
+    transport: AsyncTransport, it: AsyncIterator[bytes] | None, response: Any, *, drain: bool = False
 ) -> None:
     import anyio
 

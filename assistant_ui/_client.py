@@ -19,6 +19,7 @@ from ._call.options import CallOptions
 from ._call.retry import RetryPolicy
 from ._call.send_flow import send_flow
 from ._log import redact_url
+from ._transports.base import AsyncTransport, SyncTransport
 from ._transports.headers import HeadersSpec
 from ._transports.http import (
     ACCEPT,
@@ -29,6 +30,8 @@ from ._transports.http import (
 )
 from ._transports.http_clients import HTTPClients
 from ._transports.redirects import RedirectGuard, merge_event_hooks
+from ._transports.websocket import AsyncWSTransport, SyncWSTransport, WSConnections
+from ._transports.ws_sockets import handshake_url
 from ._wire.decoder import DEFAULT_MAX_EVENT_SIZE
 from ._wire.dialects import PROTOCOLS
 from ._wire.requests import APIS, REQUEST_DIALECTS, RequestSpec, format_path
@@ -110,9 +113,10 @@ class AssistantClient:
         async_http_client: httpx.AsyncClient | None = None,
         **httpx_kwargs: Any,
     ) -> None:
-        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://", "ws://", "wss://")):
             shown = redact_url(base_url) if isinstance(base_url, str) else base_url
-            raise ValueError(f"base_url must be an http(s) URL, got {shown!r}")
+            raise ValueError(f"base_url must be an http(s) or ws(s) URL, got {shown!r}")
+        api = _socket_api(base_url, api)
         if api not in APIS:
             raise ValueError(f"api must be one of {', '.join(APIS)}; got {api!r}")
         if protocol is not None and protocol not in PROTOCOLS:
@@ -145,6 +149,8 @@ class AssistantClient:
         self._headers = headers
         self._httpx_kwargs = httpx_kwargs
         self._http = HTTPClients(self._client_kwargs, http_client, async_http_client)
+        #: the WebSocket connections per thread (``ws://`` / ``wss://`` base URLs only)
+        self._ws = _socket_pool(self.base_url, headers, self.timeout) if api == SOCKET_API else None
         self._lock = threading.Lock()
         self._env = _ClientEnv(self)
         #: what each thread id's request dialect keeps between calls (``RequestDialect.update_session``)
@@ -189,7 +195,9 @@ class AssistantClient:
     # -- httpx clients and transports ----------------------------------------------------
 
     def _client_kwargs(self, kind: type[Any]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"base_url": self.base_url, "timeout": self.timeout}
+        # a ws:// client's handshakes are http:// requests to the same origin
+        origin = handshake_url(self.base_url)
+        kwargs: dict[str, Any] = {"base_url": origin, "timeout": self.timeout}
         kwargs.update(self._httpx_kwargs)
         transport = kwargs.get("transport")
         if transport is not None and not isinstance(transport, kind):
@@ -199,7 +207,7 @@ class AssistantClient:
                 f"pass {'http_client' if side == 'sync' else 'async_http_client'}= for those"
             )
         # with follow_redirects=True, credential headers never reach another origin
-        guard = RedirectGuard(self.base_url)
+        guard = RedirectGuard(origin)
         kwargs["event_hooks"] = merge_event_hooks(
             kwargs.get("event_hooks"),
             guard.sync_hook if kind is httpx.BaseTransport else guard.async_hook,
@@ -220,31 +228,49 @@ class AssistantClient:
         """
         return self._http.async_
 
-    def _sync_transport(self, opts: CallOptions | None) -> SyncHTTPTransport:
+    def _sync_transport(self, opts: CallOptions | None) -> SyncTransport:
+        if self._ws is not None:
+            return SyncWSTransport(self._ws, self.sync_http, opts)
         return SyncHTTPTransport(self.sync_http, self._headers, self.timeout, opts)
 
-    def _async_transport(self, opts: CallOptions | None) -> AsyncHTTPTransport:
+    def _async_transport(self, opts: CallOptions | None) -> AsyncTransport:
+        if self._ws is not None:
+            return AsyncWSTransport(self._ws, self.async_http, opts)
         return AsyncHTTPTransport(self.async_http, self._headers, self.timeout, opts)
+
+    def _sockets(self) -> WSConnections:
+        """The WebSocket connections (a ``ws://`` client only)."""
+        if self._ws is None:
+            raise TypeError("history, clear and ping are WebSocket commands: they need a ws:// base_url")
+        return self._ws
 
     def _send_sync(self, spec: RequestSpec) -> httpx.Response:
         """Send a small request (not a chat) with the client's retries; body read."""
-        return drive_send_sync(self._sync_transport(None), send_flow(self._env, spec, stream=False))
+        transport = SyncHTTPTransport(self.sync_http, self._headers, self.timeout, None)
+        return drive_send_sync(transport, send_flow(self._env, spec, stream=False))
 
     async def _send_async(self, spec: RequestSpec) -> httpx.Response:
         """:meth:`_send_sync` for async code."""
-        return await drive_send_async(self._async_transport(None), send_flow(self._env, spec, stream=False))
+        transport = AsyncHTTPTransport(self.async_http, self._headers, self.timeout, None)
+        return await drive_send_async(transport, send_flow(self._env, spec, stream=False))
 
     # -- closing ---------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Close the async HTTP client of the running event loop.
 
-        The clients of other event loops are closed when their loop ends.
+        The clients of other event loops are closed when their loop ends. With a
+        ``ws://`` base URL, the WebSockets of this loop are closed too (and the
+        others' loops are asked to close theirs).
         """
+        if self._ws is not None:
+            await self._ws.close_async()
         await self._http.close_async()
 
     def close_sync(self) -> None:
-        """Close the sync HTTP client."""
+        """Close the sync HTTP client (and every WebSocket of a ``ws://`` client)."""
+        if self._ws is not None:
+            self._ws.close_sync()
         self._http.close_sync()
 
     async def __aenter__(self) -> AssistantClient:
@@ -308,6 +334,30 @@ class _ClientEnv:
 
     def resume_spec(self, stream_id: str) -> RequestSpec:
         return self._client._resume_spec(stream_id)
+
+
+SOCKET_API = "bedrock-ws"
+
+
+def _socket_api(base_url: str, api: str) -> str:
+    """The request dialect of ``base_url``: a ``ws://`` URL speaks the WebSocket chat."""
+    socket = base_url.startswith(("ws://", "wss://"))
+    if socket and api in ("assistant-ui", SOCKET_API):
+        return SOCKET_API
+    if socket:
+        raise ValueError(f"a ws:// base_url speaks api={SOCKET_API!r}, not api={api!r}")
+    if api == SOCKET_API:
+        raise ValueError(f"api={SOCKET_API!r} needs a ws:// or wss:// base_url")
+    return api
+
+
+def _socket_pool(base_url: str, headers: HeadersSpec, timeout: httpx.Timeout) -> WSConnections:
+    """The WebSocket connections of a ``ws://`` client (ImportError without the ``ws`` extra)."""
+    from ._ws_auth import InBandAuth, is_auth_helper
+
+    auth = InBandAuth(headers)
+    handshake = None if is_auth_helper(headers) else headers
+    return WSConnections(base_url, handshake, auth.sync, auth.async_, timeout)
 
 
 def _split_query(base_url: str) -> tuple[str, dict[str, str]]:

@@ -26,6 +26,7 @@ __all__ = [
     "FileEvent",
     "FinishEvent",
     "MetadataEvent",
+    "ProgressEvent",
     "RawEvent",
     "ReasoningDeltaEvent",
     "ReasoningStartEvent",
@@ -182,6 +183,16 @@ class ErrorEvent(TypedDict):
     severity: NotRequired[str]
 
 
+class ProgressEvent(TypedDict):
+    """The backend is working on the answer: a status line for the user (the WebSocket
+    chat's ``typing`` messages, also sent while it runs its own tools). Not part of the
+    message."""
+
+    type: Literal["progress"]
+    message: str
+    timestamp: NotRequired[str]
+
+
 class RawEvent(TypedDict):
     """An SSE event (or AWS event-stream message) that no dialect claims."""
 
@@ -211,4 +222,5 @@ Event = Union[
     FinishEvent,
     ErrorEvent,
     RawEvent,
+    ProgressEvent,
 ]

@@ -22,6 +22,7 @@ from .._call.decisions import FailureKind
 from .._call.options import CallOptions
 from .._call.send_flow import SendFlow
 from .._log import log_request
+from .base import AsyncTransport, SyncTransport
 from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
 
 __all__ = [
@@ -270,7 +271,7 @@ class AsyncHTTPTransport:
 
 
 def drive_send_sync(
-    transport: SyncHTTPTransport, flow: SendFlow, interrupt: threading.Event | None = None
+    transport: SyncTransport, flow: SendFlow, interrupt: threading.Event | None = None
 ) -> httpx.Response:
     """Run the send flow with blocking I/O; a back-off wakes at once on ``interrupt``."""
 
@@ -290,7 +291,7 @@ def drive_send_sync(
 
 
 async def drive_send_async(
-    transport: AsyncHTTPTransport, flow: SendFlow, interrupt: threading.Event | None = None
+    transport: AsyncTransport, flow: SendFlow, interrupt: threading.Event | None = None
 ) -> httpx.Response:
     """Run the send flow in async code (cancel the task, or its scope, to abort)."""
     import anyio

@@ -24,6 +24,7 @@ FRAMING: dict[str, str] = {
     "aws-eventstream": "aws",
     "json": "json",
     "agentcore": "sse",
+    "bedrock-ws": "lines",
 }
 
 _CLASSES: dict[str, str] = {
@@ -35,6 +36,7 @@ _CLASSES: dict[str, str] = {
     "sse": "raw_sse:RawSSEDialect",
     "aws-eventstream": "aws:AWSEventStreamDialect",
     "agentcore": "agentcore:AgentCoreDialect",
+    "bedrock-ws": "bedrock_ws:BedrockWSDialect",
 }
 
 PROTOCOLS = tuple(FRAMING)

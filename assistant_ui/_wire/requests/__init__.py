@@ -6,7 +6,7 @@ send it. :data:`REQUEST_DIALECTS` is the registry ``AssistantClient(api=...)`` r
 
 from __future__ import annotations
 
-from . import agentcore, ai_sdk, amazon_q, assistant_ui, openai
+from . import agentcore, ai_sdk, amazon_q, assistant_ui, bedrock_ws, openai
 from .base import (
     ChatRequest,
     RequestDialect,
@@ -36,6 +36,7 @@ REQUEST_DIALECTS: dict[str, RequestDialect] = {
         openai.DIALECT,
         amazon_q.DIALECT,
         agentcore.DIALECT,
+        bedrock_ws.DIALECT,
     )
 }
 #: the names ``AssistantClient(api=...)`` accepts
