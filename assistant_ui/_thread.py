@@ -19,6 +19,7 @@ from ._call.state import ChatCall
 from ._sync_stream import ChatStream
 from ._transports.inflight import InFlight
 from ._wire.requests import REQUEST_DIALECTS, ChatRequest, RequestSpec
+from ._ws_thread import SocketCommands
 from .events import Event
 from .types import Message
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ThreadClient", "build_chat_spec"]
 
 
-class ThreadClient:
+class ThreadClient(SocketCommands):
     """Chat, stream, cancel and run tools on one thread. Get one from ``client.threads(id)``.
 
     Every chat call takes ``messages`` (a list of message dicts, see

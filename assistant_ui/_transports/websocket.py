@@ -46,6 +46,7 @@ __all__ = [
     "SyncWSTransport",
     "WSConnections",
     "classify",
+    "command_error",
 ]
 
 #: the in-band auth message of the client's ``headers=`` (None: no auth helper)
@@ -419,3 +420,33 @@ class AsyncWSTransport:
         if not turn.finished:
             self.pool.forget(sock, "the previous call on it was cut short")
             await sock.close()
+
+
+def command_error(exc: Exception) -> Exception | None:
+    """The typed error of a failed command (``history``, ``clear``, ``ping``), or None
+    when ``exc`` is not the transport's."""
+    from ..errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        DecodeError,
+        make_status_error,
+    )
+
+    httpx_ws = import_httpx_ws()
+    if isinstance(exc, CommandFailed):
+        return APIError(str(exc))
+    if isinstance(exc, HandshakeFailed):
+        request = httpx.Request("GET", "ws://handshake")
+        return make_status_error(_status_response(request, exc.status, exc.text), exc.text)
+    if isinstance(exc, httpx_ws.WebSocketUpgradeError):
+        refused = exc.response
+        request = refused.request
+        return make_status_error(_status_response(request, refused.status_code, "", refused.headers), "")
+    if isinstance(exc, MessageTooBig):
+        return DecodeError(str(exc), protocol="bedrock-ws")
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"the WebSocket command timed out: {type(exc).__name__}")
+    if isinstance(exc, (SocketDropped, httpx.TransportError)):
+        return APIConnectionError(f"the WebSocket command failed: {exc or type(exc).__name__}")
+    return None

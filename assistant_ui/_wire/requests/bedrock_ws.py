@@ -133,10 +133,9 @@ def _history_message(item: Mapping[str, Any]) -> dict[str, Any] | None:
     role = item.get("role")
     content = item.get("content")
     text = content if isinstance(content, str) else "" if content is None else json.dumps(content)
-    metadata: dict[str, Any] = {}
-    for key in ("timestamp", "metadata"):
-        if item.get(key) is not None:
-            metadata[key] = item[key]
+    metadata: dict[str, Any] = dict(item["metadata"]) if isinstance(item.get("metadata"), Mapping) else {}
+    if item.get("timestamp") is not None:
+        metadata["timestamp"] = item["timestamp"]
     if role in ("user", "system"):
         msg: dict[str, Any] = {"role": role, "content": text if role == "system" else [{"type": "text", "text": text}]}
     elif role in ("assistant", "tool"):
