@@ -132,7 +132,11 @@ class ChatServer:
         if text == "drop":
             raise _Dropped()
         if text == "slow":
-            await asyncio.sleep(30)
+            # nothing for 30 s; a client that closes the socket meanwhile is noticed
+            with contextlib.suppress(asyncio.TimeoutError):
+                message = await asyncio.wait_for(ws.receive(), 30)
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1000))
         if text.startswith("weather "):
             city = text.split(" ", 1)[1]
             tool_calls = [{"id": "call-1", "name": "get_weather", "arguments": {"city": city}}]
