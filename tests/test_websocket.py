@@ -366,3 +366,16 @@ async def test_close_async_closes_the_sockets_of_the_loop(server: ChatServer, an
     await client.close()
     await anyio.to_thread.run_sync(server.wait_closed, session)
     assert session in server.closed
+
+
+def test_no_secret_in_the_debug_log(server: ChatServer, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    with AssistantClient(server.url, headers=basic("ann", "hunter2-secret"), max_retries=0) as client:
+        client.threads("log").chat_sync([user("hello")])
+        with pytest.raises(AuthenticationError) as info:
+            AssistantClient(server.url, headers=bearer("bad"), max_retries=0).threads("x").chat_sync([user("hi")])
+    assert "request" in caplog.text  # the calls were logged
+    assert "hunter2-secret" not in caplog.text
+    assert "hunter2-secret" not in repr(info.value)
