@@ -43,6 +43,7 @@ ALL_EXAMPLES = {
     "fastapi_backend.py",
     "amazon_q.py",
     "agentcore.py",
+    "websocket_chat.py",  # run by tests/test_websocket_example.py
 }
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
