@@ -30,8 +30,8 @@ from typing import Any, Union
 
 import anyio
 
+from ._asgi import AbortConnection, Receive, Scope, Send
 from ._encoders import FORMATS, encode
-from ._server import AbortConnection, Receive, Scope, Send
 
 __all__ = [
     "DemoBackend",
