@@ -21,21 +21,18 @@ network, and uvicorn:
 from __future__ import annotations
 
 from ._asgi import AbortConnection
-from ._backend import (
+from ._demo_backend import DemoBackend, fake_weather
+from ._encoders import FORMAT_EVENTS, FORMATS, EncodedStream, encode, encode_body
+from ._fake_backend import FakeBackend, RecordedRequest, request_dialect
+from ._replies import (
     OMIT,
-    DemoBackend,
-    FakeBackend,
-    RecordedRequest,
     Reply,
-    fake_weather,
     message_events,
-    request_dialect,
     text_events,
     text_reply,
     tool_call_events,
     tool_call_reply,
 )
-from ._encoders import FORMAT_EVENTS, FORMATS, EncodedStream, encode, encode_body
 from ._serve import serve, serve_async
 
 __all__ = [
