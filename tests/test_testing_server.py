@@ -9,6 +9,7 @@ and trio), not uvicorn's HTTP parser.
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import sys
 import threading
@@ -167,8 +168,6 @@ def test_binds_loopback_on_an_ephemeral_port(app: App) -> None:
 
 
 def test_serves_on_a_thread_and_not_the_callers_signals(app: App) -> None:
-    import signal
-
     before = signal.getsignal(signal.SIGINT)
     with serve(app) as base_url:
         names = [t.name for t in threading.enumerate()]
@@ -304,9 +303,11 @@ def test_without_uvicorn_the_error_names_the_install_line(
 @pytest.mark.anyio
 async def test_serve_async(app: App, anyio_backend: str) -> None:
     # asyncio: uvicorn in the running loop; trio: in a thread with its own asyncio loop
+    sigint = signal.getsignal(signal.SIGINT)
     async with serve_async(app) as base_url:
         threads = [t.name for t in threading.enumerate()]
         assert ("assistant-ui-serve" in threads) == (anyio_backend == "trio")
+        assert signal.getsignal(signal.SIGINT) is sigint  # uvicorn leaves Ctrl-C to the caller
         async with httpx.AsyncClient(base_url=base_url, trust_env=False) as http:
             assert (await http.post("/echo", content=b"z")).text == "POST /echo? z"
             async with http.stream("GET", "/forever") as response:
