@@ -125,8 +125,23 @@ def shutdown_socket(response: httpx.Response | None) -> None:
         pass
 
 
-def _error_text(chunks: list[bytes]) -> str:
-    return b"".join(chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
+class _Prefix:
+    """The first :data:`ERROR_BODY_LIMIT` bytes of a body that is not the answer."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; True once enough was read."""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        return self.size >= ERROR_BODY_LIMIT
+
+    def text(self) -> str:
+        return b"".join(self.chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
 
 
 class SyncHTTPTransport:
@@ -152,19 +167,16 @@ class SyncHTTPTransport:
         return AttemptOutcome(request, response, started=started)
 
     def read_error_body(self, response: httpx.Response) -> str:
-        chunks: list[bytes] = []
-        size = 0
+        prefix = _Prefix()
         try:
             for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= ERROR_BODY_LIMIT:
+                if prefix.add(chunk):
                     break
         except httpx.HTTPError:
             pass
         finally:
             response.close()
-        return _error_text(chunks)
+        return prefix.text()
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
         return response.iter_bytes()
@@ -210,19 +222,16 @@ class AsyncHTTPTransport:
         return AttemptOutcome(request, response, started=started)
 
     async def read_error_body(self, response: httpx.Response) -> str:
-        chunks: list[bytes] = []
-        size = 0
+        prefix = _Prefix()
         try:
             async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= ERROR_BODY_LIMIT:
+                if prefix.add(chunk):
                     break
         except httpx.HTTPError:
             pass
         finally:
             await response.aclose()
-        return _error_text(chunks)
+        return prefix.text()
 
     def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         return response.aiter_bytes()
