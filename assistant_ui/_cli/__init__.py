@@ -1,0 +1,172 @@
+"""``python -m assistant_ui chat``: an interactive chat in the terminal.
+
+::
+
+    python -m assistant_ui chat --base-url http://127.0.0.1:8000 [--thread ID]
+        [--api assistant-ui|ai-sdk|openai] [--model M] [--header 'K: V' ...]
+        [--token T] [--system S] [--no-color]
+
+The answer is printed as it streams in; tool calls and their results are shown on
+lines of their own, reasoning dimmed. Commands: ``/cancel`` (stop the answer being
+streamed), ``/new`` (start a new thread), ``/history`` (this session's
+conversation), ``/help``, ``/quit``. A line starting with ``//`` is sent as a message
+starting with ``/``.
+
+Cancelling. Ctrl-C while an answer streams cancels that answer (the partial text
+stays, the server is told through the cancel endpoint) and the chat goes on; a
+second Ctrl-C abandons the answer at once. Ctrl-C at the prompt, end of input
+(Ctrl-D) or ``/quit`` end the program cleanly. Input is read line by line, so
+``/cancel`` works like this: while an answer streams, a background thread keeps
+reading lines; a ``/cancel`` line cancels the answer, and any other line typed
+meanwhile is queued and becomes the next input, sent once the answer is complete.
+
+Scripting. Colour only when stdout is a terminal and ``NO_COLOR`` is unset (or
+empty); the prompt and the banner only when stdin is a terminal. Piped, stdout
+carries the answers only (and ``/history``); notices (``[cancelled]``, a new
+thread id) and errors go to stderr, e.g.
+``echo "hi" | python -m assistant_ui chat --base-url ...``. Piped, the exit status
+is 1 when some answer failed.
+
+History. ``api="assistant-ui"`` backends keep the thread on the server, so only
+the new user message is sent. ``ai-sdk`` and ``openai`` backends are stateless:
+the whole conversation (user messages and the assistant's text) is sent again each
+time. ``/new`` starts over with a new thread id and an empty history.
+
+Defaults from the environment: ``ASSISTANT_UI_BASE_URL`` and ``ASSISTANT_UI_TOKEN``
+(preferred over ``--token``, which other users of the machine can see in ``ps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import sys
+
+from .._wire.requests import APIS as _APIS
+from ._render import isatty as _isatty
+from ._session import ChatSession as _ChatSession
+from ._session import new_thread_id as _new_thread_id
+
+__all__ = ["add_chat_arguments", "main", "main_chat"]
+
+
+def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``chat`` command's options to ``parser``."""
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the backend, e.g. http://127.0.0.1:8000 (default: $ASSISTANT_UI_BASE_URL)",
+    )
+    parser.add_argument("--thread", metavar="ID", help="the thread id (default: a new one)")
+    parser.add_argument(
+        "--api",
+        choices=_APIS,
+        default="assistant-ui",
+        help="the request dialect of the backend (default: assistant-ui)",
+    )
+    parser.add_argument("--model", metavar="M", help="the model (required with --api openai)")
+    parser.add_argument(
+        "--header",
+        metavar="'K: V'",
+        action="append",
+        default=[],
+        help="an extra request header (repeatable)",
+    )
+    parser.add_argument(
+        "--token",
+        metavar="T",
+        help="a bearer token (default: $ASSISTANT_UI_TOKEN, which is safer than this option)",
+    )
+    parser.add_argument("--system", metavar="S", help="a system prompt sent with every message")
+    parser.add_argument("--no-color", action="store_true", help="never use colour")
+
+
+def _parse_headers(items: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        name = name.strip()
+        # the item is never quoted back: it may hold a credential
+        if not sep:
+            raise ValueError("--header expects 'Name: value' (no ':' found)")
+        if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name):
+            raise ValueError("--header expects 'Name: value' (the name is not a valid header name)")
+        headers[name] = value.strip()
+    return headers
+
+
+def main_chat(args: argparse.Namespace) -> int:
+    """Run the terminal chat with parsed arguments; returns the exit status."""
+    from .._client import AssistantClient
+
+    stdout, stderr = sys.stdout, sys.stderr
+    for stream in (stdout, stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="replace")  # an answer never dies of an unprintable character
+
+    base_url = getattr(args, "base_url", None) or os.environ.get("ASSISTANT_UI_BASE_URL")
+    if not base_url:
+        stderr.write("error: no backend: pass --base-url URL or set ASSISTANT_UI_BASE_URL\n")
+        return 2
+    try:
+        headers = _parse_headers(list(getattr(args, "header", None) or []))
+    except ValueError as exc:
+        stderr.write(f"error: {exc}\n")
+        return 2
+    token = getattr(args, "token", None) or os.environ.get("ASSISTANT_UI_TOKEN")
+    if token and not any(name.lower() == "authorization" for name in headers):
+        from ..auth import bearer
+
+        headers.update(bearer(token).sync_headers())
+    api = getattr(args, "api", None) or "assistant-ui"
+    try:
+        client = AssistantClient(
+            base_url, headers=headers, api=api, model=getattr(args, "model", None)
+        )
+    except (ValueError, TypeError) as exc:
+        stderr.write(f"error: {exc}\n")
+        return 2
+
+    color = (
+        not getattr(args, "no_color", False)
+        and _isatty(stdout)
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+    )
+    session = _ChatSession(
+        client,
+        thread_id=getattr(args, "thread", None) or _new_thread_id(),
+        system=getattr(args, "system", None),
+        stdin=sys.stdin,
+        out=stdout,
+        err=stderr,
+        color=color,
+        interactive=_isatty(sys.stdin),
+    )
+    try:
+        return session.run()
+    except BrokenPipeError:
+        # stdout was closed by the reader (``| head``): stop quietly
+        with contextlib.suppress(Exception):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout.fileno())
+        return 0
+    finally:
+        session.close()
+        client.close_sync()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m assistant_ui._cli [chat] ...`` (the package's ``__main__`` is the usual door)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["chat"]:
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant_ui chat", description="Chat with a backend in the terminal."
+    )
+    add_chat_arguments(parser)
+    return main_chat(parser.parse_args(argv))
