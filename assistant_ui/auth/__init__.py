@@ -1,7 +1,7 @@
-"""Authentication helpers for ``AssistantClient(headers=...)`` (API.md §3).
+"""Authentication helpers for ``AssistantClient(headers=...)`` (README.md).
 
 >>> from assistant_ui import AssistantClient
->>> from assistant_ui.auth import bearer, api_key, basic, OAuth2ClientCredentials
+>>> from assistant_ui.auth import bearer, api_key, basic, token_file, OAuth2ClientCredentials
 >>> client = AssistantClient("https://api.example.com", headers=bearer("sk-..."))
 >>> bearer("sk-...")
 bearer(****)
@@ -14,6 +14,10 @@ or an exception message.
 :class:`OAuth2ClientCredentials` fetches, caches and refreshes a token with the
 OAuth 2.0 client-credentials grant. When a request gets a 401, the client calls the
 helper's ``invalidate()`` and retries that request once with a fresh token.
+
+:func:`token_file` reads the token from a JSON file (what
+``q user export-token > tokens.json`` writes) and reads it again when the file
+changes on disk.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ._base import AuthBase
 from ._base import SecretSource as SecretSource
 from ._oauth2 import OAuth2ClientCredentials, OAuth2Error
 from ._static import APIKeyAuth, BasicAuth, BearerAuth, api_key, basic, bearer
+from ._token_file import TokenFileAuth, TokenFileError, token_file
 
 __all__ = [
     "APIKeyAuth",
@@ -34,9 +39,12 @@ __all__ = [
     "BearerAuth",
     "OAuth2ClientCredentials",
     "OAuth2Error",
+    "TokenFileAuth",
+    "TokenFileError",
     "api_key",
     "basic",
     "bearer",
+    "token_file",
 ]
 
 

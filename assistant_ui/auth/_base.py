@@ -30,15 +30,27 @@ MASK = "****"
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
+#: what a header value may carry once trimmed: visible ASCII, spaces and tabs (httpx
+#: encodes header values as ASCII; h11 refuses control characters)
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
 def check_header_value(value: Any, what: str) -> str:
-    # the value itself is never quoted in these messages
+    """``value`` trimmed of surrounding whitespace (a key read from a file keeps its
+    newline), or a ``TypeError`` / ``ValueError`` that never quotes it."""
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    if not value:
+    text: str = value.strip(" \t\r\n")
+    if not text:
         raise ValueError(f"{what} must not be empty")
-    if any(c in value for c in "\r\n\0"):
+    if any(c in text for c in "\r\n\0"):
         raise ValueError(f"{what} must not contain line breaks or NUL")
-    return value
+    if not _HEADER_VALUE.fullmatch(text):
+        raise ValueError(
+            f"{what} must be printable ASCII (a header value cannot carry control "
+            "or non-ASCII characters)"
+        )
+    return text
 
 
 def source_repr(source: SecretSource) -> str:
@@ -50,8 +62,7 @@ def source_repr(source: SecretSource) -> str:
 
 def check_source(source: Any, what: str) -> SecretSource:
     if isinstance(source, str):
-        check_header_value(source, what)
-        return source
+        return check_header_value(source, what)
     if callable(source):
         return source  # type: ignore[no-any-return]
     raise TypeError(f"{what} must be a str or a callable returning one, not {type(source).__name__}")

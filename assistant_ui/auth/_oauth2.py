@@ -293,7 +293,7 @@ class OAuth2ClientCredentials(AuthBase):
                 body=text,
             )
         try:
-            check_header_value(access_token, "the access token")
+            access_token = check_header_value(access_token, "the access token")
         except ValueError:
             raise OAuth2Error(
                 f"the token endpoint {url} sent an access_token unusable in a header",
