@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 import weakref
@@ -20,6 +21,8 @@ __all__ = ["OAuth2ClientCredentials", "OAuth2Error"]
 
 _BODY_QUOTE_LIMIT = 200
 _BODY_READ_LIMIT = 64 * 1024
+#: a token response is small; more than this is not read (the fetch fails)
+_MAX_RESPONSE = 1024 * 1024
 
 
 # -- OAuth 2.0 client credentials ------------------------------------------------------------
@@ -179,13 +182,22 @@ class OAuth2ClientCredentials(AuthBase):
         logger.debug("fetching an OAuth2 token from %s", redact_url(self.token_url))
         try:
             if self._http_client is not None:
-                response = self._http_client.post(self.token_url, **self._request_kwargs())
+                response, content = self._post_sync(self._http_client)
             else:
                 with httpx.Client(timeout=self.timeout) as http:
-                    response = http.post(self.token_url, **self._request_kwargs())
+                    response, content = self._post_sync(http)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
-        return self._accept(response, started)
+        return self._accept(response, content, started)
+
+    def _post_sync(self, http: httpx.Client) -> tuple[httpx.Response, bytes]:
+        content = bytearray()
+        with http.stream("POST", self.token_url, **self._request_kwargs()) as response:
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > _MAX_RESPONSE:
+                    break
+        return response, bytes(content)
 
     # -- async ------------------------------------------------------------------------------
 
@@ -216,15 +228,22 @@ class OAuth2ClientCredentials(AuthBase):
         logger.debug("fetching an OAuth2 token from %s", redact_url(self.token_url))
         try:
             if self._async_http_client is not None:
-                response = await self._async_http_client.post(
-                    self.token_url, **self._request_kwargs()
-                )
+                response, content = await self._post_async(self._async_http_client)
             else:
                 async with httpx.AsyncClient(timeout=self.timeout) as http:
-                    response = await http.post(self.token_url, **self._request_kwargs())
+                    response, content = await self._post_async(http)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
-        return self._accept(response, started)
+        return self._accept(response, content, started)
+
+    async def _post_async(self, http: httpx.AsyncClient) -> tuple[httpx.Response, bytes]:
+        content = bytearray()
+        async with http.stream("POST", self.token_url, **self._request_kwargs()) as response:
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > _MAX_RESPONSE:
+                    break
+        return response, bytes(content)
 
     # -- shared -----------------------------------------------------------------------------
 
@@ -255,13 +274,28 @@ class OAuth2ClientCredentials(AuthBase):
             f"the token request to {url} failed: {type(exc).__name__}: {detail}"
         )
 
-    def _accept(self, response: httpx.Response, started: float) -> _Token:
+    def _accept(self, response: httpx.Response, content: bytes, started: float) -> _Token:
+        """The token in a token response (RFC 6749 §5.1), or :class:`OAuth2Error`.
+
+        Whatever the endpoint sent (a body too large, JSON nested past the
+        interpreter's recursion limit, a token no header can carry, numbers out of
+        range), the outcome is a token or an ``OAuth2Error``.
+        """
         url = redact_url(self.token_url)
-        text = self._redact(response.text[:_BODY_READ_LIMIT])
+        if len(content) > _MAX_RESPONSE:
+            raise OAuth2Error(
+                f"the token endpoint {url} answered more than {_MAX_RESPONSE} bytes",
+                response=response,
+            )
+        try:
+            head = content[:_BODY_READ_LIMIT].decode(response.encoding or "utf-8", "replace")
+        except LookupError:  # a charset Python does not know
+            head = content[:_BODY_READ_LIMIT].decode("utf-8", "replace")
+        text = self._redact(head)
         data: Any = None
         try:
-            data = response.json()
-        except ValueError:
+            data = json.loads(content)
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             pass
         if not response.is_success:
             error = data.get("error") if isinstance(data, dict) else None
@@ -326,7 +360,11 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if value >= 0 else None
+        try:
+            number = float(value)
+        except OverflowError:  # an int past the largest float: as good as forever
+            return float("inf") if value > 0 else None
+        return number if number >= 0 else None
     if isinstance(value, str):
         try:
             number = float(value)
