@@ -3,8 +3,8 @@
 ::
 
     python -m assistant_ui chat --base-url http://127.0.0.1:8000 [--thread ID]
-        [--api assistant-ui|ai-sdk|openai] [--model M] [--header 'K: V' ...]
-        [--token T] [--system S] [--no-color]
+        [--api API] [--model M] [--header 'K: V' ...] [--token T | --token-file PATH]
+        [--tools module:attr ...] [--system S] [--no-color]
 
 The answer is printed as it streams in; tool calls and their results are shown on
 lines of their own, reasoning dimmed. Commands: ``/cancel`` (stop the answer being
@@ -14,8 +14,9 @@ starting with ``/``.
 
 Cancelling. Ctrl-C while an answer streams cancels that answer (the partial text
 stays, the server is told through the cancel endpoint) and the chat goes on; a
-second Ctrl-C abandons the answer at once. Ctrl-C at the prompt, end of input
-(Ctrl-D) or ``/quit`` end the program cleanly. Input is read line by line, so
+second Ctrl-C abandons the answer at once, and the chat still goes on. As in the
+Python REPL, Ctrl-C at the prompt clears the line: only ``/quit``, Ctrl-D or the
+end of input end the program. Input is read line by line, so
 ``/cancel`` works like this: while an answer streams, a background thread keeps
 reading lines; a ``/cancel`` line cancels the answer, and any other line typed
 meanwhile is queued and becomes the next input, sent once the answer is complete.
@@ -28,10 +29,20 @@ thread id) and errors go to stderr, e.g.
 is 1 when some answer failed.
 
 History. ``api="assistant-ui"`` backends keep the thread on the server, so only
-the new user message is sent. ``ai-sdk`` and ``openai`` backends are stateless:
-the whole conversation (user messages and the assistant's text) is sent again each
+the new user message is sent each turn. With the other APIs the chat keeps the
+conversation (user messages and the assistant's text) and sends it all again each
 time. ``/new`` starts over with a new thread id and an empty history.
 
+Tools. A tool call the backend leaves to the client (no result, the answer waiting
+for one) is explained in the chat. ``--tools module:attr`` (repeatable) loads the
+user's own ``@tool`` functions (a tool, a ``Toolbox``, a list; ``module`` alone
+takes every ``@tool`` in it): they are sent with each message and the chat runs the
+calls the backend leaves, showing each run and its result, until the answer is
+complete.
+
+Credentials: ``--token`` (a bearer token), ``--token-file PATH`` (a JSON token
+file such as ``q user export-token > tokens.json`` writes, re-read when it changes;
+``--token-field`` names the member, ``accessToken`` by default), ``--header``.
 Defaults from the environment: ``ASSISTANT_UI_BASE_URL`` and ``ASSISTANT_UI_TOKEN``
 (preferred over ``--token``, which other users of the machine can see in ``ps``).
 """
@@ -41,15 +52,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import sys
+from typing import Any
 
 from .._wire.requests import APIS as _APIS
 from ._render import isatty as _isatty
 from ._session import ChatSession as _ChatSession
 from ._session import new_thread_id as _new_thread_id
+from ._setup import HeaderStack, load_tools
+from ._setup import parse_headers as _parse_headers
 
 __all__ = ["add_chat_arguments", "main", "main_chat"]
+
+_EPILOG = """\
+history: with --api assistant-ui the server keeps the thread, so each turn sends
+only the new message; with the other APIs the chat sends the whole conversation
+again each turn.
+
+Ctrl-C: while an answer streams, cancels it (a second Ctrl-C abandons it at once);
+at the prompt, clears the line. Only /quit, Ctrl-D or the end of input leave.
+Commands: /cancel /new /history /help /quit.
+"""
 
 
 def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +87,10 @@ def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
         "--api",
         choices=_APIS,
         default="assistant-ui",
-        help="the request dialect of the backend (default: assistant-ui)",
+        help=(
+            "the request dialect of the backend (default: assistant-ui, which keeps the "
+            "thread on the server: only the new message is sent each turn)"
+        ),
     )
     parser.add_argument("--model", metavar="M", help="the model (required with --api openai)")
     parser.add_argument(
@@ -79,22 +105,34 @@ def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help="a bearer token (default: $ASSISTANT_UI_TOKEN, which is safer than this option)",
     )
+    parser.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help=(
+            "a JSON token file (e.g. from `q user export-token > tokens.json`), sent as "
+            "a bearer token and read again whenever it changes"
+        ),
+    )
+    parser.add_argument(
+        "--token-field",
+        metavar="NAME",
+        default="accessToken",
+        help="the member of --token-file holding the token (default: accessToken)",
+    )
+    parser.add_argument(
+        "--tools",
+        metavar="MODULE:ATTR",
+        action="append",
+        default=[],
+        help=(
+            "your own @tool functions (a tool, a Toolbox or a list; MODULE alone takes "
+            "every @tool in it): the chat runs the calls the backend leaves to it (repeatable)"
+        ),
+    )
     parser.add_argument("--system", metavar="S", help="a system prompt sent with every message")
     parser.add_argument("--no-color", action="store_true", help="never use colour")
-
-
-def _parse_headers(items: list[str]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition(":")
-        name = name.strip()
-        # the item is never quoted back: it may hold a credential
-        if not sep:
-            raise ValueError("--header expects 'Name: value' (no ':' found)")
-        if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name):
-            raise ValueError("--header expects 'Name: value' (the name is not a valid header name)")
-        headers[name] = value.strip()
-    return headers
+    parser.epilog = _EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main_chat(args: argparse.Namespace) -> int:
@@ -117,15 +155,37 @@ def main_chat(args: argparse.Namespace) -> int:
     except ValueError as exc:
         stderr.write(f"error: {exc}\n")
         return 2
+    spec: Any = headers
+    token_path = getattr(args, "token_file", None)
     token = getattr(args, "token", None) or os.environ.get("ASSISTANT_UI_TOKEN")
-    if token and not any(name.lower() == "authorization" for name in headers):
+    if token_path:
+        from ..auth import token_file
+
+        try:
+            provider = token_file(token_path, getattr(args, "token_field", None) or "accessToken")
+        except (TypeError, ValueError) as exc:
+            stderr.write(f"error: --token-file: {exc}\n")
+            return 2
+        spec = HeaderStack(headers, provider)
+    elif token and not any(name.lower() == "authorization" for name in headers):
         from ..auth import bearer
 
-        headers.update(bearer(token).sync_headers())
+        try:
+            headers.update(bearer(token).sync_headers())
+        except ValueError as exc:  # never quotes the token
+            stderr.write(f"error: the token: {exc}\n")
+            return 2
+    tools = None
+    if getattr(args, "tools", None):
+        try:
+            tools = load_tools(list(args.tools))
+        except ValueError as exc:
+            stderr.write(f"error: {exc}\n")
+            return 2
     api = getattr(args, "api", None) or "assistant-ui"
     try:
         client = AssistantClient(
-            base_url, headers=headers, api=api, model=getattr(args, "model", None)
+            base_url, headers=spec, api=api, model=getattr(args, "model", None)
         )
     except (ValueError, TypeError) as exc:
         stderr.write(f"error: {exc}\n")
@@ -146,6 +206,7 @@ def main_chat(args: argparse.Namespace) -> int:
         err=stderr,
         color=color,
         interactive=_isatty(sys.stdin),
+        tools=tools,
     )
     try:
         return session.run()

@@ -9,7 +9,11 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["LineReader", "is_cancel"]
+__all__ = ["LineReader", "PromptInterrupted", "is_cancel"]
+
+
+class PromptInterrupted(Exception):
+    """Ctrl-C at the prompt: no line this time (see :meth:`LineReader.get`)."""
 
 
 class LineReader:
@@ -80,34 +84,38 @@ class LineReader:
             if callback is not None:
                 callback()
 
-    def get(self) -> tuple[str | None, bool]:
+    def get(self, interrupted: Callable[[], bool] | None = None) -> tuple[str | None, bool]:
         """The next line (``None`` at end of input) and whether it was typed while
-        an answer streamed."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="assistant-ui-chat-input", daemon=True
-            )
-            self._thread.start()
+        an answer streamed. Raises :class:`PromptInterrupted` when ``interrupted()``
+        turns true while no line has come (Ctrl-C at the prompt)."""
+        self._start()
         with self._cond:
             if not self._lines:
-                self._wanted += 1
+                self._wanted = max(self._wanted, 1)  # one may be asked for already
                 self._cond.notify_all()
             while not self._lines:
-                self._cond.wait(0.25)  # short waits: Ctrl-C is seen at once
+                if interrupted is not None and interrupted():
+                    # the line being typed is gone (the terminal drops it on ^C); the
+                    # reader stays asked for one line, which the next get() takes
+                    raise PromptInterrupted()
+                self._cond.wait(0.1)  # short waits: Ctrl-C is seen at once
             entry = self._lines[0]
             if entry is None:  # the end of input stays at the head
                 return None, False
             self._lines.popleft()
             return entry
 
-    @contextlib.contextmanager
-    def streaming(self, on_cancel: Callable[[], None]) -> Iterator[None]:
-        """While the block runs, read lines freely and route ``/cancel`` to ``on_cancel``."""
+    def _start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._run, name="assistant-ui-chat-input", daemon=True
             )
             self._thread.start()
+
+    @contextlib.contextmanager
+    def streaming(self, on_cancel: Callable[[], None]) -> Iterator[None]:
+        """While the block runs, read lines freely and route ``/cancel`` to ``on_cancel``."""
+        self._start()
         with self._cond:
             self._on_cancel = on_cancel
             self._cond.notify_all()

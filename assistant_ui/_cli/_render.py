@@ -93,6 +93,13 @@ class Renderer:
             self.line(f"[source] {title} <{event.get('url', '')}>".replace("  ", " "), "dim")
         elif kind == "file":
             self.line(f"[file] {event.get('mimeType', '?')}", "dim")
+        elif kind == "tool-execution-start":  # --tools: the chat runs the call itself
+            name = str(event.get("toolName", "?"))
+            self.line(f"[running tool] {name}({compact(event.get('args', {}), 300)})", "dim")
+        elif kind == "tool-execution-end":
+            name = str(event.get("toolName", "?"))
+            label = "[tool error]" if event.get("isError") else "[tool result]"
+            self.line(f"{label} {name}: {compact(event.get('result'), 500)}", "result")
 
     def finish(self) -> None:
         self.newline()

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any, TextIO
 
 from .._log import logger, redact_url
 from ..errors import AssistantUIError, AuthenticationError
 from ..messages import assistant, user
-from ._input import LineReader
+from ._input import LineReader, PromptInterrupted
 from ._render import RESET, STYLES, Renderer, compact, isatty
+from ._signals import AbandonAnswer, Interrupts
 
 __all__ = ["ChatSession", "new_thread_id"]
 
@@ -22,7 +20,7 @@ _HELP = """commands:
   /new      start a new thread (forgets the history)
   /history  show this session's conversation
   /help     this help
-  /quit     leave (Ctrl-D and Ctrl-C at the prompt too)
+  /quit     leave (Ctrl-D too; Ctrl-C at the prompt only clears the line)
   //text    send a message starting with '/'"""
 
 
@@ -42,8 +40,11 @@ class ChatSession:
         err: TextIO,
         color: bool,
         interactive: bool,
+        tools: Any = None,
     ) -> None:
         self.client = client
+        #: the user's own tools (``--tools``): the chat runs the calls the backend leaves
+        self.tools = tools
         self.thread_id = thread_id
         self.system = system
         self.out = out
@@ -55,11 +56,14 @@ class ChatSession:
         self.transcript: list[tuple[str, Any]] = []  # what /history shows
         self.failed = False
         self._cancel_requested = threading.Event()
-        self._answer_lock = threading.Lock()
+        # re-entrant: the SIGINT handler (same thread) may ask for a cancel while held
+        self._answer_lock = threading.RLock()
         self._answer = 0  # the number of the answer streaming now (0: none)
         self._answers = 0
         self._cancel_threads: list[threading.Thread] = []
         self._sanitize = isatty(out)
+        self.interrupts = Interrupts()
+        self._told_how_to_quit = False
 
     # -- small output helpers ---------------------------------------------------------------
 
@@ -83,11 +87,16 @@ class ChatSession:
                 f"chatting with {redact_url(self.client.base_url)} (api {self.client.api}), "
                 f"thread {self.thread_id}; /help for commands"
             )
-        try:
+        with self.interrupts.installed():
             while True:
                 if self.interactive:
                     self._styled("you> ", "bold")
-                line, typed_ahead = self.reader.get()
+                self.interrupts.reset_prompt()
+                try:
+                    line, typed_ahead = self.reader.get(self.interrupts.pending)
+                except PromptInterrupted:
+                    self._prompt_interrupted()
+                    continue
                 if line is None:
                     if self.interactive:
                         self.out.write("\n")
@@ -103,11 +112,21 @@ class ChatSession:
                     continue
                 if line.startswith("//"):
                     line = line[1:]
-                self.answer(line)
-        except KeyboardInterrupt:
-            self.out.write("\n")
+                try:
+                    self.answer(line)
+                except AbandonAnswer:  # a second Ctrl-C just as the answer ended
+                    self.notice("[cancelled]")
         self.out.flush()
         return 1 if self.failed and not self.interactive else 0
+
+    def _prompt_interrupted(self) -> None:
+        """Ctrl-C at the prompt: the line is dropped, the chat goes on (as in the REPL)."""
+        if self.interactive:
+            self.out.write("\n")
+            self.out.flush()
+        if not self._told_how_to_quit:
+            self._told_how_to_quit = True
+            self.notice("[Ctrl-C clears the line; /quit or Ctrl-D leaves]")
 
     def command(self, line: str) -> bool:
         """Run a ``/command``; ``False`` means quit."""
@@ -184,29 +203,14 @@ class ChatSession:
                 self.notice(f"[could not tell the server to cancel: {exc}]")
 
         worker = threading.Thread(target=cancel, name="assistant-ui-chat-cancel", daemon=True)
-        self._cancel_threads.append(worker)
         worker.start()
+        self._cancel_threads.append(worker)
 
-    @contextlib.contextmanager
-    def _sigint_cancels(self, thread: Any, answer: int) -> Iterator[None]:
-        """During an answer: the first Ctrl-C cancels it, a second one abandons it."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        presses = 0
-
-        def handler(signum: int, frame: Any) -> None:
-            nonlocal presses
-            presses += 1
-            if presses > 1:
-                raise KeyboardInterrupt
-            self._request_cancel(thread, answer)
-
-        previous = signal.signal(signal.SIGINT, handler)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
+    def _start(self, thread: Any, messages: list[Any]) -> Any:
+        """The stream of one answer: a plain chat, or a tool run with ``--tools``."""
+        if self.tools is not None:
+            return thread.run_stream_sync(messages=messages, system=self.system, tools=self.tools)
+        return thread.stream_sync(messages=messages, system=self.system)
 
     def answer(self, text: str) -> None:
         message = user(text)
@@ -215,7 +219,7 @@ class ChatSession:
             self.history.append(message)
             messages = list(self.history)
         else:
-            messages = [message]
+            messages = [message]  # the server keeps the thread: only the new message
         self.transcript.append(("user", text))
         thread = self.client.threads(self.thread_id)
         renderer = Renderer(self.out, color=self.color, sanitize=self._sanitize)
@@ -229,8 +233,8 @@ class ChatSession:
         interrupted = False
         with self.reader.streaming(lambda: self._request_cancel(thread, number)):
             try:
-                with self._sigint_cancels(thread, number):
-                    stream = thread.stream_sync(messages=messages, system=self.system)
+                with self.interrupts.answering(lambda: self._request_cancel(thread, number)):
+                    stream = self._start(thread, messages)
                     with stream:
                         for event in stream:
                             if self._cancel_requested.is_set():
@@ -238,8 +242,8 @@ class ChatSession:
                             renderer.event(event)
                         if self._cancel_requested.is_set():
                             stream.close()
-                        result = stream.final()
-            except KeyboardInterrupt:  # the second Ctrl-C
+                        result = _final(stream)
+            except AbandonAnswer:  # the second Ctrl-C
                 interrupted = True
                 self._request_cancel(thread, number)
             except AssistantUIError as exc:
@@ -249,35 +253,58 @@ class ChatSession:
         renderer.finish()
         for worker in self._cancel_threads:
             # the server must hear of the cancel before the next message of this thread
-            worker.join(10)
+            if worker.ident is not None:
+                worker.join(10)
         self._cancel_threads.clear()
 
+        final = getattr(result, "final", result)  # a RunResult's last step
         message_so_far: Any = None
-        if result is not None:
-            message_so_far = result.message
+        if final is not None:
+            message_so_far = final.message
         elif failure is not None and failure.partial is not None:
             message_so_far = failure.partial.message
         elif stream is not None:
-            message_so_far = stream.message
-        cancelled = interrupted or (
-            result is not None and (result.status or {}).get("reason") == "cancelled"
+            message_so_far = _message_so_far(stream)
+        cancelled = (
+            interrupted
+            or self._cancel_requested.is_set()  # asked for, whatever the server made of it
+            or (final is not None and (final.status or {}).get("reason") == "cancelled")
         )
-        self._remember(message_so_far, stateless)
+        self._remember(message_so_far, stateless, getattr(result, "history", None))
         if failure is not None:
             self.failed = True
             hint = ""
             if isinstance(failure, AuthenticationError):
-                hint = " (check --token / ASSISTANT_UI_TOKEN or --header)"
+                hint = " (check --token / --token-file / ASSISTANT_UI_TOKEN or --header)"
             self.error(f"{failure}{hint}")
         elif cancelled:
             self.notice("[cancelled]")
+        elif final is not None:
+            self._explain_pending(final)
 
-    def _remember(self, message: Any, stateless: bool) -> None:
+    def _explain_pending(self, final: Any) -> None:
+        """Tell about the tool calls the backend left to the client, unrun."""
+        pending = list(getattr(final, "pending_tool_calls", None) or [])
+        if not pending:
+            return
+        names = ", ".join(sorted({str(call.get("toolName", "?")) for call in pending}))
+        if self.tools is None:
+            self.notice(
+                f"[the backend left the tool call{'s' if len(pending) > 1 else ''} {names} "
+                "to the client, and this chat runs no tools: start it with "
+                "--tools module:attr to run your own @tool functions]"
+            )
+        else:
+            self.notice(f"[tool calls left unrun: {names} (the run stopped: too many steps?)]")
+
+    def _remember(self, message: Any, stateless: bool, history: Any = None) -> None:
         parts = list((message or {}).get("content") or [])
         text = "".join(p.get("text", "") for p in parts if p.get("type") == "text")
         if message is not None and parts:
             self.transcript.append(("assistant", message))
-        if stateless:
+        if stateless and history is not None:  # a tool run: its calls and results too
+            self.history = list(history)
+        elif stateless:
             if text:
                 self.history.append(assistant(text))
             elif not parts and self.history and self.history[-1].get("role") == "user":
@@ -287,3 +314,21 @@ class ChatSession:
     def close(self) -> None:
         for worker in self._cancel_threads:
             worker.join(2)
+
+
+def _final(stream: Any) -> Any:
+    """``stream.final()``: a ``ChatResult``, or a ``RunResult`` for a tool run (``None``
+    when a run was closed before it finished)."""
+    try:
+        return stream.final()
+    except RuntimeError:  # "the run was closed before it finished" (cancelled)
+        steps = list(getattr(stream, "steps", None) or [])
+        return steps[-1] if steps else None
+
+
+def _message_so_far(stream: Any) -> Any:
+    message = getattr(stream, "message", None)
+    if message is not None:
+        return message
+    steps = list(getattr(stream, "steps", None) or [])
+    return steps[-1].message if steps else None
