@@ -36,6 +36,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
+CLI_KEY = "sk-CANARY-cli-77"
 
 
 def _user_text(body: dict[str, Any]) -> str:
@@ -68,6 +69,9 @@ def _respond(body: dict[str, Any]) -> Reply:
     if text == "slow":
         ticks = [{"type": "text-delta", "delta": f"tick{i} "} for i in range(150)]
         return Reply(events=message_events(ticks), delay=0.1)
+    if text == "echo-key":  # an upstream error quoting the request's key
+        return Reply(events=[*text_events("partial "),
+                             {"type": "error", "error": f"Incorrect API key provided: {CLI_KEY}"}])
     if text == "client-tool":  # a call the backend leaves to the client
         return Reply(events=message_events(tool_call_events("get_time", {"city": "Paris"}, "c9")))
     return Reply(events=message_events([{"type": "text-delta", "delta": f"echo: {text}"}]))
@@ -311,3 +315,20 @@ def test_help_says_what_is_sent_and_how_ctrl_c_works() -> None:
     assert "only the new message" in text
     assert "--token-file" in text and "--tools" in text
     assert "Only /quit, Ctrl-D or the end of input leave" in text
+
+
+def test_an_error_quoting_the_chat_s_own_key_is_redacted(chat: Any) -> None:
+    c = chat("--header", f"X-Org-Ref: {CLI_KEY}")  # a name that does not say "credential"
+    c.send("echo-key\n")
+    c.expect("Incorrect API key provided", "err")
+    assert c.finish() == 1, c.describe()
+    assert CLI_KEY.encode() not in c.err + c.out, c.describe()
+    assert b"[redacted]" in c.err
+
+
+def test_the_private_module_entry_point_still_works() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant_ui._cli", "chat", "--help"],
+        capture_output=True, text=True, timeout=30, env=_env(), cwd=ROOT,
+    )
+    assert proc.returncode == 0 and "--token-file" in proc.stdout

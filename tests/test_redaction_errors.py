@@ -32,6 +32,7 @@ from assistant_ui._log import (
     REDACTED,
     RedactingFilter,
     attach_secrets,
+    is_sensitive_header,
     log_failure,
     log_request,
     redact_error,
@@ -103,6 +104,9 @@ def test_a_refused_header_value_is_redacted_in_the_error_and_its_chain(
             client.threads("t").chat_sync(messages=[user("hi")])
     error = info.value
     assert CANARY in shown(error)  # what the facade raises today
+    name = next(iter(headers))
+    if is_sensitive_header(name):  # the lines logged during the call are clean already
+        assert caplog.records and CANARY not in caplog.text
     attach_secrets(error.request, headers)  # the facade's call after _build
     assert redact_error(error, secrets_of_request(error.request)) is error
     assert_clean(error)
@@ -301,3 +305,19 @@ def test_attach_secrets_skips_short_plain_values_and_keeps_what_is_named_secret(
     assert {"t-CANARY", "long-plain-CANARY", "pw-CANARY", "q-CANARY"} <= set(secrets_of_request(request))
 
 
+
+
+def test_the_log_lines_of_a_real_call_whose_header_h11_refuses(
+    backend_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: ``request failed: POST ...: LocalProtocolError: Illegal header value
+    b'sk-...\\n'`` at DEBUG, and the same in the retry line at INFO."""
+    caplog.set_level(logging.DEBUG, logger="assistant_ui")
+    with AssistantClient(backend_url, headers={"X-API-Key": CANARY + "\n"}, max_retries=1) as client:
+        with pytest.raises(APIConnectionError):
+            client.threads("t").chat_sync(messages=[user("hi")])
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("Illegal header value" in m for m in messages), messages
+    assert any(m.startswith("retrying") for m in messages), messages
+    for message in messages:
+        assert CANARY not in message, message

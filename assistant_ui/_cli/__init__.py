@@ -207,6 +207,7 @@ def main_chat(args: argparse.Namespace) -> int:
         color=color,
         interactive=_isatty(sys.stdin),
         tools=tools,
+        secrets=lambda: _secrets_of(headers, token, spec),
     )
     try:
         return session.run()
@@ -219,6 +220,19 @@ def main_chat(args: argparse.Namespace) -> int:
     finally:
         session.close()
         client.close_sync()
+
+
+def _secrets_of(headers: dict[str, str], token: str | None, spec: Any) -> list[str]:
+    """What the chat sends as credentials: every ``--header`` value, the token, the
+    token file's current token (never printed in an error)."""
+    found = [*headers.values(), *([token] if token else [])]
+    provider = getattr(spec, "provider", None)
+    if provider is not None:
+        try:
+            found.append(provider.token())
+        except Exception:  # a missing file: nothing to hide
+            pass
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from .._log import logger, redact_url
+from .._log import logger, redact_error, redact_url, secrets_of_request
 from ..errors import AssistantUIError, AuthenticationError
 from ..messages import assistant, user
 from ._input import LineReader, PromptInterrupted
@@ -41,10 +42,13 @@ class ChatSession:
         color: bool,
         interactive: bool,
         tools: Any = None,
+        secrets: Callable[[], list[str]] | None = None,
     ) -> None:
         self.client = client
         #: the user's own tools (``--tools``): the chat runs the calls the backend leaves
         self.tools = tools
+        #: the credentials of the chat (headers, token), kept out of what it prints
+        self._secrets = secrets or list
         self.thread_id = thread_id
         self.system = system
         self.out = out
@@ -199,6 +203,7 @@ class ChatSession:
             try:
                 thread.cancel_sync()
             except Exception as exc:  # the answer is stopped anyway; the server may run on
+                self._redact(exc)
                 logger.debug("cancel request failed: %s", exc)
                 self.notice(f"[could not tell the server to cancel: {exc}]")
 
@@ -276,7 +281,7 @@ class ChatSession:
             hint = ""
             if isinstance(failure, AuthenticationError):
                 hint = " (check --token / --token-file / ASSISTANT_UI_TOKEN or --header)"
-            self.error(f"{failure}{hint}")
+            self.error(f"{self._redact(failure)}{hint}")
         elif cancelled:
             self.notice("[cancelled]")
         elif final is not None:
@@ -296,6 +301,14 @@ class ChatSession:
             )
         else:
             self.notice(f"[tool calls left unrun: {names} (the run stopped: too many steps?)]")
+
+    def _redact(self, exc: BaseException) -> BaseException:
+        """``exc`` with the chat's credentials and its request's removed (in place)."""
+        try:
+            secrets = [*self._secrets(), *secrets_of_request(getattr(exc, "request", None))]
+        except Exception:
+            secrets = []
+        return redact_error(exc, secrets)
 
     def _remember(self, message: Any, stateless: bool, history: Any = None) -> None:
         parts = list((message or {}).get("content") or [])
