@@ -35,6 +35,7 @@ __all__ = [
     "is_secret_name",
     "is_sensitive_header",
     "redact_error",
+    "redact_for_request",
     "redact_headers",
     "redact_text",
     "redact_url",
@@ -409,3 +410,16 @@ def redact_error(exc: BaseException, secrets: Iterable[str]) -> BaseException:
             seen[id(original)] = nxt
             pending.append(nxt)
     return exc
+
+
+def redact_for_request(
+    error: BaseException, request: Any, cause: BaseException | None = None
+) -> BaseException:
+    """:func:`redact_error` with the credentials of ``request``'s call, for an error
+    about to be raised ``from cause``: ``cause`` (which becomes both ``__cause__``
+    and, raised inside its ``except``, ``__context__``) is scrubbed too. Use as
+    ``raise redact_for_request(error, request, exc) from exc``."""
+    secrets = secrets_of_request(request)
+    if cause is not None:
+        redact_error(cause, secrets)
+    return redact_error(error, secrets)

@@ -36,6 +36,7 @@ from assistant_ui._log import (
     log_failure,
     log_request,
     redact_error,
+    redact_for_request,
     redact_text,
     secrets_of_request,
 )
@@ -321,3 +322,22 @@ def test_the_log_lines_of_a_real_call_whose_header_h11_refuses(
     assert any(m.startswith("retrying") for m in messages), messages
     for message in messages:
         assert CANARY not in message, message
+
+
+def test_redact_for_request_covers_the_cause_set_by_raise_from() -> None:
+    """The facade's form: ``raise redact_for_request(error, request, exc) from exc``
+    inside ``except exc``: the cause and the context it becomes are scrubbed too."""
+    request = httpx.Request("POST", "https://api.test/api/chat", headers={"X-Org-Ref": CANARY})
+    attach_secrets(request, {"X-Org-Ref": CANARY})
+
+    def fail() -> None:
+        try:
+            raise httpx.LocalProtocolError(f"Illegal header value {CANARY.encode()!r}")
+        except httpx.LocalProtocolError as exc:
+            error = APIConnectionError(f"connection failed: {exc}", request=request)
+            raise redact_for_request(error, request, exc) from exc
+
+    with pytest.raises(APIConnectionError) as info:
+        fail()
+    assert info.value.__cause__ is info.value.__context__
+    assert_clean(info.value)
