@@ -164,9 +164,14 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     ``access_token=...``); ``Bearer`` tokens and ``Basic`` credentials; the
     password in ``scheme://user:password@``.
     """
+    return _redact_expanded(text, expand_secrets(secrets))
+
+
+def _redact_expanded(text: str, expanded: list[str]) -> str:
+    """:func:`redact_text` with the secrets already expanded (longest first)."""
     if not text:
         return text
-    for secret in expand_secrets(secrets):
+    for secret in expanded:
         if secret in text:
             text = text.replace(secret, REDACTED)
     text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
@@ -195,10 +200,10 @@ def redact_headers(headers: Any, secrets: Iterable[str] = ()) -> dict[str, str]:
     Accepts a mapping, an ``httpx.Headers`` or an iterable of ``(name, value)``
     pairs; the other values go through :func:`redact_text` with ``secrets``.
     """
-    secrets = list(secrets)
+    expanded = expand_secrets(secrets)
     out: dict[str, str] = {}
     for name, value in _items(headers):
-        out[name] = REDACTED if is_sensitive_header(name) else redact_text(value, secrets)
+        out[name] = REDACTED if is_sensitive_header(name) else _redact_expanded(value, expanded)
     return out
 
 
@@ -316,10 +321,10 @@ _MAX_DEPTH = 8
 
 def _scrub(value: Any, secrets: list[str], depth: int = 0) -> Any:
     if isinstance(value, str):
-        return redact_text(value, secrets)
+        return _redact_expanded(value, secrets)
     if isinstance(value, (bytes, bytearray)):
         text = bytes(value).decode("latin-1")
-        redacted = redact_text(text, secrets)
+        redacted = _redact_expanded(text, secrets)
         return value if redacted == text else redacted.encode("latin-1", "replace")
     if depth >= _MAX_DEPTH:
         return value
@@ -368,7 +373,7 @@ def _stand_in(exc: BaseException, secrets: list[str]) -> BaseException:
     except Exception:
         text = ""
     name = f"{type(exc).__module__}.{type(exc).__qualname__}"
-    replacement = RedactedError(f"{name}: {redact_text(text, secrets)}" if text else name)
+    replacement = RedactedError(f"{name}: {_redact_expanded(text, secrets)}" if text else name)
     replacement.__traceback__ = exc.__traceback__
     replacement.__cause__ = exc.__cause__
     replacement.__context__ = exc.__context__
