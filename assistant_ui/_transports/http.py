@@ -21,7 +21,7 @@ from .._call.actions import Attempt, AttemptOutcome, ReadErrorBody, Sleep, drive
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
 from .._call.send_flow import SendFlow
-from .._log import log_request
+from .._log import attach_secrets, log_request
 from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
 
 __all__ = [
@@ -95,13 +95,16 @@ def _build(
         merged.update(action.extra_headers)
     if spec.json is not None:
         merged.setdefault("Accept", ACCEPT)
-    return http.build_request(
+    request = http.build_request(
         spec.method,
         spec.path,
         json=spec.json,
         headers=merged,
         timeout=request_timeout(timeout, opts, action.remaining),
     )
+    # the call's own credentials, whatever their names: redacted from every error and log line
+    attach_secrets(request, headers, base_url=request.url)
+    return request
 
 
 def shutdown_socket(response: httpx.Response | None) -> None:
