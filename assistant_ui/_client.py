@@ -353,7 +353,7 @@ def _socket_api(base_url: str, api: str) -> str:
 
 def _socket_pool(base_url: str, headers: HeadersSpec, timeout: httpx.Timeout) -> WSConnections:
     """The WebSocket connections of a ``ws://`` client (ImportError without the ``ws`` extra)."""
-    from ._ws_auth import InBandAuth, is_auth_helper
+    from ._transports.ws_auth import InBandAuth, is_auth_helper
 
     auth = InBandAuth(headers)
     handshake = None if is_auth_helper(headers) else headers

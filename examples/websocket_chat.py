@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib.util
 import json
 import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from assistant_ui import AssistantClient, user
 from assistant_ui.auth import bearer
-from assistant_ui.testing import serve
 
 
 def talk(client: AssistantClient) -> None:
@@ -113,6 +119,33 @@ def stand_in() -> Any:
     return app
 
 
+@contextlib.contextmanager
+def serve_websocket(app: Any) -> Iterator[str]:
+    """``app`` on uvicorn (with WebSockets) in a background thread; yields its ws:// URL."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, ws="wsproto", lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.01)
+    try:
+        yield f"ws://127.0.0.1:{sock.getsockname()[1]}/bedrock-chat/ws"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+def local_server_or_exit() -> None:
+    """Without --base-url the script serves a local stand-in, which needs uvicorn."""
+    for module, what in (("uvicorn", "uvicorn"), ("wsproto", "wsproto")):
+        if importlib.util.find_spec(module) is None:
+            sys.exit(f'the local stand-in server needs {what}: pip install {what} '
+                     '(from a checkout: pip install -e ".[ws,demo]"), or give --base-url')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Chat with an auto-bedrock-chat-fastapi server over WebSocket.")
     parser.add_argument("--base-url", "--url", dest="url",
@@ -126,9 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         with AssistantClient(args.url, headers=headers) as client:
             talk(client)
     else:
-        with serve(stand_in(), server="uvicorn") as base_url, \
-                AssistantClient(base_url.replace("http://", "ws://") + "/bedrock-chat/ws",
-                                headers=bearer("demo-token")) as client:
+        local_server_or_exit()
+        with serve_websocket(stand_in()) as url, AssistantClient(url, headers=bearer("demo-token")) as client:
             talk(client)
 
 

@@ -379,3 +379,21 @@ def test_no_secret_in_the_debug_log(server: ChatServer, caplog: pytest.LogCaptur
     assert "request" in caplog.text  # the calls were logged
     assert "hunter2-secret" not in caplog.text
     assert "hunter2-secret" not in repr(info.value)
+
+
+def test_a_server_error_quoting_the_credentials_is_redacted(server: ChatServer) -> None:
+    with AssistantClient(server.url, headers=bearer("tok-leaky-0123456789"), max_retries=0) as client:
+        with pytest.raises(StreamError) as info:
+            client.threads("leak").chat_sync([user("leak")])
+    assert "upstream refused" in str(info.value)
+    assert "tok-leaky-0123456789" not in str(info.value)
+
+
+def test_a_connection_the_server_closed_between_turns_is_reopened(server: ChatServer, client: AssistantClient) -> None:
+    thread = client.threads("bye")
+    assert thread.chat_sync([user("bye")]).text == "echo: bye"
+    assert server.wait_closed(server.sessions[-1])
+    time.sleep(0.1)
+    after = thread.chat_sync([user("hello again")])
+    assert after.text == "echo: hello again"
+    assert any("started over" in w for w in after.warnings)

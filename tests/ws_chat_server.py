@@ -11,6 +11,8 @@ like the real server; its answers are chosen by the chat message:
 * ``slow``: typing, then nothing for 30 s (a cancel or a timeout stops it);
 * ``big <n>``: an answer whose text is ``n`` characters;
 * ``whoami``: the answer is the credentials of the session, as JSON;
+* ``leak``: an ``error`` message quoting the session's credentials;
+* ``bye``: the answer, then the server closes the connection;
 * anything else: typing, then ``echo: <message>``.
 """
 
@@ -83,6 +85,7 @@ class ChatServer:
                 data = json.loads(await ws.receive_text())
                 self.received.append(data)
                 await self.handle(ws, data, state)
+                await self.after_turn(ws, str(data.get("message", "")))
         except WebSocketDisconnect:
             pass
         except _Dropped:
@@ -119,6 +122,9 @@ class ChatServer:
         history = state["history"]
         history.append({"role": "user", "content": text, "timestamp": _now(), "tool_calls": [],
                         "tool_results": [], "metadata": {"source": "websocket"}})
+        if text == "leak":  # an upstream error that echoes the session's credentials
+            await ws.send_json({"type": "error", "message": f"upstream refused: {json.dumps(state['credentials'])}"})
+            return
         if text == "fail":
             await ws.send_json({"type": "error", "message": "Empty message"})
             return
@@ -166,6 +172,11 @@ class ChatServer:
             "metadata": {"model": "test-model", "usage": {"input_tokens": 12, "output_tokens": 7},
                          "stop_reason": "end_turn"},
         })
+
+    async def after_turn(self, ws: WebSocket, text: str) -> None:
+        if text == "bye":  # the server ends the session after answering
+            await ws.close(code=1000, reason="bye")
+            raise WebSocketDisconnect(1000)
 
     # -- running ---------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import httpx
 from .._call.actions import Attempt, AttemptOutcome
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
-from .._log import log_request, redact_url
+from .._log import attach_secrets, log_request, redact_url
 from .._wire.dialects.bedrock_ws import RECONNECTED
 from .._wire.requests.bedrock_ws import TURN_END_TYPES, SocketSpec
 from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
@@ -101,6 +101,16 @@ def _turn_of(response: httpx.Response) -> Turn:
     return turn
 
 
+_SECRET_FIELDS = ("token", "api_key", "password", "client_secret")
+
+
+def _secrets(auth: dict[str, Any] | None) -> list[str]:
+    """The secret values of an ``auth`` message."""
+    if auth is None:
+        return []
+    return [v for k, v in auth.items() if k in _SECRET_FIELDS and isinstance(v, str)]
+
+
 class WSConnections:
     """The sockets of one client, by thread id (and event loop, for async code)."""
 
@@ -130,7 +140,10 @@ class WSConnections:
 
     def request(self, thread_id: str) -> httpx.Request:
         """A stand-in request for the logs and errors (the handshake's URL)."""
-        return httpx.Request("GET", self.url, extensions={"thread_id": thread_id})
+        request = httpx.Request("GET", self.url, extensions={"thread_id": thread_id})
+        # the call's credentials, redacted from every error and log line
+        attach_secrets(request, self.headers if isinstance(self.headers, Mapping) else None, base_url=self.url)
+        return request
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -171,7 +184,9 @@ class WSConnections:
         sock = SyncSocket(thread_id)
         try:
             sock.connect(http, self.url, resolve_headers_sync(self.headers), timeout)
-            sock.session_id = sock.run(open_flow(self.auth_sync()), timeout.read, self.max_message_size)
+            auth = self.auth_sync()
+            sock.secrets = _secrets(auth)
+            sock.session_id = sock.run(open_flow(auth), timeout.read, self.max_message_size)
         except BaseException:
             sock.close()
             raise
@@ -223,6 +238,7 @@ class WSConnections:
         try:
             await sock.connect(http, self.url, await resolve_headers_async(self.headers), timeout)
             auth = await self.auth_async()
+            sock.secrets = _secrets(auth)
             sock.session_id = await sock.run(open_flow(auth), timeout.read, self.max_message_size)
         except BaseException:
             sock.stop()
@@ -313,6 +329,7 @@ class SyncWSTransport:
         timeout = request_timeout(pool.timeout, self.opts, action.remaining)
         try:
             sock, note = pool.sync_socket(self.http, spec.thread_id, timeout)
+            attach_secrets(request, extra=sock.secrets)
             sock.claim()
             try:
                 sock.send(spec.text())
@@ -376,6 +393,7 @@ class AsyncWSTransport:
         timeout = request_timeout(pool.timeout, self.opts, action.remaining)
         try:
             sock, note = await pool.async_socket(self.http, spec.thread_id, timeout)
+            attach_secrets(request, extra=sock.secrets)
             sock.claim()
             try:
                 await sock.send(spec.text())

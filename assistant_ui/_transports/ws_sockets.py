@@ -82,6 +82,8 @@ class _Socket:
         self.dead = False
         #: a cancel or a timeout asked the read in progress to stop
         self.aborted = False
+        #: the secrets its auth message carried (redacted from errors and logs)
+        self.secrets: list[str] = []
 
     def usable(self) -> bool:
         if self.dead or self.session is None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from ._transports.websocket import command_error
-from ._wire.requests.bedrock_ws import command, history_messages
-from .types import Message
+from .._wire.requests.bedrock_ws import command, history_messages
+from ..types import Message
+from .websocket import command_error
 
 if TYPE_CHECKING:
-    from ._client import AssistantClient
+    from .._client import AssistantClient
 
 __all__ = ["SocketCommands"]
 

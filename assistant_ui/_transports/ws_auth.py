@@ -12,16 +12,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ._transports.headers import HeadersSpec
-from ._wire.requests.bedrock_ws import auth_message
-from .auth import (
-    APIKeyAuth,
-    BasicAuth,
-    BearerAuth,
-    OAuth2ClientCredentials,
-    _resolve_async,
-    _resolve_sync,
-)
+from .._wire.requests.bedrock_ws import auth_message
+from ..auth import APIKeyAuth, BasicAuth, BearerAuth, OAuth2ClientCredentials
+from ..auth._base import resolve_async as _resolve_async
+from ..auth._base import resolve_sync as _resolve_sync
+from .headers import HeadersSpec
 
 __all__ = ["InBandAuth", "is_auth_helper"]
 
