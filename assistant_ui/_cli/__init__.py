@@ -45,6 +45,8 @@ file such as ``q user export-token > tokens.json`` writes, re-read when it chang
 ``--token-field`` names the member, ``accessToken`` by default), ``--header``.
 Defaults from the environment: ``ASSISTANT_UI_BASE_URL`` and ``ASSISTANT_UI_TOKEN``
 (preferred over ``--token``, which other users of the machine can see in ``ps``).
+
+A ``ws://`` URL chats with a WebSocket chat server: see :mod:`._websocket`.
 """
 
 from __future__ import annotations
@@ -61,6 +63,12 @@ from ._session import ChatSession as _ChatSession
 from ._session import new_thread_id as _new_thread_id
 from ._setup import HeaderStack, load_tools
 from ._setup import parse_headers as _parse_headers
+from ._websocket import (
+    add_websocket_arguments,
+    is_websocket_url,
+    websocket_auth,
+    websocket_base_url,
+)
 
 __all__ = ["add_chat_arguments", "main", "main_chat"]
 
@@ -131,6 +139,7 @@ def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--system", metavar="S", help="a system prompt sent with every message")
     parser.add_argument("--no-color", action="store_true", help="never use colour")
+    add_websocket_arguments(parser)
     parser.epilog = _EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
@@ -146,7 +155,7 @@ def main_chat(args: argparse.Namespace) -> int:
             with contextlib.suppress(Exception):
                 reconfigure(errors="replace")  # an answer never dies of an unprintable character
 
-    base_url = getattr(args, "base_url", None) or os.environ.get("ASSISTANT_UI_BASE_URL")
+    base_url = websocket_base_url(args)
     if not base_url:
         stderr.write("error: no backend: pass --base-url URL or set ASSISTANT_UI_BASE_URL\n")
         return 2
@@ -174,6 +183,12 @@ def main_chat(args: argparse.Namespace) -> int:
             headers.update(bearer(token).sync_headers())
         except ValueError as exc:  # never quotes the token
             stderr.write(f"error: the token: {exc}\n")
+            return 2
+    if is_websocket_url(base_url):  # the WebSocket chat: the credentials go in band
+        try:
+            spec = websocket_auth(args) or _parse_headers(list(getattr(args, "header", None) or []))
+        except ValueError as exc:
+            stderr.write(f"error: {exc}\n")
             return 2
     tools = None
     if getattr(args, "tools", None):

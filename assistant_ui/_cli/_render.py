@@ -93,6 +93,8 @@ class Renderer:
             self.line(f"[source] {title} <{event.get('url', '')}>".replace("  ", " "), "dim")
         elif kind == "file":
             self.line(f"[file] {event.get('mimeType', '?')}", "dim")
+        elif kind == "progress" and self.sanitize:  # a terminal only: piped, stdout holds answers
+            self.line(f"[{event.get('message', '')}]", "dim")
         elif kind == "tool-execution-start":  # --tools: the chat runs the call itself
             name = str(event.get("toolName", "?"))
             self.line(f"[running tool] {name}({compact(event.get('args', {}), 300)})", "dim")

@@ -13,13 +13,16 @@ from ..messages import assistant, user
 from ._input import LineReader, PromptInterrupted
 from ._render import RESET, STYLES, Renderer, compact, isatty
 from ._signals import AbandonAnswer, Interrupts
+from ._websocket import websocket_command
 
 __all__ = ["ChatSession", "new_thread_id"]
 
 _HELP = """commands:
   /cancel   stop the answer being streamed (Ctrl-C does too)
   /new      start a new thread (forgets the history)
-  /history  show this session's conversation
+  /history  show this session's conversation (a ws:// server: the one it holds)
+  /clear    (a ws:// server) clear the conversation the server holds
+  /ping     (a ws:// server) check the connection
   /help     this help
   /quit     leave (Ctrl-D too; Ctrl-C at the prompt only clears the line)
   //text    send a message starting with '/'"""
@@ -137,6 +140,8 @@ class ChatSession:
         name = line.split()[0].lower()
         if name in ("/quit", "/exit", "/q"):
             return False
+        if self.client.api == "bedrock-ws" and websocket_command(self, name):
+            return True  # /history, /clear, /ping: asked of the WebSocket chat server
         if name == "/new":
             self.thread_id = new_thread_id()
             self.history.clear()
@@ -219,7 +224,7 @@ class ChatSession:
 
     def answer(self, text: str) -> None:
         message = user(text)
-        stateless = self.client.api != "assistant-ui"
+        stateless = self.client.api not in ("assistant-ui", "bedrock-ws")
         if stateless:
             self.history.append(message)
             messages = list(self.history)
