@@ -12,8 +12,7 @@ no cancel message, and a late answer must not end up in the next turn.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -21,23 +20,21 @@ import httpx
 from .._call.actions import Attempt, AttemptOutcome
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
-from .._log import attach_secrets, log_request, redact_url
+from .._log import attach_secrets, log_request
 from .._wire.dialects.bedrock_ws import RECONNECTED
 from .._wire.requests.bedrock_ws import TURN_END_TYPES, SocketSpec
-from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
 from .http import classify as classify_http
 from .http import request_timeout
+from .ws_pool import WSConnections
 from .ws_protocol import (
     MAX_MESSAGE_SIZE,
     CommandFailed,
     HandshakeFailed,
     MessageTooBig,
     SocketDropped,
-    command_flow,
-    open_flow,
     parse_message,
 )
-from .ws_sockets import AsyncSocket, SyncSocket, handshake_url, import_httpx_ws, loop_key
+from .ws_sockets import AsyncSocket, SyncSocket, import_httpx_ws
 
 __all__ = [
     "MAX_MESSAGE_SIZE",
@@ -49,9 +46,6 @@ __all__ = [
     "command_error",
 ]
 
-#: the in-band auth message of the client's ``headers=`` (None: no auth helper)
-AuthSync = Callable[[], "dict[str, Any] | None"]
-AuthAsync = Callable[[], Awaitable["dict[str, Any] | None"]]
 _TURN = "assistant_ui.ws_turn"
 
 
@@ -101,178 +95,6 @@ def _turn_of(response: httpx.Response) -> Turn:
     return turn
 
 
-_SECRET_FIELDS = ("token", "api_key", "password", "client_secret")
-
-
-def _secrets(auth: dict[str, Any] | None) -> list[str]:
-    """The secret values of an ``auth`` message."""
-    if auth is None:
-        return []
-    return [v for k, v in auth.items() if k in _SECRET_FIELDS and isinstance(v, str)]
-
-
-class WSConnections:
-    """The sockets of one client, by thread id (and event loop, for async code)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        headers: HeadersSpec,
-        auth_sync: AuthSync,
-        auth_async: AuthAsync,
-        timeout: httpx.Timeout,
-        max_message_size: int = MAX_MESSAGE_SIZE,
-    ) -> None:
-        import_httpx_ws()
-        self.url = handshake_url(base_url)
-        self.shown_url = redact_url(base_url)
-        #: sent on the HTTP handshake (plain ``headers=``; an auth helper goes in band)
-        self.headers = headers
-        self.auth_sync = auth_sync
-        self.auth_async = auth_async
-        self.timeout = timeout
-        self.max_message_size = max_message_size
-        self._lock = threading.Lock()
-        self._sync: dict[str, SyncSocket] = {}
-        self._async: dict[tuple[str, int], AsyncSocket] = {}
-        #: threads whose connection was lost: the reason, said on the next call
-        self._lost: dict[str, str] = {}
-
-    def request(self, thread_id: str) -> httpx.Request:
-        """A stand-in request for the logs and errors (the handshake's URL)."""
-        request = httpx.Request("GET", self.url, extensions={"thread_id": thread_id})
-        # the call's credentials, redacted from every error and log line
-        attach_secrets(request, self.headers if isinstance(self.headers, Mapping) else None, base_url=self.url)
-        return request
-
-    # -- bookkeeping ----------------------------------------------------------------------
-
-    def _take_note(self, thread_id: str, had: bool) -> str | None:
-        with self._lock:
-            reason = self._lost.pop(thread_id, None)
-        if reason is None and had:
-            reason = "the server closed it"
-        return reason
-
-    def forget(self, sock: SyncSocket | AsyncSocket, reason: str) -> None:
-        """``sock`` is not used again; the thread's next call says it started over."""
-        with self._lock:
-            if isinstance(sock, SyncSocket):
-                if self._sync.get(sock.thread_id) is sock:
-                    del self._sync[sock.thread_id]
-                    self._lost[sock.thread_id] = reason
-            else:
-                key = (sock.thread_id, id(sock.native))
-                if self._async.get(key) is sock:
-                    del self._async[key]
-                    self._lost[sock.thread_id] = reason
-
-    # -- sync -----------------------------------------------------------------------------
-
-    def sync_socket(self, http: httpx.Client, thread_id: str, timeout: httpx.Timeout) -> tuple[SyncSocket, str | None]:
-        """The thread's open socket (opened now if needed) and, when it had to be opened
-        again, why."""
-        with self._lock:
-            sock = self._sync.get(thread_id)
-        if sock is not None and sock.usable():
-            return sock, None
-        had = sock is not None
-        if sock is not None:
-            self.forget(sock, "the server closed it")
-            sock.close()
-        note = self._take_note(thread_id, had)
-        sock = SyncSocket(thread_id)
-        try:
-            sock.connect(http, self.url, resolve_headers_sync(self.headers), timeout)
-            auth = self.auth_sync()
-            sock.secrets = _secrets(auth)
-            sock.session_id = sock.run(open_flow(auth), timeout.read, self.max_message_size)
-        except BaseException:
-            sock.close()
-            raise
-        with self._lock:
-            old = self._sync.get(thread_id)
-            self._sync[thread_id] = sock
-        if old is not None:
-            old.close()
-        return sock, note
-
-    def command_sync(self, http: httpx.Client, thread_id: str, message: str, expect: str) -> Any:
-        sock, _ = self.sync_socket(http, thread_id, self.timeout)
-        sock.claim()
-        try:
-            return sock.run(command_flow(message, expect), self.timeout.read, self.max_message_size)
-        except BaseException:
-            self.forget(sock, "a command failed")
-            sock.close()
-            raise
-        finally:
-            sock.busy = False
-
-    def close_sync(self) -> None:
-        """Close every socket: sync ones now, async ones on their loops."""
-        with self._lock:
-            socks, self._sync = list(self._sync.values()), {}
-            others, self._async = list(self._async.values()), {}
-        for sock in socks:
-            sock.close()
-        for other in others:
-            other.stop()
-
-    # -- async ----------------------------------------------------------------------------
-
-    async def async_socket(
-        self, http: httpx.AsyncClient, thread_id: str, timeout: httpx.Timeout
-    ) -> tuple[AsyncSocket, str | None]:
-        native, key = loop_key()
-        with self._lock:
-            sock = self._async.get((thread_id, key))
-        if sock is not None and sock.native is native and sock.usable():
-            return sock, None
-        had = sock is not None
-        if sock is not None:
-            self.forget(sock, "the server closed it")
-            await sock.close()
-        note = self._take_note(thread_id, had)
-        sock = AsyncSocket(thread_id, native)
-        try:
-            await sock.connect(http, self.url, await resolve_headers_async(self.headers), timeout)
-            auth = await self.auth_async()
-            sock.secrets = _secrets(auth)
-            sock.session_id = await sock.run(open_flow(auth), timeout.read, self.max_message_size)
-        except BaseException:
-            sock.stop()
-            raise
-        with self._lock:
-            old = self._async.get((thread_id, key))
-            self._async[(thread_id, key)] = sock
-        if old is not None:
-            old.stop()
-        return sock, note
-
-    async def command_async(self, http: httpx.AsyncClient, thread_id: str, message: str, expect: str) -> Any:
-        sock, _ = await self.async_socket(http, thread_id, self.timeout)
-        sock.claim()
-        try:
-            return await sock.run(command_flow(message, expect), self.timeout.read, self.max_message_size)
-        except BaseException:
-            self.forget(sock, "a command failed")
-            sock.stop()
-            raise
-        finally:
-            sock.busy = False
-
-    async def close_async(self) -> None:
-        """Close every socket of the running loop (and ask the others' loops to)."""
-        with self._lock:
-            socks, self._async = list(self._async.values()), {}
-        for sock in socks:
-            if sock.native is loop_key()[0]:
-                await sock.close()
-            else:
-                sock.stop()
-
-
 # -- the transports -------------------------------------------------------------------------
 
 
@@ -291,7 +113,34 @@ def _turn_response(request: httpx.Request, turn: Turn) -> httpx.Response:
     )
 
 
-def _failed(request: httpx.Request, exc: BaseException, started: float) -> AttemptOutcome | None:
+def _begin(pool: WSConnections, action: Attempt, opts: CallOptions | None) -> tuple[httpx.Request, float, httpx.Timeout]:
+    """The stand-in request of an attempt (logged), its start time and its timeouts."""
+    assert isinstance(action.spec, SocketSpec)
+    request = pool.request(action.spec.thread_id)
+    started = log_request(request, action.attempt, action.max_retries)
+    return request, started, request_timeout(pool.timeout, opts, action.remaining)
+
+
+def _claim(request: httpx.Request, sock: SyncSocket | AsyncSocket) -> None:
+    """The turn starts on ``sock``: its auth secrets are the call's too."""
+    attach_secrets(request, extra=sock.secrets)
+    sock.claim()
+
+
+def _turn_outcome(request: httpx.Request, turn: Turn, started: float) -> AttemptOutcome:
+    return AttemptOutcome(request, _turn_response(request, turn), started=started)
+
+
+def _failed(request: httpx.Request, exc: Exception, started: float) -> AttemptOutcome:
+    """The outcome of an attempt that failed with ``exc`` (re-raised when it is not a
+    transport failure)."""
+    outcome = _failure(request, exc, started)
+    if outcome is None:
+        raise exc
+    return outcome
+
+
+def _failure(request: httpx.Request, exc: BaseException, started: float) -> AttemptOutcome | None:
     """The outcome of an attempt that failed with ``exc`` (None: not a transport failure)."""
     httpx_ws = import_httpx_ws()
     if isinstance(exc, HandshakeFailed):
@@ -321,29 +170,19 @@ class SyncWSTransport:
         self.opts = opts
 
     def attempt(self, action: Attempt) -> AttemptOutcome:
-        spec = action.spec
-        assert isinstance(spec, SocketSpec)
-        pool = self.pool
-        request = pool.request(spec.thread_id)
-        started = log_request(request, action.attempt, action.max_retries)
-        timeout = request_timeout(pool.timeout, self.opts, action.remaining)
+        request, started, timeout = _begin(self.pool, action, self.opts)
         try:
-            sock, note = pool.sync_socket(self.http, spec.thread_id, timeout)
-            attach_secrets(request, extra=sock.secrets)
-            sock.claim()
+            sock, note = self.pool.sync_socket(self.http, action.spec.thread_id, timeout)
+            _claim(request, sock)
             try:
-                sock.send(spec.text())
+                sock.send(action.spec.text())
             except BaseException:
-                sock.busy = False
-                pool.forget(sock, "it could not be written to")
+                self.pool.forget(sock, "it could not be written to")
                 sock.close()
                 raise
         except Exception as exc:
-            outcome = _failed(request, exc, started)
-            if outcome is None:
-                raise
-            return outcome
-        return AttemptOutcome(request, _turn_response(request, Turn(sock, note, timeout.read)), started=started)
+            return _failed(request, exc, started)
+        return _turn_outcome(request, Turn(sock, note, timeout.read), started)
 
     def read_error_body(self, response: httpx.Response) -> str:
         return response.content.decode("utf-8", "replace")
@@ -385,29 +224,19 @@ class AsyncWSTransport:
         self.opts = opts
 
     async def attempt(self, action: Attempt) -> AttemptOutcome:
-        spec = action.spec
-        assert isinstance(spec, SocketSpec)
-        pool = self.pool
-        request = pool.request(spec.thread_id)
-        started = log_request(request, action.attempt, action.max_retries)
-        timeout = request_timeout(pool.timeout, self.opts, action.remaining)
+        request, started, timeout = _begin(self.pool, action, self.opts)
         try:
-            sock, note = await pool.async_socket(self.http, spec.thread_id, timeout)
-            attach_secrets(request, extra=sock.secrets)
-            sock.claim()
+            sock, note = await self.pool.async_socket(self.http, action.spec.thread_id, timeout)
+            _claim(request, sock)
             try:
-                await sock.send(spec.text())
+                await sock.send(action.spec.text())
             except BaseException:
-                sock.busy = False
-                pool.forget(sock, "it could not be written to")
+                self.pool.forget(sock, "it could not be written to")
                 sock.stop()
                 raise
         except Exception as exc:
-            outcome = _failed(request, exc, started)
-            if outcome is None:
-                raise
-            return outcome
-        return AttemptOutcome(request, _turn_response(request, Turn(sock, note, timeout.read)), started=started)
+            return _failed(request, exc, started)
+        return _turn_outcome(request, Turn(sock, note, timeout.read), started)
 
     async def read_error_body(self, response: httpx.Response) -> str:
         return response.content.decode("utf-8", "replace")
