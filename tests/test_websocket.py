@@ -397,3 +397,26 @@ def test_a_connection_the_server_closed_between_turns_is_reopened(server: ChatSe
     after = thread.chat_sync([user("hello again")])
     assert after.text == "echo: hello again"
     assert any("started over" in w for w in after.warnings)
+
+
+@pytest.mark.anyio
+async def test_leaving_a_stream_early_closes_the_socket(server: ChatServer, anyio_backend: str) -> None:
+    async with AssistantClient(server.url, max_retries=0) as client:
+        thread = client.threads(f"early-{anyio_backend}")
+        async with thread.stream([user("slow")]) as stream:
+            async for event in stream:
+                assert event["type"] == "progress"
+                break
+        session = server.sessions[-1]
+        await anyio.to_thread.run_sync(server.wait_closed, session)
+        assert session in server.closed
+        after = await thread.chat([user("next")])
+        assert after.text == "echo: next"
+        assert any("started over" in w for w in after.warnings)
+
+
+def test_run_sync_without_client_tools_is_one_turn(client: AssistantClient) -> None:
+    run = client.threads("run").run_sync([user("weather Bergen")])
+    assert run.final.text == "It is 21°C in Bergen."
+    with pytest.raises(ValueError, match="runs its tools on the server"):
+        client.threads("run").chat_sync([user("x")], tools={"t": {"description": "", "parameters": {}}})
