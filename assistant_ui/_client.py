@@ -53,7 +53,9 @@ class AssistantClient:
     context manager, or call :meth:`close` / :meth:`close_sync` when done.
 
     Args:
-        base_url: the backend's ``http://`` or ``https://`` URL. A query string
+        base_url: the backend's ``http://`` or ``https://`` URL; a ``ws://`` or
+            ``wss://`` URL chats over a WebSocket per thread (``api="bedrock-ws"``,
+            the ``ws`` extra; README.md, "WebSocket chat"). A query string
             (``?api_key=...``) is sent with every request; user info is redacted
             from every repr, log line and error.
         headers: sent with every request: a mapping, a callable returning one, or
@@ -81,7 +83,8 @@ class AssistantClient:
         resume: pick up a body cut by the network when the server allows it
             (``x-resumable-stream-id``, or SSE ids with ``Last-Event-ID``).
         max_resume_attempts: reconnections in a row without progress before giving up.
-        max_event_size: the largest event (line, SSE event, frame) accepted, in bytes.
+        max_event_size: the largest event (line, SSE event, frame, WebSocket message)
+            accepted, in bytes.
         http_client, async_http_client: your own httpx clients, used as they are.
         **httpx_kwargs: anything else (``transport=``, ``limits=``, ``verify=``,
             ``proxy=``, ``follow_redirects=``...) goes to the httpx clients this
@@ -150,7 +153,7 @@ class AssistantClient:
         self._httpx_kwargs = httpx_kwargs
         self._http = HTTPClients(self._client_kwargs, http_client, async_http_client)
         #: the WebSocket connections per thread (``ws://`` / ``wss://`` base URLs only)
-        self._ws = _socket_pool(self.base_url, headers, self.timeout) if api == SOCKET_API else None
+        self._ws = _socket_pool(self.base_url, headers, self.timeout, max_event_size) if api == SOCKET_API else None
         self._lock = threading.Lock()
         self._env = _ClientEnv(self)
         #: what each thread id's request dialect keeps between calls (``RequestDialect.update_session``)
@@ -351,13 +354,14 @@ def _socket_api(base_url: str, api: str) -> str:
     return api
 
 
-def _socket_pool(base_url: str, headers: HeadersSpec, timeout: httpx.Timeout) -> WSConnections:
-    """The WebSocket connections of a ``ws://`` client (ImportError without the ``ws`` extra)."""
+def _socket_pool(base_url: str, headers: HeadersSpec, timeout: httpx.Timeout, max_size: int) -> WSConnections:
+    """The WebSocket connections of a ``ws://`` client (ImportError without the ``ws`` extra);
+    ``max_size`` (``max_event_size``) bounds one message from the server."""
     from ._transports.ws_auth import InBandAuth, is_auth_helper
 
     auth = InBandAuth(headers)
     handshake = None if is_auth_helper(headers) else headers
-    return WSConnections(base_url, handshake, auth.sync, auth.async_, timeout)
+    return WSConnections(base_url, handshake, auth.sync, auth.async_, timeout, max_size)
 
 
 def _split_query(base_url: str) -> tuple[str, dict[str, str]]:

@@ -336,16 +336,26 @@ async def test_deadline_async(server: ChatServer, anyio_backend: str) -> None:
             await client.threads("deadline").chat([user("slow")], deadline=0.5)
 
 
-def test_a_message_over_the_limit_is_a_decode_error(server: ChatServer, client: AssistantClient) -> None:
+def test_a_message_over_the_limit_is_a_decode_error(server: ChatServer) -> None:
     from assistant_ui.errors import DecodeError
 
+    with AssistantClient(server.url, max_retries=0, max_event_size=4096) as client:
+        thread = client.threads("big")
+        assert len(thread.chat_sync([user("big 3000")]).text) == 3000
+        with pytest.raises(DecodeError) as info:
+            thread.chat_sync([user("big 5000")])
+        assert "exceeds the limit of 4096 bytes" in str(info.value)
+        assert info.value.partial is not None
+        # the connection was closed (the rest of the turn is unknown); the next call opens one
+        assert any("started over" in w for w in thread.chat_sync([user("small")]).warnings)
+
+
+def test_the_default_message_limit_is_generous() -> None:
+    from assistant_ui._transports.ws_protocol import MAX_MESSAGE_SIZE
+
+    client = AssistantClient("ws://127.0.0.1:9/ws")
     assert client._ws is not None
-    client._ws.max_message_size = 4096
-    thread = client.threads("big")
-    assert len(thread.chat_sync([user("big 3000")]).text) == 3000
-    with pytest.raises(DecodeError) as info:
-        thread.chat_sync([user("big 5000")])
-    assert "exceeds the limit of 4096 bytes" in str(info.value)
+    assert client._ws.max_message_size == client.max_event_size == MAX_MESSAGE_SIZE == 64 * 1024 * 1024
 
 
 def test_close_sync_closes_every_socket(server: ChatServer) -> None:
