@@ -115,7 +115,14 @@ class WSConnections:
             return sock, None
         if stale is not None:
             stale.close()
-        sock = SyncSocket(thread_id)
+        sock = self._open_sync(SyncSocket(thread_id), http, timeout)
+        old = self._install(key, sock)
+        if old is not None:
+            old.close()
+        return sock, note
+
+    def _open_sync(self, sock: SyncSocket, http: httpx.Client, timeout: httpx.Timeout) -> SyncSocket:
+        """Connect ``sock``, read ``connection_established``, send the auth message."""
         try:
             sock.connect(http, self.url, resolve_headers_sync(self.headers), timeout)
             auth = self.auth_sync()
@@ -124,10 +131,7 @@ class WSConnections:
         except BaseException:
             sock.close()
             raise
-        old = self._install(key, sock)
-        if old is not None:
-            old.close()
-        return sock, note
+        return sock
 
     def command_sync(self, http: httpx.Client, thread_id: str, message: str, expect: str) -> Any:
         sock, _ = self.sync_socket(http, thread_id, self.timeout)
@@ -165,7 +169,14 @@ class WSConnections:
                 await stale.close()
             else:  # a socket of a loop that is gone (its id was reused)
                 stale.stop()
-        sock = AsyncSocket(thread_id, native)
+        sock = await self._open_async(AsyncSocket(thread_id, native), http, timeout)
+        old = self._install(key, sock)
+        if old is not None:
+            old.stop()
+        return sock, note
+
+    async def _open_async(self, sock: AsyncSocket, http: httpx.AsyncClient, timeout: httpx.Timeout) -> AsyncSocket:
+        """:meth:`_open_sync` for async code."""
         try:
             await sock.connect(http, self.url, await resolve_headers_async(self.headers), timeout)
             auth = await self.auth_async()
@@ -174,10 +185,7 @@ class WSConnections:
         except BaseException:
             sock.stop()
             raise
-        old = self._install(key, sock)
-        if old is not None:
-            old.stop()
-        return sock, note
+        return sock
 
     async def command_async(self, http: httpx.AsyncClient, thread_id: str, message: str, expect: str) -> Any:
         sock, _ = await self.async_socket(http, thread_id, self.timeout)
