@@ -430,3 +430,20 @@ def test_run_sync_without_client_tools_is_one_turn(client: AssistantClient) -> N
     assert run.final.text == "It is 21°C in Bergen."
     with pytest.raises(ValueError, match="runs its tools on the server"):
         client.threads("run").chat_sync([user("x")], tools={"t": {"description": "", "parameters": {}}})
+
+
+@pytest.mark.anyio
+async def test_many_threads_at_once_in_one_loop(server: ChatServer, anyio_backend: str) -> None:
+    async with AssistantClient(server.url, max_retries=0) as client:
+        answers: dict[int, str] = {}
+
+        async def one(i: int) -> None:
+            thread = client.threads(f"many-{anyio_backend}-{i}")
+            await thread.chat([user(f"weather City{i}")])
+            answers[i] = (await thread.chat([user(f"hi {i}")])).text
+            assert [m["role"] for m in await thread.history()].count("user") == 2
+
+        async with anyio.create_task_group() as tg:
+            for i in range(8):
+                tg.start_soon(one, i)
+        assert answers == {i: f"echo: hi {i}" for i in range(8)}
