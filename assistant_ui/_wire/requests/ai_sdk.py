@@ -2,15 +2,21 @@
 ``DefaultChatTransport`` and assistant-ui's ``AssistantChatTransport`` POST.
 
 Body: ``{"id": <thread id>, "messages": [UIMessage...], "trigger": "submit-message",
-"messageId"?, "system"?, "tools"?, "runConfig"?, "state"?, ...extra}``. Keys whose value
-is None are left out; ``extra`` keys go last and win (``trigger="regenerate-message"``).
+"messageId"?, "system"?, "tools"?, "runConfig"?, "state"?, ...extra}``; ``system`` holds
+``system=`` and the system messages' texts. Keys whose value is None are left out;
+``extra`` keys go last and win (``trigger="regenerate-message"``).
 
 Our messages become UIMessages ``{"id", "role", "parts", "metadata"?}``:
 
 ======================================  ==============================================
 ours                                    UIMessage part
 ======================================  ==============================================
-system message ``content``              ``{"type": "text", "text"}`` (role ``system``)
+system message ``content``              not a UIMessage: AI SDK 7 refuses system
+                                        messages in ``messages``. The request's
+                                        ``system`` field carries ``system=`` and then
+                                        each system message's text, joined by a blank
+                                        line (``to_ui_messages`` alone keeps them as
+                                        role ``system`` UIMessages)
 text                                    ``{"type": "text", "text"}``
 reasoning                               ``{"type": "reasoning", "text"}``
 image ``image``                         ``{"type": "file", "mediaType", "url"}``; the
@@ -265,9 +271,20 @@ def to_ui_messages(
     messages: Any, commands: Sequence[Mapping[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """Our messages (and commands) as AI SDK UIMessages; see the module docstring."""
+    return _convert(messages, commands, None)
+
+
+def _convert(
+    messages: Any, commands: Sequence[Mapping[str, Any]] | None, systems: list[str] | None
+) -> list[dict[str, Any]]:
+    """UIMessages; with ``systems``, the system messages' texts go there instead (the
+    other messages keep the ids they get when the system messages are in)."""
     builder = _Builder()
     msgs = validate_messages(messages)
     for i, msg in enumerate(msgs):
+        if systems is not None and msg.get("role") == "system":
+            systems.append(msg["content"])
+            continue
         builder.add_message(msg, i)
     for j, cmd in enumerate(commands or []):
         if not isinstance(cmd, Mapping):
@@ -280,14 +297,16 @@ def build_chat_request(req: ChatRequest) -> RequestSpec:
     path, thread_id, messages, commands = req.path, req.thread_id, req.messages, req.commands
     system, tools, run_config, state = req.system, req.tools, req.run_config, req.state
     assistant_message_id, extra = req.assistant_message_id, req.extra
+    # AI SDK 7 refuses system messages in ``messages``: their texts join ``system``
+    systems: list[str] = [system] if system is not None else []
     body: dict[str, Any] = {
         "id": thread_id,
-        "messages": to_ui_messages(messages, commands),
+        "messages": _convert(messages, commands, systems),
         "trigger": "submit-message",
     }
     optional = {
         "messageId": assistant_message_id,
-        "system": system,
+        "system": "\n\n".join(systems) if systems else None,
         "tools": normalize_tools(tools),
         "runConfig": run_config,
         "state": state,
