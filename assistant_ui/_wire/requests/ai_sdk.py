@@ -29,7 +29,12 @@ tool-call                               ``{"type": "tool-<toolName>", "toolCallI
                                         "state": "input-available", "input"}``
 tool-result (tool message / command)    merged into that tool part: ``output-available``
                                         + ``output``, or ``output-error`` + ``errorText``
-                                        (``isError``; a non-str result as JSON)
+                                        (``isError``; a non-str result as JSON), or
+                                        ``output-denied`` for a denied approval
+tool-call ``approval`` (AI SDK 6+)      ``"approval"`` as it is; state
+                                        ``approval-requested``, or
+                                        ``approval-responded`` once it has
+                                        ``approved`` (until a result comes)
 source                                  ``{"type": "source-url", "sourceId", "url",
                                         "title"?}``
 data ``name``/``data``/``id``           ``{"type": "data-<name>", "id"?, "data"}``
@@ -156,6 +161,7 @@ class _Builder:
                 }
                 parts.append(tool)
                 self._calls[call_id] = (ui, tool)
+                _set_approval(tool, part.get("approval"))
                 if "result" in part or part.get("isError"):
                     _set_output(tool, part)
                     self._set_artifact(ui, part)
@@ -256,10 +262,23 @@ class _Builder:
             raise ValueError(f"{where}: unknown command type {kind!r}")
 
 
+def _set_approval(tool: dict[str, Any], approval: Any) -> None:
+    """An approval the server asked for: state ``approval-requested``, or
+    ``approval-responded`` once ``approved`` is set (``useChat``'s
+    ``addToolApprovalResponse``)."""
+    if not isinstance(approval, Mapping) or not isinstance(approval.get("id"), str):
+        return
+    tool["approval"] = dict(approval)
+    tool["state"] = "approval-responded" if "approved" in approval else "approval-requested"
+
+
 def _set_output(tool: dict[str, Any], result: Mapping[str, Any]) -> None:
     tool.pop("output", None)
     tool.pop("errorText", None)
-    if result.get("isError"):
+    approval = tool.get("approval")
+    if result.get("isError") and isinstance(approval, Mapping) and approval.get("approved") is False:
+        tool["state"] = "output-denied"  # the server recorded the denial (tool-output-denied)
+    elif result.get("isError"):
         tool["state"] = "output-error"
         tool["errorText"] = json_text(result.get("result"))
     else:
