@@ -62,6 +62,15 @@ REJECTED: dict[str, tuple[str, str]] = {
         """,
         r'Argument "messages" to "chat" of "ThreadClient"|List item 0 has incompatible type',
     ),
+    "run_plain_string": (
+        """
+        from assistant_ui import AssistantClient
+
+        thread = AssistantClient("http://127.0.0.1:1").threads("t")
+        thread.run_sync("hello")
+        """,
+        r'Argument 1 to "run_sync" of "ThreadClient" has incompatible type "str"',
+    ),
     "bad_option_type": (
         """
         from assistant_ui import AssistantClient
