@@ -62,6 +62,15 @@ REJECTED: dict[str, tuple[str, str]] = {
         """,
         r'Argument "messages" to "chat" of "ThreadClient"|List item 0 has incompatible type',
     ),
+    "bare_extra_body_key": (
+        """
+        from assistant_ui import AssistantClient, user
+
+        thread = AssistantClient("http://127.0.0.1:1").threads("t")
+        thread.chat_sync(messages=[user("hi")], temperature=0.2)  # extra_body={"temperature": 0.2}
+        """,
+        r'Unexpected keyword argument "temperature"',
+    ),
     "run_plain_string": (
         """
         from assistant_ui import AssistantClient
