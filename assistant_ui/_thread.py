@@ -277,12 +277,7 @@ class ThreadClient:
     # -- tool-calling loops (assistant_ui.tools.runner) -----------------------------------------------------
 
     async def run(
-        self,
-        messages: Sequence[Message] | None = None,
-        *,
-        tools: Any = None,
-        max_steps: int = 8,
-        **kwargs: Any,
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
     ) -> RunResult:
         """Chat, execute the tool calls the backend asks for, send the results, repeat (API.md §8)."""
         from .tools.runner import run_async
@@ -290,12 +285,7 @@ class ThreadClient:
         return await run_async(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
     def run_sync(
-        self,
-        messages: Sequence[Message] | None = None,
-        *,
-        tools: Any = None,
-        max_steps: int = 8,
-        **kwargs: Any,
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
     ) -> RunResult:
         """Blocking :meth:`run`."""
         from .tools.runner import run_sync
@@ -303,12 +293,7 @@ class ThreadClient:
         return run_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
     def run_stream(
-        self,
-        messages: Sequence[Message] | None = None,
-        *,
-        tools: Any = None,
-        max_steps: int = 8,
-        **kwargs: Any,
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
     ) -> AsyncRunStream:
         """:meth:`run` as events: ``async with thread.run_stream(...) as run: async for ev in run``.
 
@@ -320,12 +305,7 @@ class ThreadClient:
         return run_stream(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
     def run_stream_sync(
-        self,
-        messages: Sequence[Message] | None = None,
-        *,
-        tools: Any = None,
-        max_steps: int = 8,
-        **kwargs: Any,
+        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
     ) -> RunStream:
         """Blocking :meth:`run_stream`: ``with thread.run_stream_sync(...) as run: for ev in run``."""
         from .tools.runner import run_stream_sync
