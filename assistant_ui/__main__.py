@@ -46,9 +46,9 @@ def _parser(cli: ModuleType | None) -> argparse.ArgumentParser:
         "demo",
         help="a conversation with a tool call against the built-in demo backend (no network)",
         description=(
-            "Start the built-in demo backend on 127.0.0.1 and have a short conversation "
-            "with it over real HTTP: streamed text, a get_weather tool call with its "
-            "result, and a final answer."
+            "Start the built-in demo backend on 127.0.0.1 (served by uvicorn: the 'demo' "
+            "extra) and have a short conversation with it over real HTTP: streamed text, "
+            "a get_weather tool call with its result, and a final answer."
         ),
     )
     demo.add_argument(
@@ -60,10 +60,6 @@ def _parser(cli: ModuleType | None) -> argparse.ArgumentParser:
         choices=[f for f in FORMATS if f not in ("plain-text", "sse", "openai", "openai-json")],
         default=None,
         help="the wire format the backend answers in (default: data-stream)",
-    )
-    demo.add_argument(
-        "--server", choices=("builtin", "uvicorn"), default="builtin",
-        help="the HTTP server (uvicorn needs the 'demo' extra)",
     )
     demo.add_argument("--no-color", action="store_true", help="never use colour")
     demo.add_argument(
@@ -103,15 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
-            from ._demo import DEFAULT_QUESTIONS, run_demo
+            from ._demo import DEFAULT_QUESTIONS, MISSING_UVICORN, run_demo, uvicorn_missing
             from .errors import AssistantUIError
 
+            if uvicorn_missing():
+                print(f"error: {MISSING_UVICORN}", file=sys.stderr)
+                return 1
             try:
                 return run_demo(
                     delay=args.delay,
                     format=args.format,
                     questions=[" ".join(args.question)] if args.question else DEFAULT_QUESTIONS,
-                    server=args.server,
                     color=False if args.no_color else None,
                 )
             except (AssistantUIError, RuntimeError, OSError) as exc:
@@ -119,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         if args.command == "chat" and cli is not None:
             if getattr(args, "demo", False):
+                from ._demo import MISSING_UVICORN, uvicorn_missing
                 from .testing import DemoBackend, serve
+
+                if uvicorn_missing():
+                    print(f"error: chat --demo: {MISSING_UVICORN}", file=sys.stderr)
+                    return 1
 
                 with serve(DemoBackend()) as base_url:
                     args.base_url = base_url

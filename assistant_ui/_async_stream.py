@@ -94,11 +94,9 @@ class AsyncChatStream(StreamView):
 
     def __del__(self) -> None:
         # garbage collection releases the connection too: on the stream's own loop
-        flow = getattr(self, "_flow", None)
-        if flow is None or flow.released:
+        flow = self._abandoned()
+        if flow is None:
             return
-        flow.released = True
-        self._inflight.released = True
         native = self._inflight.native_token
         transport = self._transport
         if native is not None and transport is not None and (self._iter is not None or flow.response is not None):

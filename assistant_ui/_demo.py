@@ -1,22 +1,39 @@
 """``python -m assistant_ui demo``: a conversation against the built-in demo backend.
 
 The demo backend (:class:`assistant_ui.testing.DemoBackend`) is served over real
-HTTP on 127.0.0.1 (an ephemeral port) by the small server in
-:mod:`assistant_ui.testing`; the client is an ordinary :class:`AssistantClient`.
-The assistant's text is printed as it arrives, tool calls and their results on
-lines of their own. No network, no key, nothing beyond the library's own
-dependencies.
+HTTP on 127.0.0.1 (an ephemeral port) by uvicorn, through
+:func:`assistant_ui.testing.serve`; the client is an ordinary
+:class:`AssistantClient`. The assistant's text is printed as it arrives, tool
+calls and their results on lines of their own. No network, no key; beyond the
+library's own dependencies it needs uvicorn (the ``demo`` extra).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import sys
 from typing import Any, TextIO
 
-__all__ = ["DEFAULT_QUESTIONS", "run_demo"]
+__all__ = ["DEFAULT_QUESTIONS", "MISSING_UVICORN", "run_demo", "uvicorn_missing"]
+
+#: what the command line prints when uvicorn is not installed
+MISSING_UVICORN = (
+    "the demo serves its backend with uvicorn, which is not installed here.\n"
+    "Install the demo extra from the checkout, then run the demo again:\n"
+    '    pip install -e ".[demo]" && python -m assistant_ui demo\n'
+    "(or: pip install uvicorn)"
+)
+
+
+def uvicorn_missing() -> bool:
+    """Whether uvicorn (the ``demo`` extra) cannot be imported."""
+    try:
+        return importlib.util.find_spec("uvicorn") is None
+    except (ImportError, ValueError):
+        return True
 
 DEFAULT_QUESTIONS = ("Hello!", "What's the weather in Paris?")
 
@@ -53,7 +70,6 @@ def run_demo(
     delay: float = 0.03,
     format: str | None = None,
     questions: tuple[str, ...] | list[str] = DEFAULT_QUESTIONS,
-    server: str = "builtin",
     color: bool | None = None,
 ) -> int:
     """Run the demo conversation, printing to ``out``; returns the exit status."""
@@ -71,7 +87,7 @@ def run_demo(
     backend = DemoBackend(delay=delay, format=format)
     ok = True
     saw_tool = False
-    with serve(backend, server=server) as base_url:
+    with serve(backend) as base_url:
         p.line(p.style(f"assistant-ui demo: the built-in demo backend is at {base_url}", "2"))
         # trust_env=False: loopback only, whatever proxy the environment names
         with AssistantClient(base_url=base_url, trust_env=False) as client:

@@ -14,24 +14,41 @@ program's traffic without touching its code.
 
 Secrets never reach a log line: header values are passed through
 :func:`redact_headers` and free text (error bodies, exception messages) through
-:func:`redact_text`. Both are used by the error messages too.
+:func:`redact_text`, each against the credentials of the call the line is about
+(:func:`secrets_of_request`). The redaction itself lives in ``_redaction.py``
+(re-exported here), with :func:`redact_error` for exceptions.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import os
-import re
 import sys
 import time
+import traceback
 from collections.abc import Iterable
 from typing import Any
 
+from ._redaction import (
+    REDACTED,
+    attach_secrets,
+    is_secret_name,
+    is_sensitive_header,
+    redact_error,
+    redact_for_request,
+    redact_headers,
+    redact_text,
+    redact_url,
+    secrets_from_headers,
+    secrets_of_request,
+)
+
 __all__ = [
     "REDACTED",
+    "SECRETS_ATTRIBUTE",
     "RedactingFilter",
+    "attach_secrets",
+    "is_secret_name",
     "is_sensitive_header",
     "log_auth_refresh",
     "log_failure",
@@ -41,218 +58,89 @@ __all__ = [
     "log_retry",
     "log_stream_end",
     "logger",
+    "redact_error",
+    "redact_for_request",
     "redact_headers",
     "redact_text",
     "redact_url",
     "secrets_from_headers",
+    "secrets_of_request",
 ]
 
 logger = logging.getLogger("assistant_ui")
 logger.addHandler(logging.NullHandler())
 
-REDACTED = "[redacted]"
-
-_SENSITIVE_NAMES = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "x-api-key",
-        "api-key",
-        "cookie",
-        "set-cookie",
-    }
-)
-_SENSITIVE_PARTS = ("token", "secret", "key", "auth")
-#: names whose value is a secret in free text (``"password": ...``, ``client_secret=...``);
-#: every repetition is bounded and a name starts where a name cannot continue, so
-#: redaction stays linear in the length of the text, whatever the text
-_NAME_CHAR = r"[A-Za-z0-9_.\-]"
-_TEXT_NAME = (
-    r"(?<!" + _NAME_CHAR + r")" + _NAME_CHAR + r"{0,48}"
-    r"(?:token|secret|key|auth|passw(?:or)?d|cookie|credential|session)"
-    + _NAME_CHAR + r"{0,48}"
-)
-# "name": "value" / 'name': 'value' / name=value / name: value (a header line)
-_KEY_VALUE = re.compile(
-    r"""(?ix)
-    (?P<q>["']?)(?P<name>""" + _TEXT_NAME + r""")(?P=q)   # the name, maybe quoted
-    (?P<sep>[ \t]{0,8}[:=][ \t]{0,8})
-    (?:
-        "(?:[^"\\\n]|\\.){0,4096}"                       # a double-quoted value
-      | '(?:[^'\\\n]|\\.){0,4096}'                       # a single-quoted value
-      | (?:(?:bearer|basic|token|digest|negotiate)[ \t]{1,8})?[^\s,;&"'<>(){}\[\]]{1,4096}
-    )
-    """
-)
-_BEARER = re.compile(r"(?i)\b(bearer)([ \t]{1,8})[A-Za-z0-9\-._~+/]+=*")
-_BASIC = re.compile(r"(?i)\b(basic)([ \t]{1,8})([A-Za-z0-9+/]{4,}=*)")
-_URL_USERINFO = re.compile(
-    r"(?i)(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{0,31}://)([^/\s:@]{0,256}):([^/\s@]{1,256})@"
-)
-_TEXT_PARTS = ("token", "secret", "key", "auth", "passw", "cookie", "credential", "session")
-#: secrets shorter than this are not searched for verbatim (too many false hits)
-_MIN_SECRET = 4
-
-
-def is_sensitive_header(name: str) -> bool:
-    """Whether a header's value is a credential (its name alone decides)."""
-    lower = name.lower()
-    return lower in _SENSITIVE_NAMES or any(part in lower for part in _SENSITIVE_PARTS)
-
-
-def redact_headers(headers: Any) -> dict[str, str]:
-    """A plain dict of the headers with every sensitive value replaced by ``[redacted]``.
-
-    Accepts a mapping, an ``httpx.Headers`` or an iterable of ``(name, value)`` pairs.
-    """
-    items = headers.items() if hasattr(headers, "items") else headers
-    out: dict[str, str] = {}
-    for name, value in items:
-        name_s = name.decode("latin-1") if isinstance(name, bytes) else str(name)
-        if is_sensitive_header(name_s):
-            out[name_s] = REDACTED
-        else:
-            value_s = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-            out[name_s] = redact_text(value_s)
-    return out
-
-
-def secrets_from_headers(headers: Any) -> list[str]:
-    """The secret values carried by sensitive headers, to be searched for verbatim.
-
-    ``Bearer X`` yields the whole value and ``X``; ``Basic X`` also the decoded
-    password; a cookie also each cookie value.
-    """
-    if headers is None:
-        return []
-    items = headers.items() if hasattr(headers, "items") else headers
-    found: list[str] = []
-    for name, value in items:
-        name_s = name.decode("latin-1") if isinstance(name, bytes) else str(name)
-        if not is_sensitive_header(name_s):
-            continue
-        value_s = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        found.append(value_s)
-        scheme, _, credential = value_s.strip().partition(" ")
-        credential = credential.strip()
-        if credential:
-            found.append(credential)
-            if scheme.lower() == "basic":
-                try:
-                    decoded = base64.b64decode(credential, validate=True).decode("utf-8")
-                except (binascii.Error, UnicodeDecodeError):
-                    decoded = ""
-                if ":" in decoded:
-                    found.append(decoded)
-                    found.append(decoded.split(":", 1)[1])
-        if name_s.lower() in ("cookie", "set-cookie"):
-            for item in value_s.split(";"):
-                found.append(item.partition("=")[2].strip())
-    return _usable(found)
-
-
-def _usable(secrets: Iterable[str]) -> list[str]:
-    unique = {s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET}
-    # longest first, so that a secret containing another is replaced whole
-    return sorted(unique, key=len, reverse=True)
-
-
-def _secret_name(name: str) -> bool:
-    lower = name.lower()
-    if lower.endswith("tokens"):  # max_tokens, total_tokens: counts, not credentials
-        return False
-    if "authoriz" not in lower:
-        lower = lower.replace("authority", "").replace("author", "")
-    return any(part in lower for part in _TEXT_PARTS)
-
-
-def _redact_key_value(match: re.Match[str]) -> str:
-    if not _secret_name(match.group("name")):
-        return match.group(0)
-    return f"{match.group('q')}{match.group('name')}{match.group('q')}{match.group('sep')}{_quoted_redacted(match)}"
-
-
-def _quoted_redacted(match: re.Match[str]) -> str:
-    value = match.group(0)[match.end("sep") - match.start(0) :]
-    if value[:1] in ('"', "'"):
-        return f"{value[0]}{REDACTED}{value[0]}"
-    return REDACTED
-
-
-def _redact_basic(match: re.Match[str]) -> str:
-    credential = match.group(3)
-    try:
-        decoded = base64.b64decode(credential + "=" * (-len(credential) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return match.group(0)
-    if b":" not in decoded:  # "Basic authentication" and the like are words, not credentials
-        return match.group(0)
-    return f"{match.group(1)}{match.group(2)}{REDACTED}"
-
-
-def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove credentials from free text (an error body, an exception message).
-
-    Replaced by ``[redacted]``: every value in ``secrets`` found verbatim; the value
-    of anything named like a credential (``"authorization": "..."``,
-    ``X-API-Key: ...``, ``client_secret=...``, ``access_token=...``); ``Bearer``
-    tokens and ``Basic`` credentials; the password in ``scheme://user:password@``.
-    """
-    if not text:
-        return text
-    for secret in _usable(secrets):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
-    text = _KEY_VALUE.sub(_redact_key_value, text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    text = _BASIC.sub(_redact_basic, text)
-    return text
-
-
-def redact_url(url: Any) -> str:
-    """A URL fit for a log line: no password in the userinfo, no credential query values."""
-    return redact_text(str(url))
-
+#: the attribute of a log record holding the credentials of the call it is about
+#: (set through ``extra=`` by the lines below; :class:`RedactingFilter` uses them)
+SECRETS_ATTRIBUTE = "assistant_ui_secrets"
 
 class RedactingFilter(logging.Filter):
     """A logging filter that runs each record's message through :func:`redact_text`.
 
-    The stderr handler installed by ``ASSISTANT_UI_LOG`` uses it; add it to your own
+    A line the client logs about a request carries that call's credentials (the
+    record attribute ``assistant_ui_secrets``): they are redacted whatever the
+    field holding them. A record's traceback (``exc_info``) is redacted too. The
+    stderr handler installed by ``ASSISTANT_UI_LOG`` uses it; add it to your own
     handlers to scrub other libraries' lines too.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        secrets = getattr(record, SECRETS_ATTRIBUTE, None) or ()
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to the handler
             return True
-        redacted = redact_text(message)
+        redacted = redact_text(message, secrets)
         if redacted != message:
             record.msg = redacted
             record.args = None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            shown = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = redact_text(shown, secrets)
         return True
 
 
 # -- the lines the client logs ------------------------------------------------------------
+#
+# Each line is about one request: every piece of it is redacted against that call's
+# own credentials (:func:`secrets_of_request`), and the record carries them for
+# :class:`RedactingFilter`.
 
 
-def _target(request: Any) -> str:
+def _secrets(request: Any) -> list[str]:
     try:
-        return f"{request.method} {redact_url(request.url)}"
+        return secrets_of_request(request)
+    except Exception:
+        return []
+
+
+def _target(request: Any, secrets: Iterable[str] = ()) -> str:
+    try:
+        return f"{request.method} {redact_text(str(request.url), secrets)}"
     except Exception:
         return "request"
+
+
+def _log(level: int, request: Any, message: str, *args: Any) -> None:
+    """Log ``message % args`` about ``request``, each str argument redacted."""
+    if not logger.isEnabledFor(level):
+        return
+    secrets = _secrets(request)
+    shown = tuple(redact_text(a, secrets) if isinstance(a, str) else a for a in args)
+    logger.log(level, message, _target(request, secrets), *shown, extra={SECRETS_ATTRIBUTE: secrets})
 
 
 def log_request(request: Any, attempt: int, max_retries: int) -> float:
     """Log one attempt about to be sent; returns the start time for :func:`log_response`."""
     if logger.isEnabledFor(logging.DEBUG):
+        secrets = _secrets(request)
         logger.debug(
             "request %s (attempt %d of %d) headers=%s",
-            _target(request),
+            _target(request, secrets),
             attempt + 1,
             max_retries + 1,
-            redact_headers(request.headers),
+            redact_headers(request.headers, secrets),
+            extra={SECRETS_ATTRIBUTE: secrets},
         )
     return time.monotonic()
 
@@ -265,58 +153,60 @@ def log_response(request: Any, response: Any, started: float) -> None:
     reason = getattr(response, "reason_phrase", "") or ""
     content_type = response.headers.get("content-type", "-")
     what = "stream start" if response.is_success else "response"
-    logger.debug(
-        "%s: %s -> %d %s (%s) after %.0f ms",
-        what,
-        _target(request),
+    _log(
+        logging.DEBUG,
+        request,
+        f"{what}: %s -> %d %s (%s) after %.0f ms",
         response.status_code,
         reason,
-        redact_text(content_type),
+        content_type,
         elapsed_ms,
     )
 
 
 def log_retry(request: Any, reason: str, attempt: int, max_retries: int, delay: float) -> None:
     """Log a retry: ``attempt`` is the one that failed (from 0)."""
-    logger.info(
+    _log(
+        logging.INFO,
+        request,
         "retrying %s in %.2f s (attempt %d of %d failed: %s)",
-        _target(request),
         delay,
         attempt + 1,
         max_retries + 1,
-        redact_text(reason),
+        reason,
     )
 
 
 def log_failure(request: Any, reason: str) -> None:
     """Log a request that failed for good (the caller gets the exception)."""
-    logger.debug("request failed: %s: %s", _target(request), redact_text(reason))
+    _log(logging.DEBUG, request, "request failed: %s: %s", reason)
 
 
 def log_stream_end(request: Any, outcome: str, events: int, started: float | None = None) -> None:
     """Log the end of a streamed body: ``outcome`` is e.g. ``complete``, ``cancelled``,
     ``timeout`` or ``error: ...``; ``started`` a ``time.monotonic()`` of the stream start."""
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
     elapsed = "" if started is None else f" after {time.monotonic() - started:.2f} s"
-    logger.debug(
-        "stream end: %s: %s, %d events%s", _target(request), redact_text(outcome), events, elapsed
-    )
+    _log(logging.DEBUG, request, "stream end: %s: %s, %d events%s", outcome, events, elapsed)
 
 
 def log_resume(request: Any, stream_id: str | None, attempt: int, reason: str) -> None:
     """Log a resumption of a cut stream (``attempt`` from 0)."""
-    logger.info(
+    _log(
+        logging.INFO,
+        request,
         "resuming %s (stream %s, attempt %d) after: %s",
-        _target(request),
         stream_id or "-",
         attempt + 1,
-        redact_text(reason),
+        reason,
     )
 
 
 def log_auth_refresh(request: Any) -> None:
-    logger.info("%s was refused (401): refreshing the credentials and retrying once", _target(request))
+    _log(
+        logging.INFO,
+        request,
+        "%s was refused (401): refreshing the credentials and retrying once",
+    )
 
 
 # -- ASSISTANT_UI_LOG -----------------------------------------------------------------------

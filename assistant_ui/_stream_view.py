@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._call.stream_flow import StreamFlow
+from ._transports.inflight import InFlight
 from .events import Event
 from .types import AssistantMessage
 
@@ -20,6 +21,17 @@ class StreamView:
     """The read-only face of a streamed call (a base of both stream classes)."""
 
     _flow: StreamFlow
+    _inflight: InFlight
+
+    def _abandoned(self) -> StreamFlow | None:
+        """Garbage collection of an unreleased stream: mark it released and return its
+        flow (the driver then closes the connection), or None when nothing is left."""
+        flow: StreamFlow | None = getattr(self, "_flow", None)
+        if flow is None or flow.released:
+            return None
+        flow.released = True
+        self._inflight.released = True
+        return flow
 
     @property
     def message(self) -> AssistantMessage:

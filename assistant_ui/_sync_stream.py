@@ -104,12 +104,8 @@ class ChatStream(StreamView):
     def __del__(self) -> None:
         # garbage collection releases the connection too. Not here: the collector
         # may have interrupted this thread inside the pool's lock.
-        flow = getattr(self, "_flow", None)
-        if flow is None or flow.released:
-            return
-        flow.released = True
-        self._inflight.released = True
-        if flow.response is not None:
+        flow = self._abandoned()
+        if flow is not None and flow.response is not None:
             watchdog.call_soon(functools.partial(self._transport.close, flow.response))
 
     @property

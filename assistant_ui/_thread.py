@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Unpack
 
 from ._async_stream import AsyncChatStream
-from ._call.options import CallOptions, ChatOptions, ToolsParam, split_options
+from ._call.options import CallOptions, ChatOptions, RunOptions, ToolsParam, split_options
 from ._call.result import ChatResult
 from ._call.state import ChatCall
 from ._sync_stream import ChatStream
@@ -277,23 +277,47 @@ class ThreadClient:
     # -- tool-calling loops (assistant_ui.tools.runner) -----------------------------------------------------
 
     async def run(
-        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+        self,
+        messages: Sequence[Message] | None = None,
+        *,
+        tools: ToolsParam | None = None,
+        max_steps: int = 8,
+        **kwargs: Unpack[RunOptions],
     ) -> RunResult:
-        """Chat, execute the tool calls the backend asks for, send the results, repeat (API.md §8)."""
+        """Chat, execute the tool calls the backend asks for, send the results, repeat.
+
+        ``tools`` are what :class:`~assistant_ui.tools.Toolbox` takes (``@tool``
+        functions, plain functions, a Toolbox, the seed's schemas with
+        ``tool_impls=``); at most ``max_steps`` requests are made. Options:
+        ``approve``, ``tool_timeout``, ``max_concurrency``, ``system`` and every
+        chat option. Returns a :class:`~assistant_ui.tools.RunResult`; a
+        ``thread.cancel()`` stops it with ``stop_reason == "cancelled"``.
+        """
         from .tools.runner import run_async
 
         return await run_async(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
     def run_sync(
-        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+        self,
+        messages: Sequence[Message] | None = None,
+        *,
+        tools: ToolsParam | None = None,
+        max_steps: int = 8,
+        **kwargs: Unpack[RunOptions],
     ) -> RunResult:
-        """Blocking :meth:`run`."""
+        """Blocking :meth:`run` (same arguments); sync tools run on a bounded pool of
+        worker threads (``max_concurrency``)."""
         from .tools.runner import run_sync
 
         return run_sync(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
     def run_stream(
-        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+        self,
+        messages: Sequence[Message] | None = None,
+        *,
+        tools: ToolsParam | None = None,
+        max_steps: int = 8,
+        **kwargs: Unpack[RunOptions],
     ) -> AsyncRunStream:
         """:meth:`run` as events: ``async with thread.run_stream(...) as run: async for ev in run``.
 
@@ -305,7 +329,12 @@ class ThreadClient:
         return run_stream(self, messages, tools=tools, max_steps=max_steps, **kwargs)
 
     def run_stream_sync(
-        self, messages: Any = None, *, tools: Any = None, max_steps: int = 8, **kwargs: Any
+        self,
+        messages: Sequence[Message] | None = None,
+        *,
+        tools: ToolsParam | None = None,
+        max_steps: int = 8,
+        **kwargs: Unpack[RunOptions],
     ) -> RunStream:
         """Blocking :meth:`run_stream`: ``with thread.run_stream_sync(...) as run: for ev in run``."""
         from .tools.runner import run_stream_sync

@@ -185,7 +185,7 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
         body = json.loads(body_text) if body_text else None
     except ValueError:
         pass
-    from ._log import redact_text, secrets_from_headers
+    from ._log import redact_text, secrets_of_request
 
     reason = response.reason_phrase or ""
     message = f"HTTP {response.status_code} {reason}".rstrip()
@@ -193,7 +193,7 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
     if code is not None:
         message += f" ({_quote(code, redact_text, limit=100)})"
     try:
-        secrets = secrets_from_headers(response.request.headers)
+        secrets = secrets_of_request(response.request)
     except RuntimeError:  # a response built by hand, without its request
         secrets = []
     if response.status_code == 404:

@@ -13,8 +13,10 @@ script keeps it: every request carries the whole conversation.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import sys
 from typing import Any
 
 from assistant_ui import AssistantClient, user
@@ -38,6 +40,13 @@ def talk(base_url: str) -> None:
                   f"usage: {result.usage}")
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Talk to an AI SDK UI-message-stream backend.")
     parser.add_argument("--base-url", default=os.environ.get("ASSISTANT_UI_BASE_URL"),
@@ -49,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     # The demo backend, answering in the AI SDK 5 UI message stream format.
     backend = DemoBackend(format="ui-message-stream")
+    local_backend_or_exit()
     with serve(backend) as base_url:
         talk(base_url)
     for request in backend.chat_requests:

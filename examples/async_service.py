@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
+import sys
 import textwrap
 import time
 
@@ -44,11 +46,19 @@ async def serve_customers(base_url: str, threads: int, concurrency: int) -> None
           f"(the answers took {total:.2f} s in total: they ran concurrently)")
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 async def main_async(base_url: str | None, threads: int, concurrency: int) -> None:
     if base_url:
         await serve_customers(base_url, threads, concurrency)
         return
     # no backend given: serve the demo backend in this event loop, on 127.0.0.1
+    local_backend_or_exit()
     async with serve_async(DemoBackend()) as demo_url:
         await serve_customers(demo_url, threads, concurrency)
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import re
+import sys
 
 from assistant_ui import AssistantClient, AuthenticationError, user
 from assistant_ui.auth import bearer
@@ -72,10 +74,18 @@ class TokenCheckingBackend(FakeBackend):
         return text_reply(f"You are signed in (token #{match.group(1)} accepted).")
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 async def main_async(base_url: str | None) -> None:
     if base_url:
         await talk(base_url)
         return
+    local_backend_or_exit()
     async with serve_async(TokenCheckingBackend()) as demo_url:
         await talk(demo_url)
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
+import sys
 import time
 
 from assistant_ui import AssistantClient, user
@@ -60,12 +62,20 @@ async def tell_story(base_url: str, words_before_cancel: int) -> None:
     print(f"status: {status['type']} / {status.get('reason')}")
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 async def main_async(base_url: str | None, words_before_cancel: int) -> None:
     if base_url:
         await tell_story(base_url, words_before_cancel)
         return
     # A slow backend: the story streams word by word, 0.2 s apart (about 12 s in all).
     backend = FakeBackend(responder=lambda body: text_reply(STORY, delay=0.2))
+    local_backend_or_exit()
     async with serve_async(backend) as demo_url:
         await tell_story(demo_url, words_before_cancel)
     print(f"the backend received a cancel for: {backend.cancels}")

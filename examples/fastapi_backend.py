@@ -25,15 +25,25 @@ import argparse
 import asyncio
 import json
 import re
+import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from assistant_stream import RunController, create_run
-from assistant_stream.serialization import DataStreamResponse
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+try:
+    import uvicorn
+    from assistant_stream import RunController, create_run
+    from assistant_stream.serialization import DataStreamResponse
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+except ImportError as exc:  # say what to install instead of a traceback
+    sys.exit(
+        f"examples/fastapi_backend.py needs {exc.name or 'a package'}, which is not installed.\n"
+        "Install what it needs, then run it again:\n"
+        "    pip install assistant-stream starlette uvicorn\n"
+        '(from a checkout of assistant-ui, pip install -e ".[test]" installs them too)'
+    )
 
 try:  # FastAPI is Starlette underneath: the same routes work with either
     from fastapi import FastAPI as App
@@ -214,8 +224,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--delay", type=float, default=0.05, help="seconds between streamed words")
     args = parser.parse_args(argv)
-
-    import uvicorn
 
     log(f"serving on http://{args.host}:{args.port} (Ctrl-C to stop)")
     uvicorn.run(create_app(delay=args.delay), host=args.host, port=args.port, log_level="warning")

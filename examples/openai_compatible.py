@@ -13,8 +13,10 @@ OpenAI keeps no conversation: a thread id is not sent, and tool results go back 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import sys
 from typing import Any, Literal
 
 from assistant_ui import AssistantClient, user
@@ -54,6 +56,13 @@ def talk(base_url: str, model: str) -> None:
         print(f"  history: {[m['role'] for m in run.history or []]}")
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Talk to an OpenAI-compatible backend.")
     parser.add_argument("--model", default="gpt-4o-mini")
@@ -66,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     # The demo backend answers at /v1/chat/completions in OpenAI's streaming format.
     backend = DemoBackend(format="openai")
+    local_backend_or_exit()
     with serve(backend) as base_url:
         talk(base_url, args.model)
     first = backend.chat_requests[0]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
+import sys
 
 from assistant_ui import AssistantClient, user
 from assistant_ui.testing import DemoBackend, serve_async
@@ -35,11 +37,19 @@ async def stream_answer(base_url: str, question: str) -> None:
     print(f"[status] {status['type']}" + (f" ({status['reason']})" if "reason" in status else ""))
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 async def main_async(base_url: str | None, question: str) -> None:
     if base_url:
         await stream_answer(base_url, question)
         return
     # The demo backend on 127.0.0.1, streaming a word every 50 ms so that you see it arrive.
+    local_backend_or_exit()
     async with serve_async(DemoBackend(delay=0.05)) as demo_url:
         await stream_answer(demo_url, question)
 

@@ -10,8 +10,10 @@ backend on 127.0.0.1 for the length of the run: no network, no key.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import sys
 
 from assistant_ui import AssistantClient, user
 from assistant_ui.testing import DemoBackend, serve
@@ -38,6 +40,13 @@ def ask(base_url: str, question: str) -> None:
         print("usage: not reported by the backend")
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Ask one question with chat_sync.")
     parser.add_argument("question", nargs="?", default="What's the weather in Tokyo?")
@@ -49,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         ask(args.base_url, args.question)
     else:
         # the demo backend answers over real HTTP from a background thread
+        local_backend_or_exit()
         with serve(DemoBackend()) as base_url:
             ask(base_url, args.question)
 

@@ -11,8 +11,10 @@ back and repeats until the assistant stops asking.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import sys
 from typing import Any, Literal
 
 from assistant_ui import AssistantClient, user
@@ -94,6 +96,13 @@ def scripted_model(body: dict[str, Any]) -> Reply:
                       f"{weather['conditions']} in {weather['city']}, and 6 * 7 = {product:g}.")
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local fake backend, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run client-side tools with run_sync.")
     parser.add_argument("question", nargs="?", default="What's the weather in Paris, and what is 6 * 7?")
@@ -104,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.base_url:
         ask(args.base_url, args.question)
     else:
+        local_backend_or_exit()
         with serve(FakeBackend(responder=scripted_model)) as base_url:
             ask(base_url, args.question)
 

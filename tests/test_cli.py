@@ -422,9 +422,20 @@ def test_tty_ctrl_c_cancels_the_answer_not_the_program(tty_chat: Any, backend: B
     chat.send("still here\n")
     chat.expect("echo: still here [t-ctrlc]")
     chat.expect("you> ")
-    chat.send("\x03")  # Ctrl-C at the prompt: leave cleanly
+    chat.send("half a li")
+    time.sleep(0.3)
+    chat.send("\x03")  # Ctrl-C at the prompt: the line is dropped, the chat goes on
+    chat.expect("[Ctrl-C clears the line; /quit or Ctrl-D leaves]")
+    chat.expect("you> ")
+    chat.send("\x03")  # again: still here, no second hint
+    chat.expect("you> ")
+    chat.send("back\n")
+    chat.expect("echo: back [t-ctrlc]")  # not "half a liback"
+    chat.expect("you> ")
+    chat.send("/quit\n")
     assert chat.wait() == 0
     assert "Traceback" not in chat.text
+    assert chat.text.count("[Ctrl-C clears the line") == 1
 
 
 def test_tty_slash_cancel_while_streaming_and_eof(tty_chat: Any, backend: Backend) -> None:

@@ -92,26 +92,40 @@ def test_demo_prints_the_text_as_it_arrives() -> None:
     assert answer_reads
 
 
-def test_demo_needs_only_the_runtime_dependencies() -> None:
-    # uvicorn, starlette and the test tools are installed here; make them unimportable
+def _run_blocking(blocked: set[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``main(args)`` in a child process where ``blocked`` packages cannot be imported."""
     code = (
         "import sys, importlib.abc\n"
-        "BLOCKED = {'uvicorn', 'starlette', 'hypothesis', 'respx', 'pytest', 'trio', "
-        "'assistant_stream', 'orjson'}\n"
+        f"BLOCKED = {sorted(blocked)!r}\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] in BLOCKED:\n"
         "            raise ImportError('blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "from assistant_ui.__main__ import main\n"
-        "code = main(['demo', '--delay', '0'])\n"
-        "assert not BLOCKED & set(m.split('.')[0] for m in sys.modules), sorted(sys.modules)\n"
+        f"code = main({list(args)!r})\n"
+        "assert not set(BLOCKED) & set(m.split('.')[0] for m in sys.modules), sorted(sys.modules)\n"
         "sys.exit(code)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           encoding="utf-8", timeout=60, env=_env(), cwd=ROOT)
+
+
+def test_demo_needs_only_the_demo_extra() -> None:
+    # the test tools are installed here; make them unimportable: uvicorn is all the demo adds
+    proc = _run_blocking({"starlette", "hypothesis", "respx", "pytest", "trio",
+                          "assistant_stream", "orjson", "fastapi"}, "demo", "--delay", "0")
     assert proc.returncode == 0, proc.stderr
     _check_conversation(proc.stdout)
+
+
+@pytest.mark.parametrize("args", [("demo",), ("chat", "--demo")])
+def test_without_uvicorn_the_demo_prints_the_install_line(args: tuple[str, ...]) -> None:
+    proc = _run_blocking({"uvicorn"}, *args)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert 'pip install -e ".[demo]" && python -m assistant_ui demo' in proc.stderr
+    assert "uvicorn, which is not installed" in proc.stderr
 
 
 def test_run_demo_in_process_with_other_formats() -> None:

@@ -96,6 +96,45 @@ def test_every_example_is_tested_and_listed_in_the_readme() -> None:
             assert '"--base-url"' in source and '"ASSISTANT_UI_BASE_URL"' in source, name
 
 
+# -- what they need, said instead of a traceback -------------------------------------------------
+
+
+def _run_without(blocked: set[str], name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run an example where the ``blocked`` packages cannot be imported (as on a plain install)."""
+    code = (
+        "import importlib.abc, importlib.util, runpy, sys\n"
+        f"BLOCKED = {sorted(blocked)!r}\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in BLOCKED:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "orig = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda n, *a: None if n.split('.')[0] in BLOCKED else orig(n, *a)\n"
+        f"sys.argv = [{str(EXAMPLES / name)!r}, *{list(args)!r}]\n"
+        f"runpy.run_path({str(EXAMPLES / name)!r}, run_name='__main__')\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True,
+                          text=True, encoding="utf-8", timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("missing", ["assistant_stream", "starlette", "uvicorn"])
+def test_fastapi_backend_names_its_install_line(missing: str) -> None:
+    proc = _run_without({missing}, "fastapi_backend.py", "--port", "1")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"needs {missing}" in proc.stderr
+    assert "pip install assistant-stream starlette uvicorn" in proc.stderr
+
+
+@pytest.mark.parametrize("name", sorted(ALL_EXAMPLES - {"fastapi_backend.py"}))
+def test_without_uvicorn_the_local_backend_names_its_install_line(name: str) -> None:
+    proc = _run_without({"uvicorn"}, name)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "needs uvicorn: pip install uvicorn" in proc.stderr and "--base-url" in proc.stderr
+
+
 # -- standalone (demo) mode -----------------------------------------------------------------------
 
 

@@ -347,6 +347,37 @@ def test_redirect_guard_with_auth_helpers() -> None:
     assert "x-custom-auth" not in seen_b[0][2]
 
 
+def test_session_and_password_headers_stay_with_their_origin() -> None:
+    """The names that redact text also strip headers on a cross-origin redirect."""
+    headers = {"X-Session-Id": CANARY, "X-Password": CANARY, "X-Credential": CANARY, "X-Trace": "r1"}
+    with two_origins() as (url_a, seen_a, seen_b):
+        with AssistantClient(url_a, headers=headers, follow_redirects=True) as client:
+            assert client.threads("t").chat_sync(messages=[user("hi")]).text == "ok"
+    assert seen_a[0][2]["x-session-id"] == CANARY
+    assert not any(CANARY in v for v in seen_b[0][2].values()), seen_b
+    assert seen_b[0][2]["x-trace"] == "r1"
+
+
+def test_a_header_recorded_as_a_secret_is_stripped_whatever_its_name() -> None:
+    """``attach_secrets`` (the facade records the ``headers=`` values on each request)
+    makes any header carrying one stay with its origin; httpx copies the record onto
+    the redirected request."""
+    from assistant_ui._log import attach_secrets
+
+    with two_origins() as (url_a, seen_a, seen_b):
+        guard = RedirectGuard(url_a)
+        with httpx.Client(
+            follow_redirects=True, event_hooks=merge_event_hooks(None, guard.sync_hook)
+        ) as http:
+            request = http.build_request(
+                "POST", f"{url_a}/api/chat", headers={"X-Org-Ref": CANARY, "X-Trace": "plain"}
+            )
+            attach_secrets(request, {"X-Org-Ref": CANARY})
+            assert http.send(request).status_code == 200
+    assert seen_a[0][2]["x-org-ref"] == CANARY
+    assert "x-org-ref" not in seen_b[0][2] and seen_b[0][2]["x-trace"] == "plain"
+
+
 @pytest.mark.anyio
 async def test_redirect_guard_async() -> None:
     with two_origins() as (url_a, _seen_a, seen_b):

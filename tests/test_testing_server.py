@@ -1,9 +1,17 @@
-"""The small loopback HTTP/1.1 server of ``assistant_ui.testing`` (``serve``, ``serve_async``)."""
+"""``assistant_ui.testing.serve`` / ``serve_async``: an ASGI app served by uvicorn on 127.0.0.1.
+
+Real HTTP over real sockets: what these check is what the helpers promise (an
+ephemeral loopback port, streaming flushed per message, keep-alive, the app told
+of a disconnect, mid-body cuts, lifespan, a prompt and bounded shutdown, asyncio
+and trio), not uvicorn's HTTP parser.
+"""
 
 from __future__ import annotations
 
-import importlib.util
+import logging
+import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +23,7 @@ import anyio.to_thread
 import httpx
 import pytest
 
+import assistant_ui.testing._serve as serve_module
 from assistant_ui.testing import AbortConnection, serve, serve_async
 
 pytestmark = pytest.mark.timeout(60)
@@ -53,7 +62,10 @@ class App:
         path = scope["path"]
         body = await _read_body(receive)
         self.events.append(f"{scope['method']} {path}")
-        if path == "/echo":
+        if path == "/port":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": str(scope["client"][1]).encode()})
+        elif path == "/echo":
             info = f"{scope['method']} {scope['path']}?{scope['query_string'].decode()} {body.decode()}"
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"text/plain")]})
@@ -87,8 +99,17 @@ class App:
             await send({"type": "http.response.body", "body": b"partial", "more_body": True})
             async with anyio.create_task_group():
                 raise AbortConnection  # arrives wrapped in an exception group
+        elif path == "/abort-later":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for _ in range(3):
+                await send({"type": "http.response.body", "body": b"0123456789", "more_body": True})
+            raise AbortConnection
         elif path == "/boom":
             raise RuntimeError("kaput")
+        elif path == "/boom-late":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+            raise RuntimeError("late kaput")
         elif path == "/nothing":
             return
         elif path == "/slow":
@@ -115,8 +136,7 @@ def url(app: App) -> Iterator[str]:
 
 def _connect(url: str) -> socket.socket:
     parts = urlsplit(url)
-    sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
-    return sock
+    return socket.create_connection((parts.hostname, parts.port), timeout=10)
 
 
 def _recv_until(sock: socket.socket, marker: bytes, data: bytes = b"") -> bytes:
@@ -142,32 +162,25 @@ def test_binds_loopback_on_an_ephemeral_port(app: App) -> None:
         assert first.startswith("http://127.0.0.1:") and second.startswith("http://127.0.0.1:")
         assert first != second
         assert httpx.post(first + "/echo?x=1", content=b"hi", trust_env=False).text == "POST /echo?x=1 hi"
+    # once the block is left, nothing listens there any more
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(first + "/echo", trust_env=False)
 
 
-def test_keep_alive_and_pipelining(url: str) -> None:
-    sock = _connect(url)
-    with sock:
-        sock.sendall(b"GET /echo?a HTTP/1.1\r\nHost: x\r\n\r\n")
-        first = _recv_until(sock, b"GET /echo?a ")
-        assert first.startswith(b"HTTP/1.1 200 OK\r\n") and b"content-length: 12" in first.lower()
-        # the same connection serves the next requests, even sent back to back
-        sock.sendall(b"POST /echo?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-                     b"GET /echo?c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        rest = _recv_all(sock)
-    assert rest.count(b"HTTP/1.1 200 OK") == 2
-    assert rest.index(b"POST /echo?b abc") < rest.index(b"GET /echo?c ")
-    assert b"connection: close" in rest.lower()
+def test_serves_on_a_thread_and_not_the_callers_signals(app: App) -> None:
+    before = signal.getsignal(signal.SIGINT)
+    with serve(app) as base_url:
+        names = [t.name for t in threading.enumerate()]
+        assert "assistant-ui-serve" in names
+        assert httpx.get(base_url + "/echo", trust_env=False).status_code == 200
+    assert signal.getsignal(signal.SIGINT) is before
+    assert "assistant-ui-serve" not in [t.name for t in threading.enumerate()]
 
 
-def test_chunked_request_body_and_expect_continue(url: str) -> None:
-    sock = _connect(url)
-    with sock:
-        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                     b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
-        assert _recv_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 100 Continue")
-        sock.sendall(b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n")
-        response = _recv_all(sock)
-    assert response.endswith(b"POST /echo? hello world")
+def test_keep_alive_reuses_the_connection(url: str) -> None:
+    with httpx.Client(base_url=url, trust_env=False) as http:
+        ports = {http.get("/port").text for _ in range(3)}
+    assert len(ports) == 1
 
 
 def test_responses_are_flushed_per_message(app: App, url: str) -> None:
@@ -180,55 +193,50 @@ def test_responses_are_flushed_per_message(app: App, url: str) -> None:
         assert b"".join(chunks) == b"second"
 
 
-@pytest.mark.parametrize(
-    ("request_bytes", "status"),
-    [
-        (b"NONSENSE\r\n\r\n", 400),
-        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
-        (b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400),
-        (b"GET / HTTP/1.1\r\n" + b"X-Big: " + b"a" * 70000 + b"\r\n\r\n", 431),
-        (b"POST /echo HTTP/1.1\r\nContent-Length: nope\r\n\r\n", 400),
-        (b"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-    ],
-)
-def test_bad_requests(url: str, request_bytes: bytes, status: int) -> None:
+@pytest.mark.parametrize("path", ["/abort", "/abort-in-group", "/abort-later", "/boom-late"])
+def test_a_cut_mid_body_reaches_the_client_as_a_truncated_body(url: str, path: str) -> None:
+    seen = b""
+    with httpx.Client(base_url=url, trust_env=False) as http:
+        with pytest.raises(httpx.RemoteProtocolError), http.stream("GET", path) as response:
+            assert response.status_code == 200
+            for chunk in response.iter_raw():
+                seen += chunk
+        assert http.get("/echo").status_code == 200  # the server carries on
+    assert seen in (b"partial", b"0123456789" * 3)
+
+
+def test_a_cut_on_the_wire_has_no_terminating_chunk(url: str) -> None:
     sock = _connect(url)
     with sock:
-        sock.sendall(request_bytes)
-        response = _recv_all(sock)
-    assert response.startswith(b"HTTP/1.1 %d " % status)
-    assert b"connection: close" in response.lower()
+        sock.sendall(b"GET /abort-later HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw = _recv_all(sock)  # the server closes the connection
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert body.count(b"0123456789") == 3
+    assert not body.endswith(b"0\r\n\r\n")
 
 
-def test_body_size_is_bounded(app: App) -> None:
-    with serve(app, max_body_bytes=10) as base_url:
-        response = httpx.post(base_url + "/echo", content=b"x" * 11, trust_env=False)
-        assert response.status_code == 413
-        assert httpx.post(base_url + "/echo", content=b"x" * 10, trust_env=False).status_code == 200
+def test_an_abort_is_not_logged_as_an_error(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with httpx.Client(base_url=url, trust_env=False) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/abort")
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/boom-late")
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # the real failure is logged, the simulated cut is not
+    assert len(errors) == 1 and errors[0].exc_info is not None
+    assert isinstance(errors[0].exc_info[1], RuntimeError)
 
 
-def test_http10_and_head(app: App, url: str) -> None:
-    sock = _connect(url)
-    with sock:
-        sock.sendall(b"GET /gated HTTP/1.0\r\n\r\n")
-        head = _recv_until(sock, b"first")
-        assert head.startswith(b"HTTP/1.1 200 OK") and b"chunked" not in head
-        assert b"connection: close" in head.lower()
-        app.gate.set()
-        assert _recv_all(sock) == b"second"  # the body ends with the connection
-    assert httpx.head(url + "/echo", trust_env=False).content == b""
-
-
-def test_app_errors(url: str) -> None:
+def test_app_errors_before_the_response(url: str, caplog: pytest.LogCaptureFixture) -> None:
     with httpx.Client(base_url=url, trust_env=False) as http:
         boom = http.get("/boom")
         assert boom.status_code == 500
         assert "RuntimeError: kaput" in boom.text  # helps debugging a test
         assert http.get("/nothing").status_code == 500
-        for path in ("/abort", "/abort-in-group"):
-            with pytest.raises(httpx.RemoteProtocolError):
-                http.get(path)
         assert http.get("/echo").status_code == 200  # the server carries on
+    assert any("kaput" in str(r.exc_info and r.exc_info[1]) for r in caplog.records)
 
 
 def test_disconnect_reaches_the_app(app: App, url: str) -> None:
@@ -244,6 +252,10 @@ def test_lifespan(app: App) -> None:
         assert app.events == ["lifespan.startup"]
         httpx.get(base_url + "/echo", trust_env=False)
     assert app.events == ["lifespan.startup", "GET /echo", "lifespan.shutdown"]
+    app.events.clear()
+    with serve(app, lifespan="off") as base_url:
+        httpx.get(base_url + "/echo", trust_env=False)
+    assert app.events == ["GET /echo"]
 
 
 def test_lifespan_on_needs_support() -> None:
@@ -254,6 +266,8 @@ def test_lifespan_on_needs_support() -> None:
         pass
     with serve(http_only) as base_url:  # "auto" leaves it alone
         assert base_url
+    with pytest.raises(ValueError, match="lifespan"), serve(http_only, lifespan="maybe"):
+        pass
 
 
 def test_shutdown_is_prompt_and_bounded(app: App) -> None:
@@ -277,25 +291,53 @@ def test_exceptions_inside_the_block_are_not_wrapped(app: App) -> None:
         raise ValueError("mine")
 
 
-def test_trio_thread_backend(app: App) -> None:
-    with serve(app, backend="trio") as base_url:
-        assert httpx.get(base_url + "/echo", trust_env=False).text == "GET /echo? "
+def test_without_uvicorn_the_error_names_the_install_line(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # makes the import fail
+    with pytest.raises(RuntimeError, match=r"needs uvicorn.*pip install uvicorn"), serve(app):
+        pass
+    assert "testing" in serve_module.INSTALL_HINT
 
 
 @pytest.mark.anyio
-async def test_serve_async_in_the_running_loop(app: App) -> None:
+async def test_serve_async(app: App, anyio_backend: str) -> None:
+    # asyncio: uvicorn in the running loop; trio: in a thread with its own asyncio loop
+    sigint = signal.getsignal(signal.SIGINT)
     async with serve_async(app) as base_url:
+        threads = [t.name for t in threading.enumerate()]
+        assert ("assistant-ui-serve" in threads) == (anyio_backend == "trio")
+        assert signal.getsignal(signal.SIGINT) is sigint  # uvicorn leaves Ctrl-C to the caller
         async with httpx.AsyncClient(base_url=base_url, trust_env=False) as http:
             assert (await http.post("/echo", content=b"z")).text == "POST /echo? z"
             async with http.stream("GET", "/forever") as response:
                 async for chunk in response.aiter_raw():
                     assert chunk.startswith(b"tick")
                     break
-    assert app.disconnected.is_set()
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.get("/abort")
+    with anyio.fail_after(5):
+        while not app.disconnected.is_set():
+            await anyio.sleep(0.01)
+    assert app.events[0] == "lifespan.startup" and app.events[-1] == "lifespan.shutdown"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("uvicorn") is None, reason="uvicorn not installed")
-def test_uvicorn_option(app: App) -> None:
-    with serve(app, server="uvicorn") as base_url:
-        assert base_url.startswith("http://127.0.0.1:")
-        assert httpx.get(base_url + "/echo?u", trust_env=False).text == "GET /echo?u "
+@pytest.mark.anyio
+async def test_serve_async_exceptions_and_cancellation(app: App, anyio_backend: str) -> None:
+    with pytest.raises(ValueError, match="mine"):
+        async with serve_async(app):
+            raise ValueError("mine")
+    with anyio.move_on_after(0.2) as scope:
+        async with serve_async(app) as base_url:
+            await anyio.sleep(10)
+    assert scope.cancelled_caught
+    async with httpx.AsyncClient(trust_env=False) as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get(base_url + "/echo")
+    with pytest.raises(RuntimeError, match="lifespan"):
+
+        async def http_only(scope: Any, receive: Any, send: Any) -> None:
+            assert scope["type"] == "http"
+
+        async with serve_async(http_only, lifespan="on"):
+            pass

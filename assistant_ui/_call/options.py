@@ -13,7 +13,7 @@ from typing import Any, Protocol, Union
 
 from typing_extensions import TypedDict
 
-__all__ = ["CALL_KNOBS", "CallOptions", "ChatOptions", "ToolLike", "ToolsParam", "split_options"]
+__all__ = ["CALL_KNOBS", "CallOptions", "ChatOptions", "RunOptions", "ToolLike", "ToolsParam", "split_options"]
 
 
 class ToolLike(Protocol):
@@ -59,6 +59,21 @@ class ChatOptions(TypedDict, total=False):
     resume: bool | None
     #: more top-level body fields, merged as 0.1.1 merged ``**kwargs``
     extra_body: Mapping[str, Any] | None
+
+
+class RunOptions(ChatOptions, total=False):
+    """The keyword options of the tool-running calls (``run``, ``run_sync``...)."""
+
+    #: the system prompt of every step
+    system: str | None
+    #: implementations for tools given as schemas: ``{name: function}``
+    tool_impls: Mapping[str, Callable[..., Any]] | None
+    #: asked before each tool call: True runs it, False or a reason (str) refuses it
+    approve: Callable[[Any], Any] | None
+    #: seconds a tool call may take (tools without a timeout of their own)
+    tool_timeout: float | None
+    #: the most calls of a step that run at once
+    max_concurrency: int | None
 
 
 #: the options that tune the call rather than fill the request body

@@ -19,8 +19,9 @@ from .._log import (
     log_failure,
     log_response,
     log_retry,
+    redact_for_request,
     redact_text,
-    secrets_from_headers,
+    secrets_of_request,
 )
 from ..errors import (
     APIConnectionError,
@@ -95,7 +96,8 @@ def send_flow(
                 attempt += 1
                 continue
             log_failure(request, reason)
-            raise failure_error(out.error, out.kind, request, opts, deadline_at) from out.error
+            error = failure_error(out.error, out.kind, request, opts, deadline_at)
+            raise redact_for_request(error, request, out.error) from out.error
         response = out.response
         log_response(request, response, out.started)
         verdict = judge_head(
@@ -124,7 +126,7 @@ def send_flow(
                     raise CallInterrupted()
                 attempt += 1
                 continue
-        raise _status_failure(response, request, body)
+        raise redact_for_request(_status_failure(response, request, body), request)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -201,7 +203,7 @@ def _html_page_error(response: Any, body: str) -> DecodeError:
     if len(body) > len(raw) and " " in text:
         text = text.rsplit(" ", 1)[0]  # the cut may have split a word (a secret): drop it
     # redact past the excerpt, so that a secret at its end is not half-quoted
-    page = redact_text(text[: _HTML_EXCERPT + 1024], secrets_from_headers(response.request.headers))
+    page = redact_text(text[: _HTML_EXCERPT + 1024], secrets_of_request(response.request))
     if len(page) > _HTML_EXCERPT:
         page = page[:_HTML_EXCERPT] + "..."
     content_type = response.headers.get("content-type", "")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, NoReturn, Protocol
 
-from .._log import log_resume, log_stream_end
+from .._log import log_resume, log_stream_end, redact_for_request
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -132,7 +132,10 @@ class StreamFlow(StreamErrors):
         result = self.call.result()
         if self.on_result is not None:
             self.on_result(result.events)
-        self.call.raise_for_stream_error(result)
+        try:
+            self.call.raise_for_stream_error(result)
+        except AssistantUIError as error:  # an in-band error may echo the request's key
+            raise redact_for_request(error, self.request()) from None
         return result
 
     # -- bounds ---------------------------------------------------------------------------
@@ -206,6 +209,8 @@ class StreamFlow(StreamErrors):
     def fail(
         self, error: AssistantUIError, cause: BaseException | None = None
     ) -> Generator[Any, Any, NoReturn]:
+        # nothing the call's own credentials are in leaves in a message or a cause
+        redact_for_request(error, self.request(), cause)
         self.error = error
         yield Release()
         raise error from cause

@@ -21,7 +21,7 @@ from .._call.actions import Attempt, AttemptOutcome, ReadErrorBody, Sleep, drive
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
 from .._call.send_flow import SendFlow
-from .._log import log_request
+from .._log import attach_secrets, log_request
 from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
 
 __all__ = [
@@ -95,13 +95,16 @@ def _build(
         merged.update(action.extra_headers)
     if spec.json is not None:
         merged.setdefault("Accept", ACCEPT)
-    return http.build_request(
+    request = http.build_request(
         spec.method,
         spec.path,
         json=spec.json,
         headers=merged,
         timeout=request_timeout(timeout, opts, action.remaining),
     )
+    # the call's own credentials, whatever their names: redacted from every error and log line
+    attach_secrets(request, headers, base_url=request.url)
+    return request
 
 
 def shutdown_socket(response: httpx.Response | None) -> None:
@@ -125,8 +128,23 @@ def shutdown_socket(response: httpx.Response | None) -> None:
         pass
 
 
-def _error_text(chunks: list[bytes]) -> str:
-    return b"".join(chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
+class _Prefix:
+    """The first :data:`ERROR_BODY_LIMIT` bytes of a body that is not the answer."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; True once enough was read."""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        return self.size >= ERROR_BODY_LIMIT
+
+    def text(self) -> str:
+        return b"".join(self.chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
 
 
 class SyncHTTPTransport:
@@ -152,19 +170,16 @@ class SyncHTTPTransport:
         return AttemptOutcome(request, response, started=started)
 
     def read_error_body(self, response: httpx.Response) -> str:
-        chunks: list[bytes] = []
-        size = 0
+        prefix = _Prefix()
         try:
             for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= ERROR_BODY_LIMIT:
+                if prefix.add(chunk):
                     break
         except httpx.HTTPError:
             pass
         finally:
             response.close()
-        return _error_text(chunks)
+        return prefix.text()
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
         return response.iter_bytes()
@@ -210,19 +225,16 @@ class AsyncHTTPTransport:
         return AttemptOutcome(request, response, started=started)
 
     async def read_error_body(self, response: httpx.Response) -> str:
-        chunks: list[bytes] = []
-        size = 0
+        prefix = _Prefix()
         try:
             async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= ERROR_BODY_LIMIT:
+                if prefix.add(chunk):
                     break
         except httpx.HTTPError:
             pass
         finally:
             await response.aclose()
-        return _error_text(chunks)
+        return prefix.text()
 
     def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         return response.aiter_bytes()

@@ -5,11 +5,15 @@ nothing else: an ``X-API-Key``, a ``Cookie`` header set by hand or any custom
 credential header would be sent to wherever the backend (or anyone able to make
 it answer a 3xx) points. The client does not follow redirects unless told to
 (``follow_redirects=True`` among the httpx keyword arguments); when it does, the
-event hooks built here drop every credential header (the names
-:func:`assistant_ui._log.is_sensitive_header` recognizes: ``Authorization``,
-``X-API-Key``, ``Cookie``, anything naming a token, secret, key or auth) from a
-request whose origin is not the backend's, the way httpx treats
-``Authorization``: an ``http`` to ``https`` upgrade on the same host keeps them.
+event hooks built here drop every credential header from a request whose origin
+is not the backend's, the way httpx treats ``Authorization`` (an ``http`` to
+``https`` upgrade on the same host keeps them). A credential header is one whose
+name says so, by the same rule that redacts text
+(:func:`assistant_ui._redaction.is_secret_name`: a name holding token, secret,
+key, auth, password, cookie, credential or session: ``X-Session-Id`` and
+``X-Password`` too), or one whose value is among the credentials recorded on the
+request (:func:`assistant_ui._redaction.attach_secrets`: the values given with
+``headers=``), whatever its name.
 
 Wiring (in ``AssistantClient``, for the httpx clients it creates)::
 
@@ -28,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from .._log import is_sensitive_header
+from .._redaction import SECRETS_EXTENSION, is_secret_name
 
 __all__ = ["RedirectGuard", "merge_event_hooks", "same_origin"]
 
@@ -70,13 +74,16 @@ class RedirectGuard:
         """Drop the credential headers of ``request`` when it leaves the origin; their names."""
         if same_origin(request.url, self.origin):
             return []
+        recorded = set(request.extensions.get(SECRETS_EXTENSION) or ())
         names = [
             name
-            for name in request.headers
-            if is_sensitive_header(name) and name.lower() not in _KEEP
+            for name, value in request.headers.items()
+            if name.lower() not in _KEEP and (is_secret_name(name) or value in recorded)
         ]
+        names = list(dict.fromkeys(name.lower() for name in names))
         for name in names:
-            del request.headers[name]
+            if name in request.headers:
+                del request.headers[name]
         return names
 
     def sync_hook(self, request: httpx.Request) -> None:

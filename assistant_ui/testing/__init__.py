@@ -1,4 +1,4 @@
-"""Test helpers: a fake chat backend, wire-format encoders and a small loopback server.
+"""Test helpers: a fake chat backend, wire-format encoders, and serving it on loopback.
 
 >>> from assistant_ui import AssistantClient, user
 >>> from assistant_ui.testing import FakeBackend, serve, text_reply
@@ -10,30 +10,30 @@
 >>> backend.requests[0].body["threadId"]
 't1'
 
-The backend is a plain ASGI 3 app, so async tests can also skip the network:
+``serve()`` and ``serve_async()`` run the app on uvicorn (the ``testing``
+extra: ``pip install -e ".[testing]"`` from a checkout, or ``pip install
+uvicorn``). The backend is a plain ASGI 3 app, so async tests can also skip the
+network, and uvicorn:
 ``AssistantClient(base_url="http://test", transport=httpx.ASGITransport(app=backend))``
-(the body then arrives in one piece). Nothing here needs more than the
-library's own dependencies (httpx, anyio).
+(the body then arrives in one piece).
 """
 
 from __future__ import annotations
 
-from ._backend import (
+from ._asgi import AbortConnection
+from ._demo_backend import DemoBackend, fake_weather
+from ._encoders import FORMAT_EVENTS, FORMATS, EncodedStream, encode, encode_body
+from ._fake_backend import FakeBackend, RecordedRequest, request_dialect
+from ._replies import (
     OMIT,
-    DemoBackend,
-    FakeBackend,
-    RecordedRequest,
     Reply,
-    fake_weather,
     message_events,
-    request_dialect,
     text_events,
     text_reply,
     tool_call_events,
     tool_call_reply,
 )
-from ._encoders import FORMAT_EVENTS, FORMATS, EncodedStream, encode, encode_body
-from ._server import AbortConnection, serve, serve_async
+from ._serve import serve, serve_async
 
 __all__ = [
     "FORMATS",

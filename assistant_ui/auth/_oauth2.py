@@ -1,223 +1,28 @@
-"""Authentication helpers for ``AssistantClient(headers=...)`` (API.md §3).
-
->>> from assistant_ui import AssistantClient
->>> from assistant_ui.auth import bearer, api_key, basic, OAuth2ClientCredentials
->>> client = AssistantClient("https://api.example.com", headers=bearer("sk-..."))
->>> bearer("sk-...")
-bearer(****)
-
-Every helper works in sync and async mode: it offers ``sync_headers()`` and
-``async_headers()`` (which the client prefers) and is callable (``helper()`` returns
-the headers, like ``sync_headers()``). Secrets never appear in a ``repr``, a log line
-or an exception message.
-
-:class:`OAuth2ClientCredentials` fetches, caches and refreshes a token with the
-OAuth 2.0 client-credentials grant. When a request gets a 401, the client calls the
-helper's ``invalidate()`` and retries that request once with a fresh token.
-"""
+"""OAuth 2.0 client-credentials grant (RFC 6749 §4.4)."""
 
 from __future__ import annotations
 
 import base64
-import inspect
-import re
+import json
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Union
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
 
-from ._log import logger, redact_text, redact_url
-from ._transports.headers import run_coroutine_sync
-from .errors import APIConnectionError, APITimeoutError, AuthenticationError
+from .._log import logger, redact_text, redact_url
+from ..errors import APIConnectionError, APITimeoutError, AuthenticationError
+from ._base import MASK, AuthBase, check_header_value, get_header
 
-__all__ = [
-    "APIKeyAuth",
-    "BasicAuth",
-    "BearerAuth",
-    "OAuth2ClientCredentials",
-    "OAuth2Error",
-    "api_key",
-    "basic",
-    "bearer",
-]
+__all__ = ["OAuth2ClientCredentials", "OAuth2Error"]
 
-#: a secret given as a value, a function returning it, or an async function returning it
-SecretSource = Union[str, Callable[[], str], Callable[[], Awaitable[str]]]
-
-_MASK = "****"
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BODY_QUOTE_LIMIT = 200
 _BODY_READ_LIMIT = 64 * 1024
-
-
-def _check_header_value(value: Any, what: str) -> str:
-    # the value itself is never quoted in these messages
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    if not value:
-        raise ValueError(f"{what} must not be empty")
-    if any(c in value for c in "\r\n\0"):
-        raise ValueError(f"{what} must not contain line breaks or NUL")
-    return value
-
-
-def _source_repr(source: SecretSource) -> str:
-    if isinstance(source, str):
-        return _MASK
-    name = getattr(source, "__qualname__", None) or type(source).__name__
-    return f"<callable {name}>"
-
-
-def _check_source(source: Any, what: str) -> SecretSource:
-    if isinstance(source, str):
-        _check_header_value(source, what)
-        return source
-    if callable(source):
-        return source  # type: ignore[no-any-return]
-    raise TypeError(f"{what} must be a str or a callable returning one, not {type(source).__name__}")
-
-
-def _resolve_sync(source: SecretSource, what: str) -> str:
-    if isinstance(source, str):
-        return source
-    if inspect.iscoroutinefunction(source) or inspect.iscoroutinefunction(
-        getattr(source, "__call__", None)  # noqa: B004
-    ):
-        value = run_coroutine_sync(source)  # type: ignore[arg-type]
-    else:
-        value = source()
-        if inspect.isawaitable(value):
-            awaitable = value
-            value = run_coroutine_sync(lambda: awaitable)
-    return _check_header_value(value, f"the value returned for {what}")
-
-
-async def _resolve_async(source: SecretSource, what: str) -> str:
-    if isinstance(source, str):
-        return source
-    value: Any = source()
-    if inspect.isawaitable(value):
-        value = await value
-    return _check_header_value(value, f"the value returned for {what}")
-
-
-class _Auth:
-    """Base of the helpers: ``sync_headers``, ``async_headers`` and ``__call__``."""
-
-    def sync_headers(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    async def async_headers(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def __call__(self) -> dict[str, str]:
-        return self.sync_headers()
-
-
-# -- bearer -------------------------------------------------------------------------------
-
-
-_BEARER_PREFIX = re.compile(r"(?i)^bearer\s+")
-
-
-class BearerAuth(_Auth):
-    """``Authorization: Bearer <token>``. Build with :func:`bearer`."""
-
-    __slots__ = ("_source",)
-
-    def __init__(self, token: SecretSource) -> None:
-        self._source = _check_source(token, "the bearer token")
-
-    def __repr__(self) -> str:
-        return f"bearer({_source_repr(self._source)})"
-
-    @staticmethod
-    def _header(token: str) -> dict[str, str]:
-        token = _BEARER_PREFIX.sub("", token.strip())  # bearer("Bearer x") is bearer("x")
-        return {"Authorization": f"Bearer {_check_header_value(token, 'the bearer token')}"}
-
-    def sync_headers(self) -> dict[str, str]:
-        return self._header(_resolve_sync(self._source, "the bearer token"))
-
-    async def async_headers(self) -> dict[str, str]:
-        return self._header(await _resolve_async(self._source, "the bearer token"))
-
-
-def bearer(token_or_callable: SecretSource) -> BearerAuth:
-    """``Authorization: Bearer <token>``.
-
-    The token is a str, or a sync or async callable returning one (called before
-    every request attempt, so it may refresh the token itself).
-    """
-    return BearerAuth(token_or_callable)
-
-
-# -- API key --------------------------------------------------------------------------------
-
-
-class APIKeyAuth(_Auth):
-    """``<header>: <key>``. Build with :func:`api_key`."""
-
-    __slots__ = ("_source", "header")
-
-    def __init__(self, key: SecretSource, header: str = "X-API-Key") -> None:
-        if not isinstance(header, str) or not _HEADER_NAME.fullmatch(header):
-            raise ValueError(f"not a valid header name: {header!r}")
-        self._source = _check_source(key, "the API key")
-        self.header = header
-
-    def __repr__(self) -> str:
-        return f"api_key({_source_repr(self._source)}, header={self.header!r})"
-
-    def sync_headers(self) -> dict[str, str]:
-        return {self.header: _resolve_sync(self._source, "the API key")}
-
-    async def async_headers(self) -> dict[str, str]:
-        return {self.header: await _resolve_async(self._source, "the API key")}
-
-
-def api_key(key: SecretSource, header: str = "X-API-Key") -> APIKeyAuth:
-    """The key in a header of its own (``X-API-Key`` unless ``header=`` says otherwise).
-
-    ``key`` is a str, or a sync or async callable returning one.
-    """
-    return APIKeyAuth(key, header)
-
-
-# -- basic ----------------------------------------------------------------------------------
-
-
-class BasicAuth(_Auth):
-    """``Authorization: Basic base64(user:password)`` (UTF-8). Build with :func:`basic`."""
-
-    __slots__ = ("_value", "user")
-
-    def __init__(self, user: str, password: str) -> None:
-        if not isinstance(user, str) or not isinstance(password, str):
-            raise TypeError("user and password must be str")
-        if ":" in user:
-            raise ValueError("a Basic auth user name cannot contain ':'")
-        self.user = user
-        raw = f"{user}:{password}".encode()
-        self._value = "Basic " + base64.b64encode(raw).decode("ascii")
-
-    def __repr__(self) -> str:
-        return f"basic({self.user!r}, {_MASK})"
-
-    def sync_headers(self) -> dict[str, str]:
-        return {"Authorization": self._value}
-
-    async def async_headers(self) -> dict[str, str]:
-        return {"Authorization": self._value}
-
-
-def basic(user: str, password: str) -> BasicAuth:
-    """HTTP Basic authentication."""
-    return BasicAuth(user, password)
+#: a token response is small; more than this is not read (the fetch fails)
+_MAX_RESPONSE = 1024 * 1024
 
 
 # -- OAuth 2.0 client credentials ------------------------------------------------------------
@@ -255,10 +60,10 @@ class _Token:
         self.expires_at = expires_at
 
     def __repr__(self) -> str:
-        return f"_Token({_MASK}, expires_at={self.expires_at!r})"
+        return f"_Token({MASK}, expires_at={self.expires_at!r})"
 
 
-class OAuth2ClientCredentials(_Auth):
+class OAuth2ClientCredentials(AuthBase):
     """OAuth 2.0 client-credentials grant (RFC 6749 §4.4), as ``headers=``.
 
     The first request fetches a token: a form POST to ``token_url`` with
@@ -324,7 +129,7 @@ class OAuth2ClientCredentials(_Auth):
         parts = [
             f"token_url={redact_url(self.token_url)!r}",
             f"client_id={self.client_id!r}",
-            f"client_secret={_MASK}",
+            f"client_secret={MASK}",
         ]
         if self.scope is not None:
             parts.append(f"scope={self.scope!r}")
@@ -352,7 +157,7 @@ class OAuth2ClientCredentials(_Auth):
             if token is None:
                 return
             if headers is not None:
-                sent = _get_header(headers, "authorization")
+                sent = get_header(headers, "authorization")
                 if sent is not None and sent != f"Bearer {token.value}":
                     return
             self._token = None
@@ -377,13 +182,22 @@ class OAuth2ClientCredentials(_Auth):
         logger.debug("fetching an OAuth2 token from %s", redact_url(self.token_url))
         try:
             if self._http_client is not None:
-                response = self._http_client.post(self.token_url, **self._request_kwargs())
+                response, content = self._post_sync(self._http_client)
             else:
                 with httpx.Client(timeout=self.timeout) as http:
-                    response = http.post(self.token_url, **self._request_kwargs())
+                    response, content = self._post_sync(http)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
-        return self._accept(response, started)
+        return self._accept(response, content, started)
+
+    def _post_sync(self, http: httpx.Client) -> tuple[httpx.Response, bytes]:
+        content = bytearray()
+        with http.stream("POST", self.token_url, **self._request_kwargs()) as response:
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > _MAX_RESPONSE:
+                    break
+        return response, bytes(content)
 
     # -- async ------------------------------------------------------------------------------
 
@@ -414,15 +228,22 @@ class OAuth2ClientCredentials(_Auth):
         logger.debug("fetching an OAuth2 token from %s", redact_url(self.token_url))
         try:
             if self._async_http_client is not None:
-                response = await self._async_http_client.post(
-                    self.token_url, **self._request_kwargs()
-                )
+                response, content = await self._post_async(self._async_http_client)
             else:
                 async with httpx.AsyncClient(timeout=self.timeout) as http:
-                    response = await http.post(self.token_url, **self._request_kwargs())
+                    response, content = await self._post_async(http)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
-        return self._accept(response, started)
+        return self._accept(response, content, started)
+
+    async def _post_async(self, http: httpx.AsyncClient) -> tuple[httpx.Response, bytes]:
+        content = bytearray()
+        async with http.stream("POST", self.token_url, **self._request_kwargs()) as response:
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > _MAX_RESPONSE:
+                    break
+        return response, bytes(content)
 
     # -- shared -----------------------------------------------------------------------------
 
@@ -453,13 +274,28 @@ class OAuth2ClientCredentials(_Auth):
             f"the token request to {url} failed: {type(exc).__name__}: {detail}"
         )
 
-    def _accept(self, response: httpx.Response, started: float) -> _Token:
+    def _accept(self, response: httpx.Response, content: bytes, started: float) -> _Token:
+        """The token in a token response (RFC 6749 §5.1), or :class:`OAuth2Error`.
+
+        Whatever the endpoint sent (a body too large, JSON nested past the
+        interpreter's recursion limit, a token no header can carry, numbers out of
+        range), the outcome is a token or an ``OAuth2Error``.
+        """
         url = redact_url(self.token_url)
-        text = self._redact(response.text[:_BODY_READ_LIMIT])
+        if len(content) > _MAX_RESPONSE:
+            raise OAuth2Error(
+                f"the token endpoint {url} answered more than {_MAX_RESPONSE} bytes",
+                response=response,
+            )
+        try:
+            head = content[:_BODY_READ_LIMIT].decode(response.encoding or "utf-8", "replace")
+        except LookupError:  # a charset Python does not know
+            head = content[:_BODY_READ_LIMIT].decode("utf-8", "replace")
+        text = self._redact(head)
         data: Any = None
         try:
-            data = response.json()
-        except ValueError:
+            data = json.loads(content)
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             pass
         if not response.is_success:
             error = data.get("error") if isinstance(data, dict) else None
@@ -491,7 +327,7 @@ class OAuth2ClientCredentials(_Auth):
                 body=text,
             )
         try:
-            _check_header_value(access_token, "the access token")
+            access_token = check_header_value(access_token, "the access token")
         except ValueError:
             raise OAuth2Error(
                 f"the token endpoint {url} sent an access_token unusable in a header",
@@ -524,7 +360,11 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if value >= 0 else None
+        try:
+            number = float(value)
+        except OverflowError:  # an int past the largest float: as good as forever
+            return float("inf") if value > 0 else None
+        return number if number >= 0 else None
     if isinstance(value, str):
         try:
             number = float(value)
@@ -532,31 +372,3 @@ def _number(value: Any) -> float | None:
             return None
         return number if number >= 0 else None
     return None
-
-
-def _get_header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is not None:
-        return value
-    for key, val in headers.items():
-        if key.lower() == name:
-            return val
-    return None
-
-
-def invalidate_auth(spec: Any, request: httpx.Request | None = None) -> bool:
-    """For the client, on a 401: tell ``headers=`` its credentials were refused.
-
-    Returns whether ``spec`` supports it (has an ``invalidate()`` method), in which
-    case the request is worth retrying once.
-    """
-    if spec is None or isinstance(spec, Mapping):
-        return False
-    method = getattr(spec, "invalidate", None)
-    if not callable(method):
-        return False
-    if isinstance(spec, OAuth2ClientCredentials):
-        spec.invalidate(request.headers if request is not None else None)
-    else:
-        method()
-    return True
