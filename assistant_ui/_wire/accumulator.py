@@ -17,6 +17,7 @@ deeply nested value from a hostile server cannot raise ``RecursionError``.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -24,7 +25,7 @@ from ..events import Event
 from ..types import AssistantMessage, MessageStatus, Usage
 from .jsonlib import loads_bounded
 from .partial_json import parse_partial_object
-from .state_ops import apply_operations
+from .state_ops import StateBuilder
 from .usage import normalize_usage
 
 __all__ = ["MessageAccumulator", "copy_value", "status_for_finish_reason"]
@@ -83,6 +84,9 @@ class _ToolState:
 class MessageAccumulator:
     """Builds the assistant message from normalized events."""
 
+    #: applies the state operations (a class attribute, so that tests can count its work)
+    _state_builder: type[StateBuilder] = StateBuilder
+
     def __init__(self, *, state: Any = None, message_id: str | None = None) -> None:
         self._parts: list[dict[str, Any]] = []
         # the current append target: kind ("text"/"reasoning"/None), parentId, part, fragments
@@ -94,13 +98,18 @@ class MessageAccumulator:
         self._open_tools: dict[str, _ToolState] = {}
         self.id = message_id
         self.status: MessageStatus = {"type": "running"}
-        self.state = state
+        self._state = self._state_builder(state)
         # what reset() goes back to (state operations are copy-on-write, so the
         # initial state object itself is never changed)
         self._initial = (state, message_id)
         self.data: list[Any] = []
         self.annotations: list[Any] = []
         self.steps: list[dict[str, Any]] = []
+        # the steps started and not finished yet, oldest first (a step-finish
+        # finishes the last one): no scan of ``steps`` per event
+        self._started_steps: list[dict[str, Any]] = []
+        # named data parts by (name, id): a replacement is one dict look-up
+        self._data_parts: dict[Any, dict[str, Any]] = {}
         self.custom: dict[str, Any] = {}
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
@@ -191,6 +200,15 @@ class MessageAccumulator:
         for tool in self._open_tools.values():
             tool.sync_partial()
         return self._build(copy_parts=True)
+
+    @property
+    def state(self) -> Any:
+        """The state so far (``metadata.unstable_state``); later events leave this value unchanged."""
+        return self._state.value
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        self._state = self._state_builder(value)
 
     @property
     def text(self) -> str:
@@ -359,17 +377,20 @@ class MessageAccumulator:
                 self.data.append(data)
             return
         part_id = ev.get("id")
-        if part_id is not None:
-            for part in self._parts:
-                if part["type"] == "data" and part.get("name") == name and part.get("id") == part_id:
-                    part["data"] = ev.get("data")
-                    return
+        key = _data_key(name, part_id) if part_id is not None else None
+        if key is not None:
+            known = self._data_parts.get(key)
+            if known is not None:
+                known["data"] = ev.get("data")
+                return
         part = {"type": "data", "name": name, "data": ev.get("data")}
         if part_id is not None:
             part["id"] = part_id
         if ev.get("parentId") is not None:
             part["parentId"] = ev["parentId"]
         self._append_part(part)
+        if key is not None:
+            self._data_parts[key] = part
 
     def _on_annotations(self, ev: dict[str, Any]) -> None:
         ann = ev.get("annotations")
@@ -386,13 +407,15 @@ class MessageAccumulator:
             _deep_merge(self.custom, meta)
 
     def _on_state_update(self, ev: dict[str, Any]) -> None:
-        self.state = apply_operations(self.state, ev.get("operations"), self.warnings)
+        self._state.apply(ev.get("operations"), self.warnings)
 
     def _on_step_start(self, ev: dict[str, Any]) -> None:
         message_id = ev.get("messageId")
         if self.id is None and message_id:
             self.id = message_id
-        self.steps.append({"state": "started", "messageId": message_id})
+        step = {"state": "started", "messageId": message_id}
+        self.steps.append(step)
+        self._started_steps.append(step)
 
     def _on_step_finish(self, ev: dict[str, Any]) -> None:
         self._close_all_args()
@@ -406,12 +429,12 @@ class MessageAccumulator:
             "usage": usage,
             "isContinued": bool(ev.get("isContinued", False)),
         }
-        for step in reversed(self.steps):
-            if step["state"] == "started":
-                finished["messageId"] = step.get("messageId")
-                step.clear()
-                step.update(finished)
-                return
+        if self._started_steps:
+            step = self._started_steps.pop()
+            finished["messageId"] = step.get("messageId")
+            step.clear()
+            step.update(finished)
+            return
         finished["messageId"] = None
         self.steps.append(finished)
 
@@ -436,6 +459,22 @@ class MessageAccumulator:
             for tool in self._open_tools.values():
                 tool.close()
             self._open_tools.clear()
+
+
+def _data_key(name: Any, part_id: Any) -> Any:
+    """The key of a named data part with an id in the index: the pair itself when
+    it is hashable, else a canonical JSON text of it (an id may be any JSON value
+    in the data stream's ``aui-data``); ``None`` when neither works."""
+    try:
+        hash((name, part_id))
+    except TypeError:
+        pass
+    else:
+        return (name, part_id)
+    try:
+        return ("json", json.dumps([name, part_id], sort_keys=True, default=repr))
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def _deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
