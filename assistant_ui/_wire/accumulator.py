@@ -171,6 +171,10 @@ class MessageAccumulator:
                 self.status = interrupted
             elif any(t.state != "result" for t in self._tools.values()):
                 self.status = {"type": "requires-action", "reason": "tool-calls"}
+            elif self.finish_reason is not None and self.finish_reason != "tool-calls":
+                # no finish event, but the last step said why it ended (assistant-stream
+                # sends step finishes only)
+                self.status = status_for_finish_reason(self.finish_reason)
             else:
                 self.status = {"type": "complete", "reason": "unknown"}
         self._finished = True
@@ -422,13 +426,11 @@ class MessageAccumulator:
         reason = ev.get("finishReason") or "unknown"
         usage = normalize_usage(ev.get("usage"))
         self.finish_reason = reason
-        self.usage = usage
-        finished = {
-            "state": "finished",
-            "finishReason": reason,
-            "usage": usage,
-            "isContinued": bool(ev.get("isContinued", False)),
-        }
+        finished: dict[str, Any] = {"state": "finished", "finishReason": reason}
+        if usage is not None:  # no usage sent: none shown (never made-up zeros)
+            self.usage = usage
+            finished["usage"] = usage
+        finished["isContinued"] = bool(ev.get("isContinued", False))
         if self._started_steps:
             step = self._started_steps.pop()
             finished["messageId"] = step.get("messageId")
@@ -442,8 +444,9 @@ class MessageAccumulator:
         self._close_all_args()
         reason = ev.get("finishReason") or "unknown"
         self.finish_reason = reason
-        if "usage" in ev:
-            self.usage = normalize_usage(ev["usage"])
+        usage = normalize_usage(ev.get("usage"))
+        if usage is not None:
+            self.usage = usage
         if self.status["type"] == "incomplete" and self.status.get("reason") == "error":
             return
         self.status = status_for_finish_reason(reason)
