@@ -230,3 +230,25 @@ def test_incremental_reading_does_not_depend_on_the_cuts(pieces: list[str], data
 def test_a_surrogate_pair_cut_in_half_is_one_character() -> None:
     assert read_in_pieces('{"e": "\\ud83d\\ude00"}', [14]) == {"e": "\U0001f600"}
     assert read_in_pieces('{"e": "\\ud83d\\ude00', [14, 16]) == {"e": "\U0001f600"}
+
+
+def test_hostile_argument_text_stops_the_reading_without_crashing() -> None:
+    deep = "[" * 600
+    reader = IncrementalJSON(max_depth=512)
+    reader.feed('{"a": ' + deep)
+    assert reader.failed
+    node, depth = reader.value(), 1
+    while node:
+        node = node["a"] if isinstance(node, dict) else node[0]
+        depth += 1
+    assert depth == 512  # the object and 511 arrays: reading stopped at the bound of 512
+    for text in ['{"n": ' + "1" * 20_000 + "}", '{"n": ' + "9" * 5000 + ", ", '{"a": 1} x', '{"a": 1,}', '{"a":}']:
+        reader = IncrementalJSON()
+        for i in range(0, len(text), 1000):
+            reader.feed(text[i : i + 1000])
+        assert reader.failed, text[:20]
+        assert isinstance(reader.value(), dict)
+    # the accumulator settles such arguments to what was read before the text broke
+    acc = MessageAccumulator()
+    acc.add_all(tool_events(['{"ok": true, "n": ', "9" * 5000, ", "]))
+    assert acc.finish()["content"][0]["args"] == {"ok": True}
