@@ -164,14 +164,15 @@ class StepStartEvent(TypedDict):
 class StepFinishEvent(TypedDict):
     type: Literal["step-finish"]
     finishReason: str
-    usage: Usage
+    #: None when the server sent no counts (never invented)
+    usage: Usage | None
     isContinued: bool
 
 
 class FinishEvent(TypedDict):
     type: Literal["finish"]
     finishReason: str
-    usage: NotRequired[Usage]
+    usage: NotRequired[Usage | None]
     abortReason: NotRequired[Any]
 
 
