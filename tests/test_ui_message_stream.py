@@ -735,12 +735,22 @@ def test_dialect_directly() -> None:
     assert dialect.name == "ui-message-stream"
     assert dialect.warnings is warnings
     out: list[Any] = []
-    ev = SSEEvent("message", b"", "")
-    assert dialect.feed_event({"type": "text-delta", "delta": "x"}, ev, out)
-    assert not dialect.feed_event({"type": "nope"}, ev, out)
-    assert not dialect.feed_event("text", ev, out)
+    dialect.feed(
+        [
+            SSEEvent("message", b'{"type": "text-delta", "delta": "x"}', ""),
+            SSEEvent("message", b'{"type": "nope"}', "7"),
+            SSEEvent("message", b'"text"', ""),
+            SSEEvent("message", b"not json", ""),
+        ],
+        out,
+    )
     dialect.end(out, done=True)
-    assert out == [{"type": "text-delta", "delta": "x"}]
+    assert out == [
+        {"type": "text-delta", "delta": "x"},
+        {"type": "raw", "event": "message", "data": {"type": "nope"}, "id": "7"},
+        {"type": "raw", "event": "message", "data": "text"},
+        {"type": "raw", "event": "message", "data": "not json"},
+    ]
     assert warnings == []
 
 

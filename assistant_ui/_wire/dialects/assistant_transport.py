@@ -10,14 +10,52 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..detect import CANONICAL_TYPES, LEGACY_TYPES
 from ..sse import SSEEvent
 from ..usage import normalize_usage
 from ._tools import ToolTracker
+from .base import JSONEventDialect
 
-__all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect"]
+__all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect", "sniff_event"]
 
 _Handler = Callable[[dict[str, Any], list[Any]], None]
+
+#: chunk types only the canonical form has
+CANONICAL_TYPES = frozenset(
+    {
+        "part-start",
+        "part-finish",
+        "result",
+        "step-start",
+        "step-finish",
+        "message-finish",
+        "update-state",
+        "tool-call-args-text-finish",
+    }
+)
+#: chunk types only the legacy flat form has
+LEGACY_TYPES = frozenset({"tool-call-begin", "tool-call-delta", "tool-result", "reasoning-delta"})
+
+
+def sniff_event(value: Any) -> bool:
+    """Is a first SSE payload assistant-transport (protocols.md §1)?
+
+    Asked after the OpenAI rule and before the UI message stream's, whose types
+    overlap these (``text-delta``, ``reasoning-delta``, ``error``).
+    """
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        kind = None  # a list or an object is no type (and cannot be looked up)
+    if isinstance(value.get("path"), list) or kind in CANONICAL_TYPES:
+        return True
+    if kind == "reasoning-delta":
+        return "reasoningDelta" in value
+    if kind == "text-delta":
+        return "textDelta" in value
+    if kind == "error":
+        return "errorText" not in value
+    return kind in LEGACY_TYPES or kind in ("data", "annotations", "source")
 
 
 class _Part:
@@ -35,11 +73,11 @@ def _opt(ev: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return ev
 
 
-class AssistantTransportDialect:
+class AssistantTransportDialect(JSONEventDialect):
     name = "assistant-transport"
 
     def __init__(self, warnings: list[str] | None = None) -> None:
-        self.warnings: list[str] = warnings if warnings is not None else []
+        super().__init__(warnings)
         self.tools = ToolTracker(self.warnings)
         self._parts: list[_Part] = []
         #: which form the server speaks: True legacy flat, False canonical, None not known yet
@@ -66,7 +104,7 @@ class AssistantTransportDialect:
             "source": self._legacy_source,
         }
 
-    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+    def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
             self.warnings.append(
                 f"assistant-transport event dropped: not a JSON object: {str(value)[:80]!r}"

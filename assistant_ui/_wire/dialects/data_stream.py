@@ -7,32 +7,49 @@ lookup and one ``json.loads``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeGuard
 
 from ..jsonlib import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, loads_lenient, too_deep
-from ..lines import LineError
 from ..usage import normalize_usage
 from ._tools import ToolTracker
+from .base import UnitError
 
-__all__ = ["DataStreamDialect", "looks_like_data_stream"]
+__all__ = ["DataStreamDialect", "looks_like_data_stream", "sniff_line"]
 
 _LINE = re.compile(rb"^([0-9a-k]|aui-[a-z-]+):")
 
 
-def looks_like_data_stream(line: bytes) -> bool:
-    """The sniffing rule of protocols.md §1 for a first non-blank line."""
+def sniff_line(line: bytes, complete: bool) -> bool:
+    """The sniffing rule of protocols.md §1 for a first non-blank line: ``CODE:JSON``.
+
+    A line cut off by the sniffing window (``complete`` false) counts when its
+    payload is the start of some JSON value.
+    """
     m = _LINE.match(line)
     if m is None:
         return False
     payload = line[m.end() :]
     if too_deep(payload, DEFAULT_MAX_DEPTH):
         return False  # never asks the JSON parser to recurse that deep
+    if not complete:
+        from ..partial_json import IncompleteJSON, parse_partial
+
+        try:
+            parse_partial(payload.decode("utf-8", "replace"))
+        except IncompleteJSON:
+            return False
+        return True
     try:
         loads_lenient(payload)
     except ValueError:
         return False
     return True
+
+
+def looks_like_data_stream(line: bytes) -> bool:
+    """Is a complete first non-blank line a data-stream record?"""
+    return sniff_line(line, True)
 
 
 def _str(value: Any) -> TypeGuard[str]:
@@ -41,7 +58,7 @@ def _str(value: Any) -> TypeGuard[str]:
 
 class DataStreamDialect:
     name = "data-stream"
-    #: a record whose JSON nests deeper is a LineError (the decoder sets it)
+    #: a record whose JSON nests deeper is a UnitError (the decoder sets it)
     max_json_depth = DEFAULT_MAX_DEPTH
 
     def __init__(self, warnings: list[str] | None = None) -> None:
@@ -78,7 +95,7 @@ class DataStreamDialect:
 
     # -- framing ---------------------------------------------------------------
 
-    def feed_lines(self, lines: list[bytes], out: list[Any]) -> None:
+    def feed(self, lines: Sequence[bytes], out: list[Any]) -> None:
         handlers = self._handlers
         max_depth = self.max_json_depth
         for line in lines:
@@ -93,7 +110,7 @@ class DataStreamDialect:
             # is all most records cost)
             if len(payload) > max_depth and too_deep(payload, max_depth):
                 # the first line equal to this one is this one: it would have failed too
-                raise LineError(f"JSON nested deeper than {max_depth} levels", index=lines.index(line))
+                raise UnitError(f"JSON nested deeper than {max_depth} levels", index=lines.index(line))
             try:
                 value = loads(payload)
             except JSON_ERRORS:
@@ -104,7 +121,7 @@ class DataStreamDialect:
                     continue
             handler(value, out)
 
-    def end(self, out: list[Any]) -> None:
+    def end(self, out: list[Any], *, done: bool) -> None:
         self.tools.finish_all(out)
 
     def _drop(self, line: bytes, why: str) -> None:
