@@ -33,6 +33,17 @@ DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_JSON_DEPTH = _json.DEFAULT_MAX_DEPTH
 
 
+#: how much of a body whose headers declare its format is looked at to check them
+_CHECK_LIMIT = 4096
+
+
+def _content_type(headers: Mapping[str, str]) -> str:
+    for key, value in headers.items():
+        if key.lower() == "content-type":
+            return value.split(";", 1)[0].strip().lower()
+    return ""
+
+
 def _positive(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -53,6 +64,13 @@ class StreamDecoder:
     JSON value read from the body. Going past either is a :class:`DecodeError`
     carrying ``protocol`` and the body ``offset`` where it was found; a line or
     event of exactly the limit passes.
+
+    Mislabelled bodies: when the headers declare SSE, a data stream or JSON but
+    the first bytes clearly are another format (a data stream served as
+    ``text/event-stream`` is a common server mistake), the body is decoded as what
+    the bytes are and :attr:`warnings` says so. A body with content that still
+    decodes to nothing at all (no event, no SSE event or comment, no ``[DONE]``)
+    is a :class:`DecodeError` at :meth:`end`, never an empty answer.
 
     Errors lose nothing: when a problem is found after some events were decoded by
     the same :meth:`feed` call, those events are returned and the error is raised
@@ -99,16 +117,28 @@ class StreamDecoder:
         self._done = False
         self._ended = False
         self._error: DecodeError | None = None
+        #: an event was returned (a body that yields none is checked at the end)
+        self._emitted = False
+        #: the body has bytes other than blanks
+        self._content = False
         framing, detected = framing_from_headers(hdrs)
+        #: what the headers declared, while the first bytes are checked against it
+        self._declared: tuple[str, str | None] | None = None
+        self._declared_type = ""
         if protocol is not None:
             if not (framing == "json" and DIALECTS[protocol].document is not None):
                 framing = FRAMING[protocol]
             detected = protocol
+        elif framing in ("sse", "lines", "json"):
+            self._declared = (framing, detected)
+            self.protocol = detected
+            self._sniffer = BodySniffer(limit=_CHECK_LIMIT)
+            self._declared_type = detected or _content_type(hdrs) or framing
         self._hint = protocol
         self._framing = framing
         if framing in ("sniff", "sniff-text"):
             self._sniffer = BodySniffer(text_only=framing == "sniff-text")
-        else:
+        elif self._declared is None:
             self._start(framing, detected)
 
     # -- public API --------------------------------------------------------------
@@ -147,6 +177,8 @@ class StreamDecoder:
         self.offset += len(data)
         if self._done:
             return out
+        if not self._content and data.strip():
+            self._content = True
         try:
             if self._sniffer is None:
                 self._feed(data, out)
@@ -156,6 +188,8 @@ class StreamDecoder:
             error = self._fail(exc)
             if not out:
                 raise error from None
+        if out:
+            self._emitted = True
         return cast("list[Event]", out)
 
     def end(self) -> list[Event]:
@@ -221,6 +255,25 @@ class StreamDecoder:
             self._deliver(units, out)
         if self._dialect is not None:
             self._dialect.end(out, done=self._done)
+        if not out and not self._emitted and self._content and not self._done:
+            self._check_not_empty(framer)
+
+    def _check_not_empty(self, framer: Framer) -> None:
+        """A body with content that decoded to nothing is not an empty answer."""
+        if isinstance(framer, SSEFramer):
+            sse = framer.sse
+            if framer.seen_events or sse.comments or sse.last_event_id or sse.retry is not None:
+                return  # an SSE stream (keep-alives, ids, events no one reads)
+            what = "no SSE event or comment"
+        elif getattr(self._dialect, "dropped", 0):
+            what = "no line that is a data-stream record"
+        else:
+            return
+        raise self._error_at(
+            f"the body ({self.offset} bytes) has {what}: it is not "
+            f"{self._declared_type or self.protocol or self._framing}",
+            0,
+        )
 
     def _fail(self, exc: DecodeError) -> DecodeError:
         """Record the error that ends decoding (with the protocol filled in)."""
@@ -302,13 +355,26 @@ class StreamDecoder:
             self._decide(protocol, out)
 
     def _decide(self, protocol: str, out: list[Any]) -> None:
-        """Start decoding as ``protocol`` and decode the bytes held while sniffing."""
+        """Start decoding as ``protocol`` (or as declared, when the bytes agree or
+        say nothing clear) and decode the bytes held while sniffing."""
         assert self._sniffer is not None
+        framing = FRAMING[protocol]
+        chosen: str | None = protocol
+        if self._declared is not None:
+            declared_framing, declared = self._declared
+            self._declared = None
+            if framing == declared_framing or protocol == "plain-text":
+                framing, chosen = declared_framing, declared
+            else:
+                self.warnings.append(
+                    f"the body is {protocol}, not the {self._declared_type} its headers "
+                    f"declare: decoded as {protocol}"
+                )
         head = self._sniffer.take()
         self._sniffer = None
         saved, self.offset = self.offset, self.offset - len(head)
         try:
-            self._start(FRAMING[protocol], protocol)
+            self._start(framing, chosen)
             if head:
                 self._feed(head, out)
         finally:

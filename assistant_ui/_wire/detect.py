@@ -134,14 +134,16 @@ class BodySniffer:
     """Buffer the start of a body until its format can be told.
 
     The decision is made on the first line after the leading blanks, once it is
-    complete within the first :data:`SNIFF_LIMIT` bytes, or else on those bytes
-    alone: never on more, so that it does not depend on how the body is cut. An
+    complete within the first ``limit`` bytes (:data:`SNIFF_LIMIT`), or else on
+    those bytes alone: never on more, so that it does not depend on how the body is cut. An
     AWS prelude is looked for in the first 12 bytes unless ``text_only``
     (``text/plain``: a data stream or plain text). The pieces are joined once.
     """
 
-    def __init__(self, *, text_only: bool = False) -> None:
+    def __init__(self, *, text_only: bool = False, limit: int = SNIFF_LIMIT) -> None:
         self.text_only = text_only
+        #: the window: how many bytes at most are held to decide
+        self.limit = limit
         self._head: list[Any] = []
         self._size = 0
         self._seen = False
@@ -174,7 +176,7 @@ class BodySniffer:
             first = self._head[0] if len(self._head[0]) >= _PRELUDE else b"".join(self._head)
             if first[0] not in _BLANK and looks_like_aws_prelude(first[:_PRELUDE]):
                 return "aws-eventstream"
-        if 0 <= self._eol < SNIFF_LIMIT or self._size >= SNIFF_LIMIT:
+        if 0 <= self._eol < self.limit or self._size >= self.limit:
             return self.decide()
         return None
 
@@ -190,11 +192,11 @@ class BodySniffer:
         self._head = [head]
         if not self.text_only and head[:1] and head[0] not in _BLANK and looks_like_aws_prelude(head):
             return "aws-eventstream"
-        first = head[:SNIFF_LIMIT].lstrip(_BLANK)
+        first = head[: self.limit].lstrip(_BLANK)
         i = _find_line_end(first)
         if i >= 0:
             first = first[:i]
-        elif len(head) >= SNIFF_LIMIT:
+        elif len(head) >= self.limit:
             # the first line does not end within the window: decide on its start
             protocol = _lines_protocol(first, False)
             if protocol is not None:

@@ -93,6 +93,8 @@ class SSEFramer(LinesFramer):
         self.sse = SSEDecoder(max_event_size=max_size, stop_at_done=True)
         #: per event of the last batch: the index of the line that dispatched it
         self._where: list[int] = []
+        #: an event was dispatched
+        self.seen_events = False
 
     @property
     def done(self) -> bool:  # type: ignore[override]
@@ -127,6 +129,8 @@ class SSEFramer(LinesFramer):
                     offset=self.lines.line_start(exc.index),
                 ),
             ) from None
+        if events:
+            self.seen_events = True
         return events
 
     def end(self) -> list[Any]:

@@ -64,6 +64,8 @@ class DataStreamDialect:
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
         self.tools = ToolTracker(self.warnings)
+        #: lines dropped (no code, unknown code, invalid JSON)
+        self.dropped = 0
         h: dict[bytes, Callable[[Any, list[Any]], None]] = {
             b"0": self._text,
             b"g": self._reasoning,
@@ -125,6 +127,7 @@ class DataStreamDialect:
         self.tools.finish_all(out)
 
     def _drop(self, line: bytes, why: str) -> None:
+        self.dropped += 1
         excerpt = line[:80].decode("utf-8", "replace")
         self.warnings.append(f"data stream line dropped ({why}): {excerpt!r}")
 
