@@ -58,6 +58,10 @@ class ToolTracker:
     def is_open(self, call_id: str) -> bool:
         return call_id in self._open
 
+    def has_open(self) -> bool:
+        """Some call still has its arguments streaming."""
+        return bool(self._open)
+
     def start(self, out: list[Any], call_id: str, name: str, parent: Any = None) -> bool:
         if self.known(call_id):
             self.warnings.append(f"duplicate tool call id {call_id!r}: start dropped")
