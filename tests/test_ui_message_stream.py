@@ -565,14 +565,18 @@ def test_approval_and_denial() -> None:
     )
     events, _ = decode(body)
     assert events[1:4] == [
-        {"type": "data", "name": "tool-approval-request", "id": "ap1",
-         "data": {"approvalId": "ap1", "toolCallId": "c"}},
-        {"type": "data", "name": "tool-approval-response", "id": "ap1",
-         "data": {"approvalId": "ap1", "approved": False, "reason": "too risky"}},
+        {"type": "tool-approval", "toolCallId": "c", "approval": {"id": "ap1"}},
+        {"type": "tool-approval", "toolCallId": "c",
+         "approval": {"id": "ap1", "approved": False, "reason": "too risky"}},
         {"type": "tool-result", "toolCallId": "c", "result": f"{DENIED_RESULT} Reason: too risky",
          "isError": True, "toolName": "rm"},
     ]
     assert events[-1]["result"] == DENIED_RESULT
+    # the approval is on the tool-call part (as in ai 7), not a separate data part
+    msg = accumulate(events)
+    assert [p["type"] for p in msg["content"]] == ["tool-call", "tool-call"]
+    assert msg["content"][0]["approval"] == {"id": "ap1", "approved": False, "reason": "too risky"}
+    assert "approval" not in msg["content"][1]
 
 
 def test_pending_approval_requires_action() -> None:

@@ -11,8 +11,11 @@ Mapping choices (where protocols.md leaves room):
   ``start-step`` that comes right after ``start`` (nothing emitted in between)
   is folded into that step, so a message never carries a step that is started
   twice and finished once. Every step-start carries the message id.
-* Text and reasoning use the append-target rule: part ids, ``*-start`` and
-  ``*-end`` are ignored.
+* Text and reasoning use the append-target rule, with one refinement from the
+  part ids: a ``source-url`` / ``source-document`` arriving while a text or
+  reasoning part is open (between its ``*-start`` and ``*-end``) is held back
+  until that part ends (or another kind of part starts, or the step ends), so
+  the deltas around it continue the same part, as in the AI SDK.
 * Tool input is **streamed** (``tool-call-start`` / ``tool-call-delta``) rather
   than buffered. At ``tool-input-available`` the ``input`` object is
   authoritative (as in the AI SDK): when it differs from what the streamed text
@@ -35,9 +38,11 @@ Mapping choices (where protocols.md leaves room):
 * ``tool-output-denied``: ``tool-result`` with ``isError: true`` and
   ``result = "Tool execution denied."`` (plus `` Reason: ...`` when the
   matching ``tool-approval-response`` gave one).
-* ``tool-approval-request`` / ``tool-approval-response``: ``data`` events named
-  after the chunk type, ``id`` = ``approvalId``, ``data`` = the chunk without
-  ``type``. They are stored, so an app can see which approvals are pending.
+* ``tool-approval-request`` / ``tool-approval-response``: a ``tool-approval``
+  event; the accumulator puts it on the tool-call part as its ``approval``
+  (``{"id": approvalId, ...}`` with the chunk's other fields, then ``approved``
+  and ``reason`` from the response), as the AI SDK does. For a call never seen
+  they are dropped with a warning.
 * ``source-document``: a ``source`` event with ``sourceType: "document"``,
   ``url: ""`` and every field kept (``id``, ``title``, ``mediaType``,
   ``filename``).
@@ -77,6 +82,14 @@ from .ui_message_tools import DENIED_RESULT, UIToolChunks, without_type
 __all__ = ["DENIED_RESULT", "UI_TYPES", "UIMessageStreamDialect", "sniff_event"]
 
 _Handler = Callable[[dict[str, Any], list[Any]], None]
+
+#: the chunks that do not release sources held back while a text part is open
+_KEEP_SOURCES_HELD = frozenset(
+    {
+        "text-delta", "reasoning-delta", "text-start", "reasoning-start", "text-end",
+        "reasoning-end", "source-url", "source-document", "message-metadata", "error",
+    }
+)
 
 #: chunk types only the UI message stream has
 UI_TYPES = frozenset(
@@ -139,16 +152,16 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         self._text_tools: dict[str, list[str]] = {}
         self._last_tool: str | None = None
         self._denials: dict[str, str] = {}  # approvalId -> reason, for denied calls
-        self._approvals: dict[str, str] = {}  # approvalId -> toolCallId
+        self._approvals: dict[str, tuple[str, dict[str, Any]]] = {}  # approvalId -> (call, approval)
         self._aborted = False
         self._finished = False
         self._handlers: dict[str, _Handler] = {
             "text-delta": self._text_delta,
             "reasoning-delta": self._reasoning_delta,
-            "text-start": self._ignore,
-            "text-end": self._ignore,
-            "reasoning-start": self._ignore,
-            "reasoning-end": self._ignore,
+            "text-start": self._part_start,
+            "text-end": self._part_end,
+            "reasoning-start": self._part_start,
+            "reasoning-end": self._part_end,
             "start": self._start,
             "start-step": self._start_step,
             "finish-step": self._finish_step,
@@ -178,6 +191,13 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             "tool-call-end": self._legacy_tool_end,
             "tool-result": self._legacy_tool_result,
         }
+        #: the handlers as built (``_handlers`` is changed in place while sources
+        #: are held back, see :meth:`_source`)
+        self._normal = dict(self._handlers)
+        #: ids of the text / reasoning parts open (between ``*-start`` and ``*-end``)
+        self._open_parts: set[str] = set()
+        #: sources met while a text or reasoning part was open
+        self._held_sources: list[dict[str, Any]] = []
 
     def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
@@ -192,6 +212,8 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             handler(value, out)
             return True
         if kind.startswith("data-"):
+            if self._held_sources:
+                self._release_sources(out)
             self._data_part(kind, value, out)
             return True
         if kind == "reset-step":
@@ -199,6 +221,8 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         return False
 
     def end(self, out: list[Any], *, done: bool) -> None:
+        if self._held_sources:
+            self._release_sources(out)
         if not done and not self._finished:
             self.warnings.append("ui-message-stream ended without [DONE] or a finish chunk")
         self._finish_all(out)
@@ -223,8 +247,41 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         if delta:
             out.append({"type": "reasoning-delta", "delta": delta})
 
-    def _ignore(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        return None
+    def _part_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        part_id = chunk.get("id")
+        if type(part_id) is str:
+            self._open_parts.add(part_id)
+
+    def _part_end(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._open_parts.discard(chunk.get("id"))
+        if not self._open_parts and self._held_sources:
+            self._release_sources(out)
+
+    # -- sources held back while a text part is open -----------------------------------
+
+    def _source(self, ev: dict[str, Any], out: list[Any]) -> None:
+        if not self._open_parts:
+            out.append(ev)
+            return
+        if not self._held_sources:
+            # any chunk but text, reasoning and sources releases them first
+            releasing = self._releasing
+            self._handlers.update(
+                {k: releasing(h) for k, h in self._normal.items() if k not in _KEEP_SOURCES_HELD}
+            )
+        self._held_sources.append(ev)
+
+    def _releasing(self, handler: _Handler) -> _Handler:
+        def release_then(chunk: dict[str, Any], out: list[Any]) -> None:
+            self._release_sources(out)
+            handler(chunk, out)
+
+        return release_then
+
+    def _release_sources(self, out: list[Any]) -> None:
+        self._handlers.update(self._normal)
+        out.extend(self._held_sources)
+        self._held_sources.clear()
 
     # -- message level ------------------------------------------------------------
 
@@ -258,6 +315,7 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         out.append({"type": "step-start", "messageId": message_id})
 
     def _finish_step(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._open_parts.clear()  # (AI SDK 5/6 forget the active part ids here)
         self._finish_all(out)
         reason = chunk.get("finishReason")
         out.append(
@@ -321,7 +379,7 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         title = chunk.get("title")
         if type(title) is str:
             ev["title"] = title
-        out.append(ev)
+        self._source(ev, out)
 
     def _source_document(self, chunk: dict[str, Any], out: list[Any]) -> None:
         source_id = chunk.get("sourceId")
@@ -331,7 +389,7 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             value = chunk.get(key)
             if value is not None:
                 ev[key] = value
-        out.append(ev)
+        self._source(ev, out)
 
     def _file(self, chunk: dict[str, Any], out: list[Any]) -> None:
         url = chunk.get("url")

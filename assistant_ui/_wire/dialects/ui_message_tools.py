@@ -25,6 +25,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _approval_fields(chunk: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in chunk.items() if k not in ("type", "approvalId", "toolCallId")}
+
+
 def without_type(chunk: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in chunk.items() if k != "type"}
 
@@ -38,7 +42,7 @@ class UIToolChunks:
     _text_tools: dict[str, list[str]]
     _last_tool: str | None
     _denials: dict[str, str]  # approvalId -> reason, for denied calls
-    _approvals: dict[str, str]  # approvalId -> toolCallId
+    _approvals: dict[str, tuple[str, dict[str, Any]]]  # approvalId -> (toolCallId, approval)
 
     def _drop(self, chunk: dict[str, Any], why: str) -> None:
         self.warnings.append(f"ui-message-stream {chunk.get('type')!r} dropped: {why}")
@@ -189,31 +193,37 @@ class UIToolChunks:
             return
         result = DENIED_RESULT
         for approval_id, reason in self._denials.items():
-            if self._approvals.get(approval_id) == call_id and reason:
+            if self._approvals.get(approval_id, ("",))[0] == call_id and reason:
                 result = f"{DENIED_RESULT} Reason: {reason}"
         self._result(out, call_id, result, True)
 
     def _approval_request(self, chunk: dict[str, Any], out: list[Any]) -> None:
         approval_id = chunk.get("approvalId")
-        call_id = chunk.get("toolCallId")
-        ev: dict[str, Any] = {"type": "data", "name": "tool-approval-request",
-                              "data": without_type(chunk)}
-        if type(approval_id) is str:
-            ev["id"] = approval_id
-            if type(call_id) is str:
-                self._approvals[approval_id] = call_id
-        out.append(ev)
+        if type(approval_id) is not str:
+            self._drop(chunk, "no approvalId")
+            return
+        call_id = self._known_call(chunk)
+        if call_id is None:
+            return
+        approval = {"id": approval_id, **_approval_fields(chunk)}
+        self._approvals[approval_id] = (call_id, approval)
+        out.append({"type": "tool-approval", "toolCallId": call_id, "approval": approval})
 
     def _approval_response(self, chunk: dict[str, Any], out: list[Any]) -> None:
         approval_id = chunk.get("approvalId")
-        ev: dict[str, Any] = {"type": "data", "name": "tool-approval-response",
-                              "data": without_type(chunk)}
-        if type(approval_id) is str:
-            ev["id"] = approval_id
-            if chunk.get("approved") is False:
-                reason = chunk.get("reason")
-                self._denials[approval_id] = reason if type(reason) is str else ""
-        out.append(ev)
+        if type(approval_id) is not str:
+            self._drop(chunk, "no approvalId")
+            return
+        call_id, asked = self._approvals.get(approval_id, (chunk.get("toolCallId"), {}))
+        if type(call_id) is not str or not self.tools.known(call_id):
+            self._drop(chunk, f"no tool call for approval {approval_id!r}")
+            return
+        if chunk.get("approved") is False:
+            reason = chunk.get("reason")
+            self._denials[approval_id] = reason if type(reason) is str else ""
+        # the answer completes the approval asked (the AI SDK's approval-responded state)
+        approval = {"id": approval_id, **asked, **_approval_fields(chunk)}
+        out.append({"type": "tool-approval", "toolCallId": call_id, "approval": approval})
 
     # -- older / alternate dialect: tools ------------------------------------------
 
