@@ -20,16 +20,23 @@ __all__ = ["ToolTracker", "parse_args"]
 def parse_args(text: str) -> dict[str, Any]:
     """Arguments text to a dict: complete JSON, else repaired partial JSON, else ``{}``.
 
-    Text nested too deeply (:data:`assistant_ui._wire.jsonlib.DEFAULT_MAX_DEPTH`) counts as
-    not parsing: arguments are a string inside the stream, never fatal.
+    Text nested too deeply (:data:`assistant_ui._wire.jsonlib.DEFAULT_MAX_DEPTH`) or
+    holding an integer past the interpreter's digit limit counts as not parsing:
+    arguments are a string inside the stream, never fatal.
     """
+    value = _parse_object(text)
+    return value if value is not None else {}
+
+
+def _parse_object(text: str) -> dict[str, Any] | None:
+    """Like :func:`parse_args`, but ``None`` when the text gives no object."""
     if not text:
         return {}
     try:
         value = loads_bounded(text)
     except ValueError:
         value = parse_partial_object(text)
-    return value if isinstance(value, dict) else {}
+    return value if isinstance(value, dict) else None
 
 
 class _Open:
@@ -94,16 +101,25 @@ class ToolTracker:
         name: str | None = None,
         parent: Any = None,
         args_text: str | None = None,
+        check: bool = True,
     ) -> None:
         """The arguments are complete.
 
         A call still streaming keeps its streamed text (``args`` is ignored); a call
-        never seen is created from ``args`` (or ``args_text``).
+        never seen is created from ``args`` (or ``args_text``). Streamed text that
+        gives no JSON object is reported in ``warnings`` unless ``check`` is false
+        (the caller knows the text is not JSON).
         """
         entry = self._open.pop(call_id, None)
         if entry is not None:
             text = "".join(entry.frags) or "{}"
-            parsed = parse_args(text)
+            found = _parse_object(text) if check else parse_args(text)
+            if found is None:
+                self.warnings.append(
+                    f"tool call {call_id!r}: the arguments are not a JSON object "
+                    f"({len(text)} characters, kept as argsText): args are {{}}"
+                )
+            parsed = found or {}
             name = entry.name
             parent = entry.parent
         elif call_id in self.closed:

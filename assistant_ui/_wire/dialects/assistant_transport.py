@@ -269,7 +269,7 @@ class AssistantTransportDialect(JSONEventDialect):
         ev: dict[str, Any] = {
             "type": "step-finish",
             "finishReason": chunk.get("finishReason") or "unknown",
-            "usage": normalize_usage(chunk.get("usage")),
+            "usage": normalize_usage(chunk.get("usage"), self.warnings),
             "isContinued": bool(chunk.get("isContinued", False)),
         }
         if not self.tools.has_open():
@@ -326,7 +326,7 @@ class AssistantTransportDialect(JSONEventDialect):
         self.tools.finish_all(out)
         ev: dict[str, Any] = {"type": "finish", "finishReason": chunk.get("finishReason") or "unknown"}
         if "usage" in chunk:
-            ev["usage"] = normalize_usage(chunk["usage"])
+            ev["usage"] = normalize_usage(chunk["usage"], self.warnings)
         out.append(ev)
 
     def _error(self, chunk: dict[str, Any], out: list[Any]) -> None:

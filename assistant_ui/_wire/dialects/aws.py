@@ -305,7 +305,7 @@ class AWSEventStreamDialect:
         usage = p.get("usage")
         if not isinstance(usage, dict):
             return False
-        normalized = normalize_usage(usage)
+        normalized = normalize_usage(usage, self.warnings)
         if self._finish is not None:
             self._finish["usage"] = normalized
             self._flush_finish(out)

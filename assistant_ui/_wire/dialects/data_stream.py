@@ -301,7 +301,7 @@ class DataStreamDialect:
         ev: dict[str, Any] = {
             "type": "step-finish",
             "finishReason": v.get("finishReason") or "unknown",
-            "usage": normalize_usage(v.get("usage")),
+            "usage": normalize_usage(v.get("usage"), self.warnings),
             "isContinued": bool(v.get("isContinued", False)),
         }
         if not self.tools.has_open():
@@ -339,7 +339,7 @@ class DataStreamDialect:
         v = value if isinstance(value, dict) else {}
         ev: dict[str, Any] = {"type": "finish", "finishReason": v.get("finishReason") or "unknown"}
         if "usage" in v:
-            ev["usage"] = normalize_usage(v["usage"])
+            ev["usage"] = normalize_usage(v["usage"], self.warnings)
         out.append(ev)
 
     def _error(self, value: Any, out: list[Any]) -> None:

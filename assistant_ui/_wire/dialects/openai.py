@@ -383,7 +383,7 @@ class OpenAIDialect(JSONEventDialect):
             reason = "tool-calls" if self.tools.names else "unknown"
         ev: dict[str, Any] = {"type": "finish", "finishReason": reason}
         if self._usage is not None:
-            ev["usage"] = normalize_usage(self._usage)
+            ev["usage"] = normalize_usage(self._usage, self.warnings)
         out.append(ev)
 
     def _error(self, error: Any, out: list[Any]) -> None:

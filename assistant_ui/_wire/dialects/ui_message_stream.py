@@ -322,7 +322,7 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             {
                 "type": "step-finish",
                 "finishReason": reason if type(reason) is str and reason else "unknown",
-                "usage": normalize_usage(chunk.get("usage")),
+                "usage": normalize_usage(chunk.get("usage"), self.warnings),
                 "isContinued": chunk.get("isContinued") is True,
             }
         )
@@ -344,7 +344,7 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             if type(meta) is dict:
                 usage = meta.get("usage")
         if type(usage) is dict:
-            ev["usage"] = normalize_usage(usage)
+            ev["usage"] = normalize_usage(usage, self.warnings)
         out.append(ev)
 
     def _abort(self, chunk: dict[str, Any], out: list[Any]) -> None:

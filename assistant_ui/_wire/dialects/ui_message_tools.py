@@ -70,7 +70,9 @@ class UIToolChunks:
         name = chunk.get("toolName") if chunk is not None else None
         inp = chunk.get("input") if chunk is not None else None
         n = len(out)
-        tools.finish(out, call_id, name=name if type(name) is str else "")
+        # (the raw input of a text tool, or a call the chunk's input replaces, is no JSON to check)
+        check = inp is None and call_id not in self._text_tools
+        tools.finish(out, call_id, name=name if type(name) is str else "", check=check)
         if len(out) == n:
             return
         ev = out[-1]
