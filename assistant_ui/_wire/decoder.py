@@ -20,7 +20,13 @@ from typing import Any, cast
 from ..errors import DecodeError
 from ..events import Event
 from . import jsonlib as _json
-from .detect import BodySniffer, document_protocol, framing_from_headers, sse_protocol
+from .detect import (
+    BodySniffer,
+    check_declared,
+    document_protocol,
+    first_sse_protocol,
+    framing_from_headers,
+)
 from .dialects import DIALECTS, FRAMING, PROTOCOLS, create_dialect
 from .dialects.base import UnitError
 from .framing import Framer, JSONFramer, SSEFramer, Truncated, make_framer
@@ -310,24 +316,12 @@ class StreamDecoder:
     def _pick_sse_dialect(self, events: list[Any]) -> Any:
         """The SSE dialect, from the first payload that parses as JSON (generic SSE
         until one does; a ``protocol="sse"`` stays generic)."""
-        protocol = "sse"
-        if self._hint != "sse":
-            max_depth = self.max_json_depth
-            for ev in events:
-                if len(ev.data) > max_depth and _json.too_deep(ev.data, max_depth):
-                    break  # (the generic dialect reports it)
-                try:
-                    value = _json.parse(ev.data)
-                except ValueError:
-                    continue
-                protocol = sse_protocol(value)
-                break
-            else:
-                # nothing parsed yet: these go out raw, and the next batch decides
-                return create_dialect("sse", self.warnings, max_json_depth=max_depth)
-        dialect = self._dialect = create_dialect(
-            protocol, self.warnings, max_json_depth=self.max_json_depth
-        )
+        max_depth = self.max_json_depth
+        protocol = "sse" if self._hint == "sse" else first_sse_protocol(events, max_depth)
+        if protocol is None:
+            # nothing parsed yet: these go out raw, and the next batch decides
+            return create_dialect("sse", self.warnings, max_json_depth=max_depth)
+        dialect = self._dialect = create_dialect(protocol, self.warnings, max_json_depth=max_depth)
         self.protocol = protocol
         return dialect
 
@@ -363,13 +357,11 @@ class StreamDecoder:
         if self._declared is not None:
             declared_framing, declared = self._declared
             self._declared = None
-            if framing == declared_framing or protocol == "plain-text":
-                framing, chosen = declared_framing, declared
-            else:
-                self.warnings.append(
-                    f"the body is {protocol}, not the {self._declared_type} its headers "
-                    f"declare: decoded as {protocol}"
-                )
+            framing, chosen, warning = check_declared(
+                declared_framing, declared, protocol, self._declared_type
+            )
+            if warning:
+                self.warnings.append(warning)
         head = self._sniffer.take()
         self._sniffer = None
         saved, self.offset = self.offset, self.offset - len(head)

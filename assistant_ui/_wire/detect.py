@@ -7,22 +7,29 @@ bytes, line, SSE payload or JSON body) live in the dialect registry
 1. :func:`framing_from_headers`: a MIME type or header that names a format;
 2. :class:`BodySniffer`: the first bytes of a body whose headers say nothing
    usable (an AWS prelude, SSE field lines, a data-stream record, JSON, text);
-3. :func:`sse_protocol`: the first JSON payload of an SSE body;
-4. :func:`document_protocol`: a whole JSON body.
+3. :func:`sse_protocol` / :func:`first_sse_protocol`: the first JSON payload of an
+   SSE body;
+4. :func:`document_protocol`: a whole JSON body;
+5. :func:`check_declared`: the first bytes of a body whose headers declare a
+   format, against that declaration (the bytes win when they clearly disagree).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .dialects import DIALECTS, sniffers
+from . import jsonlib as _json
+from .dialects import DIALECTS, FRAMING, sniffers
 from .lines import compact
+from .sse import SSEEvent
 
 __all__ = [
     "SNIFF_LIMIT",
     "BodySniffer",
+    "check_declared",
     "document_protocol",
+    "first_sse_protocol",
     "framing_from_headers",
     "looks_like_aws_prelude",
     "sniff_body_start",
@@ -80,6 +87,42 @@ def sse_protocol(value: Any) -> str:
         if sniff(value):
             return name
     return "sse"
+
+
+def first_sse_protocol(events: Sequence[SSEEvent], max_depth: int) -> str | None:
+    """The SSE dialect named by the first payload of ``events`` that parses as JSON.
+
+    ``sse`` (generic) when a payload nested past ``max_depth`` comes first (the
+    generic dialect reports it); ``None`` when no payload parses yet.
+    """
+    for ev in events:
+        data = ev.data
+        if len(data) > max_depth and _json.too_deep(data, max_depth):
+            return "sse"
+        try:
+            value = _json.parse(data)
+        except ValueError:
+            continue
+        return sse_protocol(value)
+    return None
+
+
+def check_declared(
+    declared_framing: str, declared: str | None, found: str, declared_type: str
+) -> tuple[str, str | None, str | None]:
+    """Reconcile what the headers declared with what the first bytes are.
+
+    ``found`` is what :class:`BodySniffer` saw. The headers stand when the bytes
+    have their framing or say nothing clear (``plain-text``: an SSE body may open
+    with a field nobody knows); otherwise the bytes win. Returns ``(framing,
+    protocol, warning)``; ``protocol`` ``None`` means "pick it from the payloads".
+    """
+    framing = FRAMING[found]
+    if framing == declared_framing or found == "plain-text":
+        return declared_framing, declared, None
+    return framing, found, (
+        f"the body is {found}, not the {declared_type} its headers declare: decoded as {found}"
+    )
 
 
 def document_protocol(document: Any, hint: str | None) -> str:
