@@ -27,7 +27,7 @@ from .detect import (
     first_sse_protocol,
     framing_from_headers,
 )
-from .dialects import DIALECTS, FRAMING, PROTOCOLS, create_dialect
+from .dialects import DIALECTS, FRAMING, create_dialect
 from .dialects.base import UnitError
 from .framing import Framer, JSONFramer, SSEFramer, Truncated, make_framer
 
@@ -58,7 +58,8 @@ def _positive(name: str, value: Any) -> None:
 class StreamDecoder:
     """Decode one response body into normalized events.
 
-    ``protocol`` forces a wire format (one of :data:`PROTOCOLS`); otherwise it is
+    ``protocol`` forces a wire format (a name of the dialect registry, such as
+    those of :data:`~assistant_ui.decoding.PROTOCOLS`); otherwise it is
     detected from ``headers`` (or ``content_type``) and the first bytes.
 
     Limits (a hostile or broken server cannot make the decoder buffer without
@@ -97,7 +98,7 @@ class StreamDecoder:
         max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
     ) -> None:
         if protocol is not None and protocol not in DIALECTS:
-            raise ValueError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+            raise ValueError(f"unknown protocol {protocol!r}; expected one of {', '.join(DIALECTS)}")
         _positive("max_event_size", max_event_size)
         _positive("max_json_depth", max_json_depth)
         hdrs: dict[str, str] = dict(headers or {})

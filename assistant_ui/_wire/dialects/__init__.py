@@ -7,9 +7,10 @@ on the first bytes or the first unit. :mod:`assistant_ui._wire.detect` asks the
 registry; nothing else knows a dialect's detection rules. A new dialect is one
 module in this package plus one entry below.
 
-Classes and predicates are named ``"module:attribute"`` (module relative to
-``assistant_ui._wire``) and imported on first use, so that ``import assistant_ui``
-stays light.
+Classes and predicates are named ``"module:attribute"`` and imported on first
+use, so that ``import assistant_ui`` stays light; a module name starting with a
+dot is relative to ``assistant_ui._wire``. :func:`register` adds (or replaces)
+an entry.
 
 Sniffing predicates, by framing (asked in registry order; the first that says
 yes wins):
@@ -25,6 +26,7 @@ yes wins):
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ __all__ = [
     "DialectEntry",
     "create_dialect",
     "load",
+    "register",
     "sniffers",
 ]
 
@@ -62,55 +65,76 @@ class DialectEntry:
 
 _ENTRIES = (
     DialectEntry(
-        "data-stream", "lines", "dialects.data_stream:DataStreamDialect",
+        "data-stream", "lines", ".dialects.data_stream:DataStreamDialect",
         headers=(("x-vercel-ai-data-stream", "v1"),),
-        sniff="dialects.data_stream:sniff_line",
+        sniff=".dialects.data_stream:sniff_line",
     ),
     DialectEntry(
-        "assistant-transport", "sse", "dialects.assistant_transport:AssistantTransportDialect",
-        sniff="dialects.assistant_transport:sniff_event",
+        "assistant-transport", "sse", ".dialects.assistant_transport:AssistantTransportDialect",
+        sniff=".dialects.assistant_transport:sniff_event",
     ),
     DialectEntry(
-        "ui-message-stream", "sse", "dialects.ui_message_stream:UIMessageStreamDialect",
+        "ui-message-stream", "sse", ".dialects.ui_message_stream:UIMessageStreamDialect",
         headers=(("x-vercel-ai-ui-message-stream", "v1"),),
-        sniff="dialects.ui_message_stream:sniff_event",
+        sniff=".dialects.ui_message_stream:sniff_event",
     ),
     DialectEntry(
-        "openai", "sse", "dialects.openai:OpenAIDialect",
-        sniff="dialects.openai:sniff_event",
-        document="dialects.openai_document:OpenAIDocumentDialect",
-        document_sniff="dialects.openai_document:sniff_document",
+        "openai", "sse", ".dialects.openai:OpenAIDialect",
+        sniff=".dialects.openai:sniff_event",
+        document=".dialects.openai_document:OpenAIDocumentDialect",
+        document_sniff=".dialects.openai_document:sniff_document",
     ),
     DialectEntry(
-        "object-stream", "sse", "dialects.object_stream:ObjectStreamDialect",
+        "object-stream", "sse", ".dialects.object_stream:ObjectStreamDialect",
         headers=(("assistant-stream-format", "object-stream/v0"),),
-        sniff="dialects.object_stream:sniff_event",
+        sniff=".dialects.object_stream:sniff_event",
     ),
-    DialectEntry("sse", "sse", "dialects.raw_sse:RawSSEDialect"),
-    DialectEntry("plain-text", "text", "dialects.raw_sse:PlainTextDialect"),
+    DialectEntry("sse", "sse", ".dialects.raw_sse:RawSSEDialect"),
+    DialectEntry("plain-text", "text", ".dialects.raw_sse:PlainTextDialect"),
     DialectEntry(
-        "aws-eventstream", "aws", "dialects.aws:AWSEventStreamDialect",
+        "aws-eventstream", "aws", ".dialects.aws:AWSEventStreamDialect",
         mime_types=("application/vnd.amazon.eventstream",),
-        sniff="eventstream:looks_like_prelude",
+        sniff=".eventstream:looks_like_prelude",
     ),
-    DialectEntry("json", "json", "dialects.raw_sse:JSONDocumentDialect"),
+    DialectEntry("json", "json", ".dialects.raw_sse:JSONDocumentDialect"),
 )
 
 #: protocol name -> entry, in sniffing order
 DIALECTS: dict[str, DialectEntry] = {entry.name: entry for entry in _ENTRIES}
-#: protocol name -> framing
-FRAMING: dict[str, str] = {entry.name: entry.framing for entry in _ENTRIES}
+#: the built-in protocol names
 PROTOCOLS = tuple(DIALECTS)
+
+
+class _Framings(Mapping[str, str]):
+    """protocol name -> framing, read from the registry as it is now."""
+
+    def __getitem__(self, name: str) -> str:
+        return DIALECTS[name].framing
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(DIALECTS)
+
+    def __len__(self) -> int:
+        return len(DIALECTS)
+
+
+#: protocol name -> framing
+FRAMING: Mapping[str, str] = _Framings()
 
 _loaded: dict[str, Any] = {}
 
 
+def register(entry: DialectEntry) -> None:
+    """Add a dialect (or replace the one of that name); it is sniffed after those before it."""
+    DIALECTS[entry.name] = entry
+
+
 def load(target: str) -> Any:
-    """The attribute named by ``"module:attribute"`` (module relative to ``_wire``)."""
+    """The attribute named by ``"module:attribute"`` (``.module``: relative to ``_wire``)."""
     found = _loaded.get(target)
     if found is None:
         module_name, _, attribute = target.partition(":")
-        module = importlib.import_module(f"assistant_ui._wire.{module_name}")
+        module = importlib.import_module(module_name, "assistant_ui._wire")
         found = _loaded[target] = getattr(module, attribute)
     return found
 
@@ -120,9 +144,10 @@ def sniffers(framing: str) -> list[tuple[str, Any]]:
 
     ``framing="document"`` gives the predicates of entries reading a JSON body.
     """
+    entries = DIALECTS.values()
     if framing == "document":
-        return [(e.name, load(e.document_sniff)) for e in _ENTRIES if e.document_sniff]
-    return [(e.name, load(e.sniff)) for e in _ENTRIES if e.framing == framing and e.sniff]
+        return [(e.name, load(e.document_sniff)) for e in entries if e.document_sniff]
+    return [(e.name, load(e.sniff)) for e in entries if e.framing == framing and e.sniff]
 
 
 def create_dialect(
