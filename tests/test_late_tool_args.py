@@ -43,6 +43,12 @@ async def late_args(c: RunController) -> None:
     c.add_step_finish("tool-calls", input_tokens=3, output_tokens=4)
 
 
+async def late_args_then_text(c: RunController) -> None:
+    # the next step's text, sent right after the step finish, comes before the late delta
+    await late_args(c)
+    c.append_text("Done.")
+
+
 async def answer(c: RunController) -> None:
     c.append_text("It is 21 degrees in NYC.")
 
@@ -51,7 +57,7 @@ def make_app(seen: list[bytes]) -> Starlette:
     async def chat(request: Request) -> Response:
         raw = await request.body()
         # the second request carries the tool result
-        run = answer if b"21" in raw else late_args
+        run = answer if b"21" in raw else RUNS[request.path_params["variant"]]
         stream = create_run(run)
         if request.path_params["encoder"] == "ds":
             response: Response = DataStreamResponse(stream)
@@ -60,7 +66,11 @@ def make_app(seen: list[bytes]) -> Starlette:
         seen.append(raw)
         return response
 
-    return Starlette(routes=[Route("/{encoder}/api/chat", chat, methods=["POST"])])
+    return Starlette(routes=[Route("/{encoder}/{variant}/api/chat", chat, methods=["POST"])])
+
+
+RUNS = {"late": late_args, "late-then-text": late_args_then_text}
+VARIANTS = [(encoder, variant) for encoder in ("ds", "at") for variant in RUNS]
 
 
 @pytest.fixture(scope="module")
@@ -89,30 +99,36 @@ def check_call(part: dict[str, Any]) -> None:
     assert json.loads(part["argsText"]) == ARGS
 
 
-@pytest.mark.parametrize("encoder", ["ds", "at"])
-def test_real_server_puts_the_delta_after_the_step_finish(server: tuple[str, list[bytes]], encoder: str) -> None:
+@pytest.mark.parametrize(("encoder", "variant"), VARIANTS)
+def test_real_server_puts_the_delta_after_the_step_finish(
+    server: tuple[str, list[bytes]], encoder: str, variant: str
+) -> None:
     url, _ = server
     import httpx
 
-    body = httpx.post(f"{url}/{encoder}/api/chat", json={"messages": []}).content
+    body = httpx.post(f"{url}/{encoder}/{variant}/api/chat", json={"messages": []}).content
     # the wire order this test is about (if assistant-stream changes it, this says so)
     finish = body.find(b"step-finish" if encoder == "at" else b"\ne:")
     assert 0 < finish < body.find(b'\\"NYC\\"}')
 
 
-@pytest.mark.parametrize("encoder", ["ds", "at"])
-def test_chat_sync_keeps_the_late_delta(server: tuple[str, list[bytes]], encoder: str) -> None:
+@pytest.mark.parametrize(("encoder", "variant"), VARIANTS)
+def test_chat_sync_keeps_the_late_delta(server: tuple[str, list[bytes]], encoder: str, variant: str) -> None:
     url, _ = server
-    with AssistantClient(f"{url}/{encoder}", max_retries=0) as client:
+    with AssistantClient(f"{url}/{encoder}/{variant}", max_retries=0) as client:
         result = client.threads("t").chat_sync(messages=[user("weather?")])
     check_call(result.message["content"][1])
+    if variant == "late-then-text":
+        assert result.message["content"][2] == {"type": "text", "text": "Done."}
     assert result.status == {"type": "requires-action", "reason": "tool-calls"}
     assert result.message["metadata"]["steps"][0]["finishReason"] == "tool-calls"
     assert [w for w in result.warnings if "[DONE]" not in w] == []
 
 
-@pytest.mark.parametrize("encoder", ["ds", "at"])
-def test_run_sync_calls_the_tool_with_the_whole_arguments(server: tuple[str, list[bytes]], encoder: str) -> None:
+@pytest.mark.parametrize(("encoder", "variant"), VARIANTS)
+def test_run_sync_calls_the_tool_with_the_whole_arguments(
+    server: tuple[str, list[bytes]], encoder: str, variant: str
+) -> None:
     url, _ = server
     calls: list[dict[str, Any]] = []
 
@@ -126,17 +142,17 @@ def test_run_sync_calls_the_tool_with_the_whole_arguments(server: tuple[str, lis
         calls.append({"city": city})
         return {"temp": 21}
 
-    with AssistantClient(f"{url}/{encoder}", max_retries=0) as client:
+    with AssistantClient(f"{url}/{encoder}/{variant}", max_retries=0) as client:
         result = client.threads("t").run_sync([user("weather?")], tools=[get_weather])
     assert calls == [ARGS]
     assert result.text.endswith("It is 21 degrees in NYC.")
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("encoder", ["ds", "at"])
-async def test_chat_keeps_the_late_delta(server: tuple[str, list[bytes]], encoder: str) -> None:
+@pytest.mark.parametrize(("encoder", "variant"), VARIANTS)
+async def test_chat_keeps_the_late_delta(server: tuple[str, list[bytes]], encoder: str, variant: str) -> None:
     url, _ = server
-    async with AssistantClient(f"{url}/{encoder}", max_retries=0) as client:
+    async with AssistantClient(f"{url}/{encoder}/{variant}", max_retries=0) as client:
         result = await client.threads("t").chat(messages=[user("weather?")])
     check_call(result.message["content"][1])
 
@@ -182,28 +198,61 @@ def test_late_delta_every_split(body: bytes, ctype: str) -> None:
         assert message["metadata"]["steps"][0]["state"] == "finished"
 
 
-def test_data_stream_step_finish_is_released_by_the_next_other_line() -> None:
+def test_data_stream_late_delta_after_the_next_steps_text() -> None:
+    head, _, late = DS_LATE.rpartition(b"c:")
+    body = head + b'0:"Done."\nc:' + late  # the order assistant-stream really uses
+    events = StreamDecoder(content_type="text/plain").decode(body)
+    kinds = [e["type"] for e in events]
+    assert kinds.index("tool-call") < kinds.index("step-finish")
+    message = accumulate(events)
+    check_call(message["content"][1])
+    assert message["content"][2] == {"type": "text", "text": "Done."}
+
+
+def test_data_stream_step_start_releases_the_finish() -> None:
     body = DS_LATE + b'f:{"messageId": "m2"}\n0:"next step"\nc:{"toolCallId": "call_1", "argsTextDelta": "x"}\n'
     decoder = StreamDecoder(content_type="text/plain")
     events = decoder.decode(body)
     kinds = [e["type"] for e in events]
     assert kinds[kinds.index("tool-call") + 1 : kinds.index("tool-call") + 4] == ["step-finish", "step-start", "text-delta"]
-    check_call(accumulate(events)["content"][1])
+    message = accumulate(events)
+    check_call(message["content"][1])
+    assert [s["state"] for s in message["metadata"]["steps"]] == ["finished", "started"]
     # a delta after the call closed for good is still dropped, with a warning
     assert any("closed tool call" in w for w in decoder.warnings)
 
 
-def test_assistant_transport_text_of_another_part_releases_the_finish() -> None:
+def test_assistant_transport_other_parts_pass_while_the_finish_waits() -> None:
     body = sse(
         {"type": "part-start", "part": {"type": "tool-call", "toolCallId": "call_1", "toolName": "t"}, "path": []},
         {"type": "text-delta", "textDelta": '{"a": ', "path": [0]},
         {"type": "step-finish", "finishReason": "tool-calls"},
         {"type": "part-start", "part": {"type": "text"}, "path": []},
         {"type": "text-delta", "textDelta": "hi", "path": [1]},
+        {"type": "part-finish", "path": [1]},
+        {"type": "text-delta", "textDelta": "1}", "path": [0]},
+        {"type": "step-start", "messageId": "m2"},
     )
     events = StreamDecoder(content_type="text/event-stream").decode(body)
     kinds = [e["type"] for e in events]
-    assert kinds == ["tool-call-start", "tool-call-delta", "tool-call", "step-finish", "text-start", "text-delta"]
+    assert kinds == ["tool-call-start", "tool-call-delta", "text-start", "text-delta", "tool-call-delta",
+                     "tool-call", "step-finish", "step-start"]
+    message = accumulate(events)
+    assert message["content"][0]["args"] == {"a": 1}
+    assert [s["state"] for s in message["metadata"]["steps"]] == ["finished", "started"]
+
+
+def test_a_call_started_after_the_finish_does_not_keep_it_waiting() -> None:
+    body = sse(
+        {"type": "part-start", "part": {"type": "tool-call", "toolCallId": "c1", "toolName": "t"}, "path": []},
+        {"type": "step-finish", "finishReason": "tool-calls"},
+        {"type": "part-start", "part": {"type": "tool-call", "toolCallId": "c2", "toolName": "t"}, "path": []},
+        {"type": "tool-call-args-text-finish", "path": [0]},
+        {"type": "text-delta", "textDelta": "{}", "path": [1]},
+    )
+    kinds = [e["type"] for e in StreamDecoder(content_type="text/event-stream").decode(body)]
+    assert kinds == ["tool-call-start", "tool-call-start", "tool-call", "step-finish", "tool-call-delta",
+                     "tool-call"]
 
 
 def test_finish_without_open_calls_is_not_held() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..sse import SSEEvent
 from ..usage import normalize_usage
-from ._tools import ToolTracker
+from ._tools import StepFinishHold, ToolTracker
 from .base import JSONEventDialect
 
 __all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect", "sniff_event"]
@@ -103,10 +103,15 @@ class AssistantTransportDialect(JSONEventDialect):
             "tool-result": self._legacy_tool_result,
             "source": self._legacy_source,
         }
-        #: the handlers as built (``_handlers`` is changed in place while a step
-        #: finish is held back, see :meth:`_step_finish`)
-        self._normal = dict(self._handlers)
-        self._held: dict[str, Any] | None = None
+        # Like the reference accumulator, a tool-call part stays open until its
+        # args-finish / part-finish, even past a step finish (see StepFinishHold)
+        self._hold = StepFinishHold(
+            self.tools,
+            self._handlers,
+            release_on=("step-start", "step-finish", "message-finish"),
+            closing=("text-delta", "tool-call-args-text-finish", "result", "part-finish",
+                     "tool-call-delta", "tool-result"),
+        )
 
     def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
@@ -128,8 +133,7 @@ class AssistantTransportDialect(JSONEventDialect):
         return True
 
     def end(self, out: list[Any], *, done: bool) -> None:
-        if self._held is not None:
-            self._release(out)
+        self._hold.release(out)
         if not done:
             self.warnings.append("assistant-transport stream ended without [DONE]")
         self.tools.finish_all(out)
@@ -272,55 +276,7 @@ class AssistantTransportDialect(JSONEventDialect):
             "usage": normalize_usage(chunk.get("usage"), self.warnings),
             "isContinued": bool(chunk.get("isContinued", False)),
         }
-        if not self.tools.has_open():
-            out.append(ev)
-            return
-        # Like the reference accumulator, a tool-call part stays open until its
-        # args-finish / part-finish: assistant-stream can put its last deltas after
-        # the step finish. The finish is held back while chunks of the open calls
-        # (and part-finishes) follow, and released, calls closed first, by any
-        # other chunk or the end of the body.
-        self._held = ev
-        releasing = self._releasing
-        held = {kind: releasing(h) for kind, h in self._normal.items()}
-        held["text-delta"] = self._held_text_delta
-        for kind in ("tool-call-args-text-finish", "result", "part-finish", "tool-call-delta"):
-            held[kind] = self._closing(self._normal[kind])
-        self._handlers.update(held)
-
-    def _releasing(self, handler: _Handler) -> _Handler:
-        def release_then(chunk: dict[str, Any], out: list[Any]) -> None:
-            self._release(out)
-            handler(chunk, out)
-
-        return release_then
-
-    def _closing(self, handler: _Handler) -> _Handler:
-        def then_release_when_closed(chunk: dict[str, Any], out: list[Any]) -> None:
-            handler(chunk, out)
-            if not self.tools.has_open():
-                self._release(out)
-
-        return then_release_when_closed
-
-    def _held_text_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        path = chunk.get("path")
-        part = (
-            self._parts[path[0]]
-            if type(path) is list and len(path) == 1 and type(path[0]) is int
-            and 0 <= path[0] < len(self._parts)
-            else None
-        )
-        if part is None or part.call_id is None or not self.tools.is_open(part.call_id):
-            self._release(out)
-        self._text_delta(chunk, out)
-
-    def _release(self, out: list[Any]) -> None:
-        """Close the calls still open and emit the held step finish."""
-        self._handlers.update(self._normal)
-        self.tools.finish_all(out)
-        held, self._held = self._held, None
-        out.append(held)
+        self._hold.step_finish(ev, out)
 
     def _message_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
         self.tools.finish_all(out)

@@ -12,7 +12,7 @@ from typing import Any, TypeGuard
 
 from ..jsonlib import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, loads_lenient, too_deep
 from ..usage import normalize_usage
-from ._tools import ToolTracker
+from ._tools import StepFinishHold, ToolTracker
 from .base import UnitError
 
 __all__ = ["DataStreamDialect", "looks_like_data_stream", "sniff_line"]
@@ -94,10 +94,10 @@ class DataStreamDialect:
             b"6": self._ignored,
         }
         self._handlers = h
-        #: the handlers as built (``_handlers`` is changed in place while a step
-        #: finish is held back, see :meth:`_step_finish`)
-        self._normal = dict(h)
-        self._held: dict[str, Any] | None = None
+        # (late argument deltas: the finish waits for them, see StepFinishHold)
+        self._hold = StepFinishHold(
+            self.tools, h, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a")
+        )
 
     # -- framing ---------------------------------------------------------------
 
@@ -128,8 +128,7 @@ class DataStreamDialect:
             handler(value, out)
 
     def end(self, out: list[Any], *, done: bool) -> None:
-        if self._held is not None:
-            self._release(out)
+        self._hold.release(out)
         self.tools.finish_all(out)
 
     def _drop(self, line: bytes, why: str) -> None:
@@ -304,35 +303,7 @@ class DataStreamDialect:
             "usage": normalize_usage(v.get("usage"), self.warnings),
             "isContinued": bool(v.get("isContinued", False)),
         }
-        if not self.tools.has_open():
-            out.append(ev)
-            return
-        # assistant-stream can put the last argument deltas of a call after the step
-        # finish: the finish is held back while ``c:`` lines for open calls follow,
-        # and released (calls closed first) by any other line or the end of the body
-        self._held = ev
-        releasing = self._releasing
-        self._handlers.update({code: releasing(h) for code, h in self._normal.items()})
-        self._handlers[b"c"] = self._held_tool_delta
-
-    def _releasing(self, handler: Callable[[Any, list[Any]], None]) -> Callable[[Any, list[Any]], None]:
-        def release_then(value: Any, out: list[Any]) -> None:
-            self._release(out)
-            handler(value, out)
-
-        return release_then
-
-    def _held_tool_delta(self, value: Any, out: list[Any]) -> None:
-        self._tool_delta(value, out)
-        if not self.tools.has_open():
-            self._release(out)
-
-    def _release(self, out: list[Any]) -> None:
-        """Close the calls still open and emit the held step finish."""
-        self._handlers.update(self._normal)
-        self.tools.finish_all(out)
-        held, self._held = self._held, None
-        out.append(held)
+        self._hold.step_finish(ev, out)
 
     def _finish(self, value: Any, out: list[Any]) -> None:
         self.tools.finish_all(out)
