@@ -97,6 +97,22 @@ def test_event_stream_served_as_json() -> None:
     assert "application/json" in decoder.warnings[0]
 
 
+@pytest.mark.parametrize("size", [1, 5, 100_000])
+def test_event_stream_served_as_text_plain(size: int) -> None:
+    pieces = [UI_SSE[i : i + size] for i in range(0, len(UI_SSE), size)]
+    events, decoder = run(UI_SSE, pieces, content_type="text/plain; charset=utf-8")
+    assert text_of(events) == "Hello world"
+    assert decoder.protocol == "ui-message-stream"
+    assert "text/plain" in decoder.warnings[0]
+
+
+def test_text_plain_that_merely_starts_with_data_stays_text() -> None:
+    body = b"data: the figures you asked for\nare below.\n"
+    events, decoder = run(body, content_type="text/plain")
+    assert decoder.protocol == "plain-text" and not decoder.warnings
+    assert "".join(e["delta"] for e in events) == body.decode()
+
+
 def test_agreeing_headers_give_no_warning() -> None:
     for body, ctype, protocol in (
         (UI_SSE, "text/event-stream", "ui-message-stream"),

@@ -363,6 +363,8 @@ class StreamDecoder:
             )
             if warning:
                 self.warnings.append(warning)
+        elif protocol == "sse" and self._sniffer.text_only:
+            self.warnings.append("the body is SSE, not the text/plain its headers declare: decoded as SSE")
         head = self._sniffer.take()
         self._sniffer = None
         saved, self.offset = self.offset, self.offset - len(head)

@@ -163,6 +163,19 @@ def sniff_body_start(first_line: bytes, head: bytes) -> str:
     return "plain-text"
 
 
+def _is_sse_json_line(line: bytes) -> bool:
+    if not line.startswith(b"data:"):
+        return False
+    payload = line[5:].strip()
+    if not payload.startswith((b"{", b"[")) or _json.too_deep(payload, _json.DEFAULT_MAX_DEPTH):
+        return False
+    try:
+        _json.parse(payload)
+    except ValueError:
+        return False
+    return True
+
+
 def _find_line_end(data: bytes) -> int:
     lf = data.find(b"\n")
     cr = data.find(b"\r")
@@ -245,5 +258,9 @@ class BodySniffer:
             if protocol is not None:
                 return protocol
         if self.text_only:
-            return _lines_protocol(first, True) or "plain-text"
+            protocol = _lines_protocol(first, True)
+            if protocol is None:
+                # SSE served as text/plain: taken as SSE only on a data line holding JSON
+                protocol = "sse" if _is_sse_json_line(first) else "plain-text"
+            return protocol
         return sniff_body_start(first, b"")
