@@ -35,6 +35,7 @@ __all__ = [
     "StepStartEvent",
     "TextDeltaEvent",
     "TextStartEvent",
+    "ToolApprovalEvent",
     "ToolCallDeltaEvent",
     "ToolCallEvent",
     "ToolCallStartEvent",
@@ -101,6 +102,20 @@ class ToolResultEvent(TypedDict):
     artifact: NotRequired[Any]
     toolName: NotRequired[str]
     messages: NotRequired[Any]
+
+
+class ToolApprovalEvent(TypedDict):
+    """An approval asked (or answered) for a tool call (AI SDK 6+ ``tool-approval-*``).
+
+    The accumulator stores ``approval`` on the tool-call part as its ``approval``:
+    ``{"id": <approvalId>, ...}`` with the request's other fields (``reason``,
+    ``isAutomatic``, ...); an answer to the same id adds ``approved`` (and its
+    ``reason``).
+    """
+
+    type: Literal["tool-approval"]
+    toolCallId: str
+    approval: dict[str, Any]
 
 
 class SourceEvent(TypedDict):
@@ -201,6 +216,7 @@ Event = Union[
     ToolCallDeltaEvent,
     ToolCallEvent,
     ToolResultEvent,
+    ToolApprovalEvent,
     SourceEvent,
     FileEvent,
     DataEvent,

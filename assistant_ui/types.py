@@ -65,6 +65,9 @@ class FilePart(TypedDict):
 
 
 class ToolCallPart(TypedDict):
+    """A tool call. ``approval`` (AI SDK 6+ servers): the approval asked for this
+    call, ``{"id": <approvalId>, ...}``, with ``approved`` once it was answered."""
+
     type: Literal["tool-call"]
     toolCallId: str
     toolName: str
@@ -74,6 +77,7 @@ class ToolCallPart(TypedDict):
     isError: NotRequired[bool]
     artifact: NotRequired[Any]
     parentId: NotRequired[str]
+    approval: NotRequired[dict[str, Any]]
 
 
 class ToolResultPart(TypedDict):

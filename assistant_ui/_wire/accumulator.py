@@ -99,6 +99,7 @@ class MessageAccumulator:
             "tool-call-delta": self._on_tool_call_delta,
             "tool-call": self._on_tool_call,
             "tool-result": self._on_tool_result,
+            "tool-approval": self._on_tool_approval,
             "source": self._on_source,
             "file": self._on_file,
             "data": self._on_data,
@@ -364,6 +365,10 @@ class MessageAccumulator:
         if ev.get("artifact") is not None:
             part["artifact"] = ev["artifact"]
         tool.state = "result"
+
+    def _on_tool_approval(self, ev: dict[str, Any]) -> None:
+        if (tool := self._tools.get(ev["toolCallId"])) is not None:
+            tool.part["approval"] = dict(ev["approval"])
 
     def _on_source(self, ev: dict[str, Any]) -> None:
         part = {k: v for k, v in ev.items() if v is not None}

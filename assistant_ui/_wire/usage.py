@@ -24,30 +24,33 @@ _SPELLINGS = (
 )
 
 
-def _count(value: Any) -> int | None:
+def _count(value: Any, warnings: list[str] | None = None) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     # NaN fails both comparisons; inf and 10**400 fail the second
     if not 0 <= value <= MAX_TOKEN_COUNT:
+        if warnings is not None and value == value:
+            warnings.append(f"usage count {value!r} is not a number of tokens: left out")
         return None
     return int(value)
 
 
-def normalize_usage(usage: Any) -> Usage | None:
+def normalize_usage(usage: Any, warnings: list[str] | None = None) -> Usage | None:
     """The counts of ``usage`` under our names, or ``None`` if it has none.
 
     Accepts ``inputTokens``/``outputTokens``, AI SDK 4's ``promptTokens``/
     ``completionTokens``, OpenAI's ``prompt_tokens``/``completion_tokens`` and
     ``input_tokens``/``output_tokens``; the first spelling holding a count is used. A count
     the server did not send (or sent as something that is not a count) is absent
-    from the result.
+    from the result; a hostile one (``1e999``, negative, past 2**53) is said in
+    ``warnings`` when given.
     """
     if not isinstance(usage, dict):
         return None
     out: dict[str, int] = {}
     for name, spellings in _SPELLINGS:
         for spelling in spellings:
-            count = _count(usage.get(spelling))
+            count = _count(usage.get(spelling), warnings)
             if count is not None:
                 out[name] = count
                 break
