@@ -29,6 +29,20 @@ from .errors import (
     UnprocessableEntityError,
 )
 from .messages import assistant, file, image, system, text, tool_call, tool_result, user
+from .types import (
+    AssistantMessage,
+    FilePart,
+    ImagePart,
+    Message,
+    SystemMessage,
+    TextPart,
+    Tool,
+    ToolCallPart,
+    ToolMessage,
+    ToolParameters,
+    ToolResultPart,
+    UserMessage,
+)
 
 __version__ = "0.2.0"
 
@@ -64,12 +78,14 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
+
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
     "AssistantClient",
+    "AssistantMessage",
     "AssistantUIError",
     "AsyncChatStream",
     "AuthenticationError",
@@ -78,13 +94,24 @@ __all__ = [
     "ChatStream",
     "ConflictError",
     "DecodeError",
+    "FilePart",
+    "ImagePart",
     "InternalServerError",
+    "Message",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamError",
+    "SystemMessage",
+    "TextPart",
     "ThreadClient",
+    "Tool",
+    "ToolCallPart",
+    "ToolMessage",
+    "ToolParameters",
+    "ToolResultPart",
     "UnprocessableEntityError",
+    "UserMessage",
     "__version__",
     "assistant",
     "file",

@@ -196,6 +196,10 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
         secrets = secrets_of_request(response.request)
     except RuntimeError:  # a response built by hand, without its request
         secrets = []
+    if response.status_code == 404:
+        where = _requested(response, secrets)
+        if where:
+            message += f" for {where}"
     location = response.headers.get("location")
     if 300 <= response.status_code < 400 and location:
         # not followed by default (a POST re-sent elsewhere must be asked for)
@@ -207,6 +211,41 @@ def make_status_error(response: httpx.Response, body_text: str) -> APIStatusErro
         message += f": {_quote(body_text, redact_text, secrets)}"
     cls = status_error_class(response.status_code)
     return cls(message, response=response, body=body, code=code)
+
+
+def _requested(response: httpx.Response, secrets: list[str]) -> str:
+    """``METHOD URL`` of the request a response answers, fit for a message: the
+    password of the userinfo and every query value redacted, and a hint when the path
+    repeats itself (a ``base_url`` that already ends in the chat path)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    from ._log import REDACTED, redact_text
+
+    try:
+        request = response.request
+    except RuntimeError:  # a response built by hand, without its request
+        return ""
+    parts = urlsplit(str(request.url))
+    query = urlencode([(k, REDACTED) for k, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="[]")
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    text = f"{request.method} {_quote(url, redact_text, secrets, limit=300)}"
+    repeated = _repeated_tail(parts.path)
+    if repeated:
+        text += (
+            f" (the path repeats {repeated!r}: does base_url already end in it? "
+            "base_url is the server's root; the client adds the chat path)"
+        )
+    return text
+
+
+def _repeated_tail(path: str) -> str:
+    """The segments a path ends with twice in a row (``/api/chat/api/chat``), or ``""``."""
+    segments = [s for s in path.split("/") if s]
+    for size in range(len(segments) // 2, 0, -1):
+        tail = segments[-size:]
+        if segments[-2 * size : -size] == tail and any(len(s) > 1 for s in tail):
+            return "/" + "/".join(tail)
+    return ""
 
 
 def aws_error_type(header: str | None, body: Any = None) -> str | None:

@@ -36,6 +36,7 @@ __all__ = [
     "StepStartEvent",
     "TextDeltaEvent",
     "TextStartEvent",
+    "ToolApprovalEvent",
     "ToolCallDeltaEvent",
     "ToolCallEvent",
     "ToolCallStartEvent",
@@ -104,6 +105,20 @@ class ToolResultEvent(TypedDict):
     messages: NotRequired[Any]
 
 
+class ToolApprovalEvent(TypedDict):
+    """An approval asked (or answered) for a tool call (AI SDK 6+ ``tool-approval-*``).
+
+    The accumulator stores ``approval`` on the tool-call part as its ``approval``:
+    ``{"id": <approvalId>, ...}`` with the request's other fields (``reason``,
+    ``isAutomatic``, ...); an answer to the same id adds ``approved`` (and its
+    ``reason``).
+    """
+
+    type: Literal["tool-approval"]
+    toolCallId: str
+    approval: dict[str, Any]
+
+
 class SourceEvent(TypedDict):
     type: Literal["source"]
     sourceType: Literal["url", "document"]
@@ -165,14 +180,15 @@ class StepStartEvent(TypedDict):
 class StepFinishEvent(TypedDict):
     type: Literal["step-finish"]
     finishReason: str
-    usage: Usage
+    #: None when the server sent no counts (never invented)
+    usage: Usage | None
     isContinued: bool
 
 
 class FinishEvent(TypedDict):
     type: Literal["finish"]
     finishReason: str
-    usage: NotRequired[Usage]
+    usage: NotRequired[Usage | None]
     abortReason: NotRequired[Any]
 
 
@@ -211,6 +227,7 @@ Event = Union[
     ToolCallDeltaEvent,
     ToolCallEvent,
     ToolResultEvent,
+    ToolApprovalEvent,
     SourceEvent,
     FileEvent,
     DataEvent,

@@ -34,6 +34,7 @@ __all__ = [
     "Tool",
     "ToolCallPart",
     "ToolMessage",
+    "ToolParameters",
     "ToolResultPart",
     "Usage",
     "UserContentPart",
@@ -64,6 +65,9 @@ class FilePart(TypedDict):
 
 
 class ToolCallPart(TypedDict):
+    """A tool call. ``approval`` (AI SDK 6+ servers): the approval asked for this
+    call, ``{"id": <approvalId>, ...}``, with ``approved`` once it was answered."""
+
     type: Literal["tool-call"]
     toolCallId: str
     toolName: str
@@ -73,6 +77,7 @@ class ToolCallPart(TypedDict):
     isError: NotRequired[bool]
     artifact: NotRequired[Any]
     parentId: NotRequired[str]
+    approval: NotRequired[dict[str, Any]]
 
 
 class ToolResultPart(TypedDict):
@@ -186,11 +191,27 @@ Message = Union[SystemMessage, UserMessage, AssistantMessage, ToolMessage]
 # --- tools and commands ----------------------------------------------------
 
 
+#: A tool's parameters: a JSON Schema of type ``object`` (the keys 0.1.1 named, plus
+#: the ones a schema often carries). Any other JSON Schema dict is accepted as
+#: ``Tool["parameters"]`` too.
+ToolParameters = TypedDict(
+    "ToolParameters",
+    {
+        "type": Literal["object"],
+        "properties": NotRequired[dict[str, Any]],
+        "required": NotRequired[list[str]],
+        "additionalProperties": NotRequired[Any],
+        "description": NotRequired[str],
+        "$defs": NotRequired[dict[str, Any]],
+    },
+)
+
+
 class Tool(TypedDict):
     """One entry of the ``tools`` mapping: ``{name: Tool}``."""
 
     description: NotRequired[str]
-    parameters: dict[str, Any]
+    parameters: Union[ToolParameters, dict[str, Any]]
 
 
 class AddMessageCommand(TypedDict):

@@ -125,7 +125,7 @@ def floor(pieces: list[bytes], kind: str, loads: Callable[[bytes], Any] = json.l
 def set_json_backend(name: str) -> bool:
     """Point every loaded assistant_ui module's ``loads`` at the library's stdlib or
     orjson parser (the same functions the library picks at import time)."""
-    from assistant_ui import _json
+    from assistant_ui._wire import jsonlib as _json
 
     new: Callable[..., Any] | None = _json._loads_std if name == "json" else _json.loads_orjson
     if new is None:

@@ -97,7 +97,7 @@ SPEC_4_MESSAGE = {
         {"type": "source", "sourceType": "url", "id": "s1", "url": "https://example.com", "title": "Example"},
         {"type": "text", "text": "It is sunny."},
     ],
-    "status": {"type": "complete", "reason": "unknown"},
+    "status": {"type": "complete", "reason": "stop"},  # no d:, but the step said "stop"
     "metadata": {
         "unstable_state": {"status": "running"},
         "unstable_data": [{"progress": 1}],
@@ -223,7 +223,8 @@ def test_status_is_running_until_the_end() -> None:
     assert acc.message["status"] == {"type": "running"}
     acc.add(FINISH_STEP)
     assert acc.message["status"] == {"type": "running"}  # step-finish does not change it
-    assert acc.finish()["status"] == {"type": "complete", "reason": "unknown"}
+    # ... until the end: with no finish event, the last step's reason settles the status
+    assert acc.finish()["status"] == {"type": "complete", "reason": "stop"}
 
 
 def test_error_sets_incomplete_error_whatever_the_severity() -> None:
@@ -542,10 +543,15 @@ def test_usage_spellings(usage: dict[str, Any]) -> None:
 
 
 def test_usage_missing_or_not_numbers() -> None:
+    # no count sent: no usage (never made-up zeros), and the step shows none either
     acc = run([{"type": "step-finish", "finishReason": "stop", "usage": {"promptTokens": "NaN", "completionTokens": None}, "isContinued": False}])
-    assert acc.usage == {"inputTokens": 0, "outputTokens": 0}
+    assert acc.usage is None
+    assert "usage" not in acc.finish()["metadata"]["steps"][0]
     acc = run([{"type": "step-finish", "finishReason": "stop", "usage": None, "isContinued": False}])
-    assert acc.usage == {"inputTokens": 0, "outputTokens": 0}
+    assert acc.usage is None
+    # only the counts that were sent
+    acc = run([{"type": "finish", "finishReason": "stop", "usage": {"promptTokens": 4}}])
+    assert acc.usage == {"inputTokens": 4}
 
 
 def test_metadata_event_merges_custom_and_sets_id() -> None:

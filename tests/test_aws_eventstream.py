@@ -824,16 +824,20 @@ def test_dialect_used_directly() -> None:
     dialect = AWSEventStreamDialect()
     out: list[Any] = []
     body = event("assistantResponseEvent", {"content": "x"})
-    dialect.feed_bytes(body[:5], out, 1000)
-    dialect.feed_bytes(body[5:], out, 1005)
-    dialect.end(out)
+    framer = EventStreamFramer(offset=1000)
+    dialect.feed(framer.feed(body[:5]) + framer.feed(body[5:]), out)
+    dialect.end(out, done=False)
     assert out == [{"type": "text-delta", "delta": "x"}, {"type": "finish", "finishReason": "stop"}]
     assert AWSEventStreamDialect.name == "aws-eventstream"
-    # offsets in errors count from the first base_offset
+    # errors in a payload carry the offset of its message
     dialect = AWSEventStreamDialect()
+    headers = {":message-type": "event", ":event-type": "assistantResponseEvent"}
+    deep = EventStreamFramer(offset=1000).feed(
+        encode_message(headers, b"[" * 600 + b"]" * 600)
+    )
     with pytest.raises(DecodeError) as exc:
-        dialect.feed_bytes(b"\x00" * 12, out, 1000)
-    assert exc.value.offset == 1008
+        dialect.feed(deep, out)
+    assert exc.value.offset == 1000
 
 
 # -- sniffing -----------------------------------------------------------------------------------

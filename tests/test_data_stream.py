@@ -336,7 +336,7 @@ def test_finish_defaults() -> None:
     evs = events(b"d:{}\ne:null\nf:null\n")
     assert evs == [
         {"type": "finish", "finishReason": "unknown"},
-        {"type": "step-finish", "finishReason": "unknown", "usage": {"inputTokens": 0, "outputTokens": 0}, "isContinued": False},
+        {"type": "step-finish", "finishReason": "unknown", "usage": None, "isContinued": False},
         {"type": "step-start", "messageId": None},
     ]
 

@@ -283,7 +283,8 @@ def _aws_event(name: str, payload: Any, **headers: Any) -> bytes:
 def aws_streams(draw: st.DrawFn) -> Stream:
     msgs: list[bytes] = [_aws_event("messageStart", {"role": "assistant"})]
     for i in range(draw(st.integers(0, 6))):
-        kind = draw(st.sampled_from(["text", "tool", "reasoning", "chunk", "q", "qtool", "exception"]))
+        kind = draw(st.sampled_from(["text", "tool", "reasoning", "chunk", "q", "qtool", "exception",
+                                     "hostile"]))
         if kind == "text":
             msgs.append(_aws_event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"text": draw(texts)}}))
         elif kind == "tool":
@@ -302,12 +303,26 @@ def aws_streams(draw: st.DrawFn) -> Stream:
             msgs.append(_aws_event("assistantResponseEvent", {"content": draw(texts)}))
         elif kind == "qtool":
             msgs.append(_aws_event("toolUseEvent", {"toolUseId": f"q{i}", "name": "f", "input": "{}", "stop": True}))
+        elif kind == "hostile":
+            msgs.append(draw(st.sampled_from(HOSTILE_AWS)))
         else:
             msgs.append(encode_message({":message-type": "exception", ":exception-type": "throttlingException"},
                                        json.dumps({"message": draw(texts)}).encode()))
     msgs.append(_aws_event("messageStop", {"stopReason": draw(st.sampled_from(["end_turn", "tool_use", "x"]))}))
     msgs.append(_aws_event("metadata", {"usage": {"inputTokens": 1, "outputTokens": 2}}))
     return Stream("aws", b"".join(msgs), dict(HEADERS["aws"]))
+
+
+#: AWS messages carrying values a hostile server may send (a 5,000-digit integer in tool
+#: arguments, infinite usage counts): warnings, never a crash
+HOSTILE_AWS = [
+    _aws_event("contentBlockStart", {"contentBlockIndex": 90, "start": {"toolUse": {"toolUseId": "big", "name": "f"}}})
+    + _aws_event("contentBlockDelta", {"contentBlockIndex": 90, "delta": {"toolUse": {"input": '{"n": ' + "1" * 5000}}}),
+    _aws_event("toolUseEvent", {"toolUseId": "bigq", "name": "f", "input": '{"n": ' + "7" * 5000 + "}", "stop": True}),
+    _aws_event("metadata", {"usage": {"inputTokens": float("inf"), "outputTokens": float("-inf")}}),
+    encode_message({":message-type": "event", ":event-type": "metadata", ":content-type": "application/json"},
+                   b'{"usage": {"inputTokens": 1e999, "totalTokens": -1e999}}'),
+]
 
 
 valid_streams = st.one_of(
@@ -333,6 +348,13 @@ HOSTILE_LINES = [
     b"aui-state:[" + b",".join([b'{"type":"set","path":' + json.dumps(["k"] * 70).encode() + b',"value":1}']) + b"]",
     b'e:{"usage":"x","finishReason":5}', b'd:{"finishReason":[],"usage":{"inputTokens":"a"}}', b"3:{}",
     b'f:{"messageId":{}}', b'aui-data:{"name":"n","id":[1],"data":1}', b'aui-reasoning-part-start:[1]',
+    # values past the interpreter's limits: a 5,000-digit integer (int() refuses more than
+    # 4,300 digits) in streamed tool arguments, and infinite usage counts (int(inf) overflows)
+    b'b:{"toolCallId":"big","toolName":"t"}\nc:{"toolCallId":"big","argsTextDelta":"{\\"n\\": ' + b"1" * 5000 + b'"}',
+    b'c:{"toolCallId":"call_1","argsTextDelta":"' + b"9" * 5000 + b'"}',
+    b'9:{"toolCallId":"big9","toolName":"t","args":{"n":' + b"1" * 5000 + b"}}",
+    b'd:{"finishReason":"stop","usage":{"inputTokens":1e999,"outputTokens":-1e999}}',
+    b'e:{"finishReason":"stop","usage":{"promptTokens":1e999,"completionTokens":1e999}}',
 ]
 HOSTILE_EVENTS: list[Any] = [
     {"type": [1]}, {"type": {}}, {"type": None}, {"type": "mystery"}, {"type": "data-"}, {"type": "data-x", "id": {}},
@@ -359,6 +381,20 @@ HOSTILE_EVENTS: list[Any] = [
     {"choices": "x", "usage": [1]}, {"choices": [], "usage": {"prompt_tokens": "many"}}, {"error": [1]},
     {"choices": [{"delta": {"content": [{"type": "text", "text": 5}, "s", None]}}]},
     [{"type": "set", "path": [], "value": 1}, "x"], [{"type": "append-text", "path": ["n"], "value": 1}], [], 5, "s", None,
+    # values past the interpreter's limits (see HOSTILE_LINES)
+    {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 7, "id": "big", "function": {
+        "name": "t", "arguments": '{"n": ' + "1" * 5000}}]}}]},
+    {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "1" * 5000}}]}}]},
+    {"type": "tool-input-start", "toolCallId": "call_1", "toolName": "t"},
+    {"type": "tool-input-delta", "toolCallId": "call_1", "inputTextDelta": '{"n": ' + "2" * 5000},
+    {"type": "tool-input-available", "toolCallId": "bigu", "toolName": "t", "input": '{"n": ' + "3" * 5000 + "}"},
+    {"type": "text-delta", "textDelta": '{"n": ' + "4" * 5000, "path": [1]},
+    {"type": "tool-call-delta", "toolCallId": "call_1", "argsTextDelta": "5" * 5000},
+    {"choices": [], "usage": {"prompt_tokens": float("inf"), "completion_tokens": float("-inf")}},
+    {"type": "finish", "finishReason": "stop", "messageMetadata": {"usage": {"inputTokens": float("inf")}}},
+    {"type": "finish-step", "usage": {"outputTokens": float("-inf")}},
+    {"type": "message-finish", "finishReason": "stop", "usage": {"inputTokens": float("inf")}},
+    {"type": "step-finish", "usage": {"totalTokens": float("inf")}},
 ]
 
 

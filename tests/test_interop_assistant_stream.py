@@ -291,6 +291,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "exception": msg([text("partial")], {**ERROR_STATUS, "error": {"code": "unknown", "message": "kaboom"}}),
     "steps": msg(
         [text("one two")],
+        {"type": "complete", "reason": "stop"},  # no message finish: the last step's reason
         id="step_1",
         steps=[
             {"state": "finished", "messageId": "step_1", "finishReason": "tool-calls", "usage": {"inputTokens": 3, "outputTokens": 4}, "isContinued": True},

@@ -124,11 +124,18 @@ def test_object_stream_dialect_directly() -> None:
     dialect = ObjectStreamDialect()
     assert dialect.name == "object-stream"
     out: list[Any] = []
-    ev = SSEEvent("message", b"", "")
-    assert dialect.feed_event([{"type": "set", "path": [], "value": 2}], ev, out)
-    assert not dialect.feed_event({"type": "set"}, ev, out)
+    dialect.feed(
+        [
+            SSEEvent("message", b'[{"type": "set", "path": [], "value": 2}]', ""),
+            SSEEvent("message", b'{"type": "set"}', ""),
+        ],
+        out,
+    )
     dialect.end(out, done=False)
-    assert out == [{"type": "state-update", "operations": [{"type": "set", "path": [], "value": 2}]}]
+    assert out == [
+        {"type": "state-update", "operations": [{"type": "set", "path": [], "value": 2}]},
+        {"type": "raw", "event": "message", "data": {"type": "set"}},
+    ]
 
 
 def test_object_stream_one_byte_at_a_time_and_crlf() -> None:

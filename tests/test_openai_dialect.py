@@ -485,10 +485,13 @@ def test_dialect_directly() -> None:
     dialect = OpenAIDialect()
     assert dialect.name == "openai"
     out: list[Any] = []
-    assert dialect.feed_event(chunk({"content": "x"}), SSEEvent("message", b"", ""), out)
-    assert not dialect.feed_event("x", SSEEvent("message", b"", ""), out)
+    data = json.dumps(chunk({"content": "x"})).encode()
+    dialect.feed([SSEEvent("message", data, ""), SSEEvent("message", b'"x"', "")], out)
     dialect.end(out, done=True)
-    assert out[-1] == {"type": "text-delta", "delta": "x"}
+    assert out[-2:] == [
+        {"type": "text-delta", "delta": "x"},
+        {"type": "raw", "event": "message", "data": "x"},
+    ]
 
 
 # -- split invariance ------------------------------------------------------------------

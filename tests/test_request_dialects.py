@@ -256,10 +256,10 @@ def test_ai_sdk_round_trip_sync() -> None:
     assert result.text == "ok"
     assert sent(route) == {
         "id": "thread-1",
-        "messages": AI_SDK_MESSAGES,
+        "messages": AI_SDK_MESSAGES[1:],  # the system message goes to "system"
         "trigger": "submit-message",
         "messageId": "m-next",
-        "system": "Answer in English.",
+        "system": "Answer in English.\n\nYou are terse.",
         "tools": TOOLS,
         "runConfig": {"custom": {"x": 1}},
         "state": {"step": 1},
@@ -279,9 +279,10 @@ async def test_ai_sdk_round_trip_async() -> None:
     body = sent(route)
     assert body == {
         "id": "thread-1",
-        "messages": AI_SDK_MESSAGES,
+        "messages": AI_SDK_MESSAGES[1:],
         "trigger": "regenerate-message",
         "messageId": "a1",
+        "system": "You are terse.",
     }
 
 

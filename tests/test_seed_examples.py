@@ -501,3 +501,32 @@ def test_message_types_type_check() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# --- 0.1.1's import paths: the top-level type names and the ``client`` module -------------------------
+
+IMPORTS_OF_0_1_1 = '''
+from assistant_ui import Message, UserMessage, TextPart, Tool, ToolParameters
+from assistant_ui.client import AssistantClient, ThreadClient
+
+part: TextPart = {"type": "text", "text": "Hello!"}
+message: UserMessage = {"role": "user", "content": [part]}
+messages: list[Message] = [message]
+parameters: ToolParameters = {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}
+tools: dict[str, Tool] = {"get_weather": {"description": "Get the weather", "parameters": parameters}}
+
+with AssistantClient(base_url="https://api.example.com") as client:
+    thread: ThreadClient = client.threads("thread-123")
+    response = thread.chat_sync(messages=messages, tools=tools)
+    print(response.json()["content"][0]["text"])
+    cancelled = thread.cancel_sync()
+'''
+
+
+def test_imports_of_0_1_1_run(server_url: str, backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    ns = run_snippet(IMPORTS_OF_0_1_1, server_url)
+    assert capsys.readouterr().out == "You said: Hello!\n"
+    assert ns["cancelled"] is None  # 0.1.1 returned the httpx.Response (README: Migration)
+    body = backend.chats[0][1]
+    assert body["tools"] == {"get_weather": {"description": "Get the weather", "parameters": ns["parameters"]}}
+    assert backend.cancels == [{"threadId": "thread-123"}]

@@ -84,10 +84,9 @@ SPEC_EVENTS = [
      "toolName": "get_weather"},
     {"type": "data", "name": "weather", "data": {"status": "loading"}, "id": "w1"},
     {"type": "data", "name": "weather", "data": {"status": "done"}, "id": "w1"},
-    {"type": "step-finish", "finishReason": "unknown",
-     "usage": {"inputTokens": 0, "outputTokens": 0}, "isContinued": False},
+    {"type": "step-finish", "finishReason": "unknown", "usage": None, "isContinued": False},
     {"type": "metadata", "metadata": {"usage": {"inputTokens": 9}}},
-    {"type": "finish", "finishReason": "stop", "usage": {"inputTokens": 9, "outputTokens": 0}},
+    {"type": "finish", "finishReason": "stop", "usage": {"inputTokens": 9}},
 ]
 
 
@@ -113,8 +112,7 @@ def test_spec_example_message() -> None:
     assert msg["status"] == {"type": "complete", "reason": "stop"}
     # `start` + `start-step` is one step, started and finished
     assert msg["metadata"]["steps"] == [
-        {"state": "finished", "messageId": "msg_1", "finishReason": "unknown",
-         "usage": {"inputTokens": 0, "outputTokens": 0}, "isContinued": False}
+        {"state": "finished", "messageId": "msg_1", "finishReason": "unknown", "isContinued": False}
     ]
     assert msg["metadata"]["custom"] == {"usage": {"inputTokens": 9}}
 
@@ -565,14 +563,18 @@ def test_approval_and_denial() -> None:
     )
     events, _ = decode(body)
     assert events[1:4] == [
-        {"type": "data", "name": "tool-approval-request", "id": "ap1",
-         "data": {"approvalId": "ap1", "toolCallId": "c"}},
-        {"type": "data", "name": "tool-approval-response", "id": "ap1",
-         "data": {"approvalId": "ap1", "approved": False, "reason": "too risky"}},
+        {"type": "tool-approval", "toolCallId": "c", "approval": {"id": "ap1"}},
+        {"type": "tool-approval", "toolCallId": "c",
+         "approval": {"id": "ap1", "approved": False, "reason": "too risky"}},
         {"type": "tool-result", "toolCallId": "c", "result": f"{DENIED_RESULT} Reason: too risky",
          "isError": True, "toolName": "rm"},
     ]
     assert events[-1]["result"] == DENIED_RESULT
+    # the approval is on the tool-call part (as in ai 7), not a separate data part
+    msg = accumulate(events)
+    assert [p["type"] for p in msg["content"]] == ["tool-call", "tool-call"]
+    assert msg["content"][0]["approval"] == {"id": "ap1", "approved": False, "reason": "too risky"}
+    assert "approval" not in msg["content"][1]
 
 
 def test_pending_approval_requires_action() -> None:
@@ -735,12 +737,22 @@ def test_dialect_directly() -> None:
     assert dialect.name == "ui-message-stream"
     assert dialect.warnings is warnings
     out: list[Any] = []
-    ev = SSEEvent("message", b"", "")
-    assert dialect.feed_event({"type": "text-delta", "delta": "x"}, ev, out)
-    assert not dialect.feed_event({"type": "nope"}, ev, out)
-    assert not dialect.feed_event("text", ev, out)
+    dialect.feed(
+        [
+            SSEEvent("message", b'{"type": "text-delta", "delta": "x"}', ""),
+            SSEEvent("message", b'{"type": "nope"}', "7"),
+            SSEEvent("message", b'"text"', ""),
+            SSEEvent("message", b"not json", ""),
+        ],
+        out,
+    )
     dialect.end(out, done=True)
-    assert out == [{"type": "text-delta", "delta": "x"}]
+    assert out == [
+        {"type": "text-delta", "delta": "x"},
+        {"type": "raw", "event": "message", "data": {"type": "nope"}, "id": "7"},
+        {"type": "raw", "event": "message", "data": "text"},
+        {"type": "raw", "event": "message", "data": "not json"},
+    ]
     assert warnings == []
 
 

@@ -6,8 +6,16 @@ stream, read :attr:`message` at any time.
 
 Hot-path notes: text deltas are collected as fragment lists and joined only when
 the part stops being the append target or when a snapshot is taken, and tool
-arguments are re-parsed only when someone looks at them, so accumulating stays
+arguments are read only when someone looks at them, so accumulating stays
 linear in the number of deltas.
+
+Snapshots (:attr:`MessageAccumulator.message` while streaming) are cheap enough
+to take after every event: the copy of each part is kept and remade only for the
+parts that changed since the last snapshot, tool arguments are read
+incrementally (each character once), and the state is handed out as it is (the
+state operations are copy-on-write). What did not change is shared between
+snapshots, so treat a snapshot as read-only; the final message is yours. Reading
+snapshots never changes the result.
 
 Nothing here recurses on the shape of the data: snapshots copy values with an
 explicit stack (:func:`copy_value`) and metadata is merged the same way, so a
@@ -16,15 +24,14 @@ deeply nested value from a hostile server cannot raise ``RecursionError``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from ..events import Event
 from ..types import AssistantMessage, MessageStatus, Usage
-from .jsonlib import loads_bounded
+from .message_parts import ToolState, copy_value, data_key, deep_merge
 from .partial_json import parse_partial_object
-from .state_ops import apply_operations
+from .state_ops import StateBuilder
 from .usage import normalize_usage
 
 __all__ = ["MessageAccumulator", "copy_value", "status_for_finish_reason"]
@@ -40,67 +47,42 @@ def status_for_finish_reason(reason: str) -> MessageStatus:
     return {"type": "incomplete", "reason": reason}
 
 
-class _ToolState:
-    """Book-keeping for one tool-call part."""
-
-    __slots__ = ("frags", "last_args", "part", "state")
-
-    def __init__(self, part: dict[str, Any]) -> None:
-        self.part = part
-        self.frags: list[str] = []
-        self.state = "partial-call"  # -> "call" -> "result"
-        self.last_args: dict[str, Any] = {}
-
-    def args_text(self) -> str:
-        if len(self.frags) > 1:
-            self.frags[:] = ["".join(self.frags)]
-        return self.frags[0] if self.frags else ""
-
-    def sync_partial(self) -> None:
-        text = self.args_text()
-        parsed = parse_partial_object(text)
-        if parsed is not None:
-            self.last_args = parsed
-        self.part["argsText"] = text
-        self.part["args"] = self.last_args
-
-    def close(self) -> None:
-        if self.state != "partial-call":
-            return
-        text = self.args_text()
-        if not text:
-            text = "{}"
-        self.part["argsText"] = text
-        try:
-            args = loads_bounded(text)
-        except ValueError:
-            args = parse_partial_object(text)
-        self.part["args"] = args if isinstance(args, dict) else self.last_args
-        self.frags = []
-        self.state = "call"
-
-
 class MessageAccumulator:
     """Builds the assistant message from normalized events."""
 
+    #: applies the state operations (a class attribute, so that tests can count its work)
+    _state_builder: type[StateBuilder] = StateBuilder
+
     def __init__(self, *, state: Any = None, message_id: str | None = None) -> None:
         self._parts: list[dict[str, Any]] = []
+        # the copy of each part in the last snapshot, and the parts changed since
+        self._snap_parts: list[dict[str, Any]] = []
+        self._changed: set[int] = set()
+        # the metadata of the last snapshot, and whether steps/custom changed since
+        self._snap_meta: dict[str, Any] = {}
+        self._meta_changed = True
         # the current append target: kind ("text"/"reasoning"/None), parentId, part, fragments
         self._kind: str | None = None
         self._parent: Any = None
         self._part: dict[str, Any] | None = None
+        self._part_index = -1
         self._frags: list[str] = []
-        self._tools: dict[str, _ToolState] = {}
-        self._open_tools: dict[str, _ToolState] = {}
+        self._tools: dict[str, ToolState] = {}
+        self._open_tools: dict[str, ToolState] = {}
         self.id = message_id
         self.status: MessageStatus = {"type": "running"}
-        self.state = state
+        self._state = self._state_builder(state)
         # what reset() goes back to (state operations are copy-on-write, so the
         # initial state object itself is never changed)
         self._initial = (state, message_id)
         self.data: list[Any] = []
         self.annotations: list[Any] = []
         self.steps: list[dict[str, Any]] = []
+        # the steps started and not finished yet, oldest first (a step-finish
+        # finishes the last one): no scan of ``steps`` per event
+        self._started_steps: list[dict[str, Any]] = []
+        # named data parts by (name, id), to their index: a replacement is one look-up
+        self._data_parts: dict[Any, int] = {}
         self.custom: dict[str, Any] = {}
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
@@ -117,6 +99,7 @@ class MessageAccumulator:
             "tool-call-delta": self._on_tool_call_delta,
             "tool-call": self._on_tool_call,
             "tool-result": self._on_tool_result,
+            "tool-approval": self._on_tool_approval,
             "source": self._on_source,
             "file": self._on_file,
             "data": self._on_data,
@@ -162,10 +145,14 @@ class MessageAccumulator:
                 self.status = interrupted
             elif any(t.state != "result" for t in self._tools.values()):
                 self.status = {"type": "requires-action", "reason": "tool-calls"}
+            elif self.finish_reason is not None and self.finish_reason != "tool-calls":
+                # no finish event, but the last step said why it ended (assistant-stream
+                # sends step finishes only)
+                self.status = status_for_finish_reason(self.finish_reason)
             else:
                 self.status = {"type": "complete", "reason": "unknown"}
         self._finished = True
-        self._final = self._build(copy_parts=False)
+        self._final = self._build()
         return self._final
 
     def reset(self) -> None:
@@ -184,13 +171,16 @@ class MessageAccumulator:
         """The final message once finished, else a snapshot that later events do not change."""
         if self._final is not None:
             return self._final
-        if self._part is not None:
-            text = "".join(self._frags)
-            self._frags = [text] if text else []
-            self._part["text"] = text
-        for tool in self._open_tools.values():
-            tool.sync_partial()
-        return self._build(copy_parts=True)
+        return self._snapshot()
+
+    @property
+    def state(self) -> Any:
+        """The state so far (``metadata.unstable_state``); later events leave this value unchanged."""
+        return self._state.value
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        self._state = self._state_builder(value)
 
     @property
     def text(self) -> str:
@@ -200,23 +190,59 @@ class MessageAccumulator:
     def finished(self) -> bool:
         return self._finished
 
-    def _build(self, *, copy_parts: bool) -> AssistantMessage:
-        parts = self._parts
-        state = self.state
-        if copy_parts:
-            parts = [dict(p) for p in parts]
-            state = copy_value(state)
+    def _build(self) -> AssistantMessage:
         msg = {
             "role": "assistant",
             "id": self.id,
-            "content": parts,
+            "content": self._parts,
             "status": dict(self.status),
             "metadata": {
-                "unstable_state": state,
-                "unstable_data": list(self.data) if copy_parts else self.data,
-                "unstable_annotations": list(self.annotations) if copy_parts else self.annotations,
-                "steps": [dict(s) for s in self.steps] if copy_parts else self.steps,
-                "custom": copy_value(self.custom) if copy_parts else self.custom,
+                "unstable_state": self.state,
+                "unstable_data": self.data,
+                "unstable_annotations": self.annotations,
+                "steps": self.steps,
+                "custom": self.custom,
+            },
+        }
+        return cast(AssistantMessage, msg)
+
+    def _snapshot(self) -> AssistantMessage:
+        parts = self._parts
+        snaps = self._snap_parts
+        for i in range(len(snaps), len(parts)):
+            snaps.append(dict(parts[i]))
+        for i in self._changed:
+            if i < len(snaps):
+                snaps[i] = dict(parts[i])
+        self._changed.clear()
+        if self._part is not None:
+            text = "".join(self._frags)
+            self._frags = [text] if text else []
+            snap = dict(self._part)
+            snap["text"] = text
+            snaps[self._part_index] = snap
+        for tool in self._open_tools.values():
+            if tool.snap_len != len(tool.args_text()):
+                snaps[tool.index] = tool.snapshot()
+        meta = self._snap_meta
+        if self._meta_changed:
+            meta["steps"] = [dict(s) for s in self.steps]
+            meta["custom"] = copy_value(self.custom)
+            self._meta_changed = False
+        for key, items in (("unstable_data", self.data), ("unstable_annotations", self.annotations)):
+            if key not in meta or len(meta[key]) != len(items):
+                meta[key] = list(items)
+        msg = {
+            "role": "assistant",
+            "id": self.id,
+            "content": list(snaps),
+            "status": dict(self.status),
+            "metadata": {
+                "unstable_state": self.state,
+                "unstable_data": meta["unstable_data"],
+                "unstable_annotations": meta["unstable_annotations"],
+                "steps": meta["steps"],
+                "custom": meta["custom"],
             },
         }
         return cast(AssistantMessage, msg)
@@ -226,6 +252,7 @@ class MessageAccumulator:
     def _close_target(self) -> None:
         if self._part is not None:
             self._part["text"] = "".join(self._frags)
+            self._changed.add(self._part_index)
             self._part = None
             self._frags = []
             self._kind = None
@@ -240,6 +267,7 @@ class MessageAccumulator:
             part["parentId"] = parent
         self._parts.append(part)
         self._part = part
+        self._part_index = len(self._parts) - 1
         self._kind = kind
         self._parent = parent
 
@@ -268,7 +296,7 @@ class MessageAccumulator:
         extra = {"summary": ev["summary"]} if ev.get("summary") is not None else None
         self._open("reasoning", ev.get("parentId"), extra)
 
-    def _new_tool(self, ev: dict[str, Any]) -> _ToolState:
+    def _new_tool(self, ev: dict[str, Any]) -> ToolState:
         part: dict[str, Any] = {
             "type": "tool-call",
             "toolCallId": ev["toolCallId"],
@@ -279,7 +307,7 @@ class MessageAccumulator:
         if ev.get("parentId") is not None:
             part["parentId"] = ev["parentId"]
         self._append_part(part)
-        tool = _ToolState(part)
+        tool = ToolState(part, len(self._parts) - 1)
         self._tools[ev["toolCallId"]] = tool
         return tool
 
@@ -307,6 +335,7 @@ class MessageAccumulator:
         elif ev.get("toolName") and not tool.part["toolName"]:
             tool.part["toolName"] = ev["toolName"]
         self._open_tools.pop(call_id, None)
+        self._changed.add(tool.index)
         if tool.state != "partial-call":
             return
         # the decoder already joined (and parsed) the arguments: take them as they are
@@ -329,12 +358,17 @@ class MessageAccumulator:
             tool = self._new_tool(ev)
         tool.close()
         self._open_tools.pop(call_id, None)
+        self._changed.add(tool.index)
         part = tool.part
         part["result"] = ev.get("result")
         part["isError"] = bool(ev.get("isError", False))
         if ev.get("artifact") is not None:
             part["artifact"] = ev["artifact"]
         tool.state = "result"
+
+    def _on_tool_approval(self, ev: dict[str, Any]) -> None:
+        if (tool := self._tools.get(ev["toolCallId"])) is not None:
+            tool.part["approval"] = dict(ev["approval"])
 
     def _on_source(self, ev: dict[str, Any]) -> None:
         part = {k: v for k, v in ev.items() if v is not None}
@@ -359,17 +393,21 @@ class MessageAccumulator:
                 self.data.append(data)
             return
         part_id = ev.get("id")
-        if part_id is not None:
-            for part in self._parts:
-                if part["type"] == "data" and part.get("name") == name and part.get("id") == part_id:
-                    part["data"] = ev.get("data")
-                    return
+        key = data_key(name, part_id) if part_id is not None else None
+        if key is not None:
+            index = self._data_parts.get(key)
+            if index is not None:
+                self._parts[index]["data"] = ev.get("data")
+                self._changed.add(index)
+                return
         part = {"type": "data", "name": name, "data": ev.get("data")}
         if part_id is not None:
             part["id"] = part_id
         if ev.get("parentId") is not None:
             part["parentId"] = ev["parentId"]
         self._append_part(part)
+        if key is not None:
+            self._data_parts[key] = len(self._parts) - 1
 
     def _on_annotations(self, ev: dict[str, Any]) -> None:
         ann = ev.get("annotations")
@@ -383,35 +421,38 @@ class MessageAccumulator:
             self.id = ev["messageId"]
         meta = ev.get("metadata")
         if isinstance(meta, dict):
-            _deep_merge(self.custom, meta)
+            deep_merge(self.custom, meta)
+            self._meta_changed = True
 
     def _on_state_update(self, ev: dict[str, Any]) -> None:
-        self.state = apply_operations(self.state, ev.get("operations"), self.warnings)
+        self._state.apply(ev.get("operations"), self.warnings)
 
     def _on_step_start(self, ev: dict[str, Any]) -> None:
+        self._meta_changed = True
         message_id = ev.get("messageId")
         if self.id is None and message_id:
             self.id = message_id
-        self.steps.append({"state": "started", "messageId": message_id})
+        step = {"state": "started", "messageId": message_id}
+        self.steps.append(step)
+        self._started_steps.append(step)
 
     def _on_step_finish(self, ev: dict[str, Any]) -> None:
+        self._meta_changed = True
         self._close_all_args()
         reason = ev.get("finishReason") or "unknown"
         usage = normalize_usage(ev.get("usage"))
         self.finish_reason = reason
-        self.usage = usage
-        finished = {
-            "state": "finished",
-            "finishReason": reason,
-            "usage": usage,
-            "isContinued": bool(ev.get("isContinued", False)),
-        }
-        for step in reversed(self.steps):
-            if step["state"] == "started":
-                finished["messageId"] = step.get("messageId")
-                step.clear()
-                step.update(finished)
-                return
+        finished: dict[str, Any] = {"state": "finished", "finishReason": reason}
+        if usage is not None:  # no usage sent: none shown (never made-up zeros)
+            self.usage = usage
+            finished["usage"] = usage
+        finished["isContinued"] = bool(ev.get("isContinued", False))
+        if self._started_steps:
+            step = self._started_steps.pop()
+            finished["messageId"] = step.get("messageId")
+            step.clear()
+            step.update(finished)
+            return
         finished["messageId"] = None
         self.steps.append(finished)
 
@@ -419,8 +460,9 @@ class MessageAccumulator:
         self._close_all_args()
         reason = ev.get("finishReason") or "unknown"
         self.finish_reason = reason
-        if "usage" in ev:
-            self.usage = normalize_usage(ev["usage"])
+        usage = normalize_usage(ev.get("usage"))
+        if usage is not None:
+            self.usage = usage
         if self.status["type"] == "incomplete" and self.status.get("reason") == "error":
             return
         self.status = status_for_finish_reason(reason)
@@ -435,61 +477,5 @@ class MessageAccumulator:
         if self._open_tools:
             for tool in self._open_tools.values():
                 tool.close()
+                self._changed.add(tool.index)
             self._open_tools.clear()
-
-
-def _deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
-    """Merge ``source`` into ``target`` (objects merge key by key, anything else
-    replaces). Values are copied in, so that later merges never change the event
-    they came from."""
-    stack = [(target, source)]
-    while stack:
-        into, src = stack.pop()
-        for key, value in src.items():
-            current = into.get(key)
-            if isinstance(value, dict) and isinstance(current, dict):
-                stack.append((current, value))
-            else:
-                into[key] = copy_value(value)
-
-
-_ATOMIC = frozenset({str, int, float, bool, type(None), bytes})
-
-
-def copy_value(value: Any) -> Any:
-    """A deep copy of a JSON-like value, made with an explicit stack.
-
-    Plain dicts and lists are copied however deeply they nest (shared and cyclic
-    references are preserved, like :func:`copy.deepcopy` does); scalars are kept;
-    anything else goes to :func:`copy.deepcopy`.
-    """
-    kind = type(value)
-    if kind in _ATOMIC:
-        return value
-    if kind is not dict and kind is not list:
-        return copy.deepcopy(value)
-    memo: dict[int, Any] = {}
-    root: Any = {} if kind is dict else []
-    memo[id(value)] = root
-    stack: list[tuple[Any, Any]] = [(value, root)]
-
-    def child(item: Any) -> Any:
-        t = type(item)
-        if t in _ATOMIC:
-            return item
-        if t is dict or t is list:
-            new = memo.get(id(item))
-            if new is None:
-                new = memo[id(item)] = {} if t is dict else []
-                stack.append((item, new))
-            return new
-        return copy.deepcopy(item, memo)
-
-    while stack:
-        src, dst = stack.pop()
-        if type(src) is dict:
-            for key, item in src.items():
-                dst[key] = child(item)
-        else:
-            dst.extend([child(item) for item in src])
-    return root

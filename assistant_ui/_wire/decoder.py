@@ -5,15 +5,15 @@
         events = decoder.feed(chunk)
     events = decoder.end()
 
-It picks the framing (lines, SSE, JSON document, plain text, AWS event stream)
-from the headers or, when they say nothing, from the first bytes; SSE dialects
-are picked from the first JSON payload. Nothing here does I/O.
+The format comes from ``protocol=``, else from the headers, else from the first
+bytes (:mod:`assistant_ui._wire.detect`); SSE dialects are picked from the first
+JSON payload. A framer (:mod:`assistant_ui._wire.framing`) cuts the body into
+units and the dialect (:mod:`assistant_ui._wire.dialects`) turns them into
+events, through the one interface of ``dialects/base.py``. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
-import codecs
-import re
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -21,14 +21,15 @@ from ..errors import DecodeError
 from ..events import Event
 from . import jsonlib as _json
 from .detect import (
+    BodySniffer,
+    check_declared,
+    document_protocol,
+    first_sse_protocol,
     framing_from_headers,
-    looks_like_aws_prelude,
-    sniff_body_start,
-    sniff_sse_payload,
 )
-from .dialects import FRAMING, PROTOCOLS, create_dialect
-from .lines import LineError, LineSplitter, LineTooLong, compact
-from .sse import EventTooLarge, SSEDecoder, SSEEvent
+from .dialects import DIALECTS, FRAMING, create_dialect
+from .dialects.base import UnitError
+from .framing import Framer, JSONFramer, SSEFramer, Truncated, make_framer
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_JSON_DEPTH", "StreamDecoder"]
 
@@ -36,46 +37,29 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_JSON_DEPTH", "StreamDecoder"]
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 #: default bound on the nesting of arrays and objects in one JSON value
 DEFAULT_MAX_JSON_DEPTH = _json.DEFAULT_MAX_DEPTH
-_DONE = b"[DONE]"
-#: how much of a body without usable headers is looked at to recognize it
-_SNIFF_LIMIT = 64 * 1024
-#: an AWS event-stream prelude: sniffing waits for it
-_PRELUDE = 12
-_BLANK = b"\xef\xbb\xbf \t\r\n"
-_DS_CODE = re.compile(rb"([0-9a-k]|aui-[a-z-]+):")
-#: forced protocols that also read a JSON document answer (``feed_document``)
-_DOCUMENT_PROTOCOLS = frozenset({"openai", "agentcore"})
 
 
-def _looks_like_data_stream_prefix(line: bytes) -> bool:
-    """Is ``line`` (unterminated) the start of a data-stream record ``CODE:JSON``?"""
-    m = _DS_CODE.match(line)
-    if m is None:
-        return False
-    from .partial_json import IncompleteJSON, parse_partial
-
-    payload = line[m.end() :].decode("utf-8", "replace")
-    try:
-        parse_partial(payload)
-    except IncompleteJSON:
-        return False
-    return True
+#: how much of a body whose headers declare its format is looked at to check them
+_CHECK_LIMIT = 4096
 
 
-def _find_line_end(data: bytes) -> int:
-    lf = data.find(b"\n")
-    cr = data.find(b"\r")
-    if lf < 0:
-        return cr
-    if cr < 0:
-        return lf
-    return min(lf, cr)
+def _content_type(headers: Mapping[str, str]) -> str:
+    for key, value in headers.items():
+        if key.lower() == "content-type":
+            return value.split(";", 1)[0].strip().lower()
+    return ""
+
+
+def _positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 class StreamDecoder:
     """Decode one response body into normalized events.
 
-    ``protocol`` forces a wire format (one of :data:`PROTOCOLS`); otherwise it is
+    ``protocol`` forces a wire format (a name of the dialect registry, such as
+    those of :data:`~assistant_ui.decoding.PROTOCOLS`); otherwise it is
     detected from ``headers`` (or ``content_type``) and the first bytes.
 
     Limits (a hostile or broken server cannot make the decoder buffer without
@@ -87,6 +71,13 @@ class StreamDecoder:
     JSON value read from the body. Going past either is a :class:`DecodeError`
     carrying ``protocol`` and the body ``offset`` where it was found; a line or
     event of exactly the limit passes.
+
+    Mislabelled bodies: when the headers declare SSE, a data stream or JSON but
+    the first bytes clearly are another format (a data stream served as
+    ``text/event-stream`` is a common server mistake), the body is decoded as what
+    the bytes are and :attr:`warnings` says so. A body with content that still
+    decodes to nothing at all (no event, no SSE event or comment, no ``[DONE]``)
+    is a :class:`DecodeError` at :meth:`end`, never an empty answer.
 
     Errors lose nothing: when a problem is found after some events were decoded by
     the same :meth:`feed` call, those events are returned and the error is raised
@@ -106,12 +97,10 @@ class StreamDecoder:
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
     ) -> None:
-        if protocol is not None and protocol not in FRAMING:
-            raise ValueError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
-        if isinstance(max_event_size, bool) or not isinstance(max_event_size, int) or max_event_size < 1:
-            raise ValueError(f"max_event_size must be a positive int, got {max_event_size!r}")
-        if isinstance(max_json_depth, bool) or not isinstance(max_json_depth, int) or max_json_depth < 1:
-            raise ValueError(f"max_json_depth must be a positive int, got {max_json_depth!r}")
+        if protocol is not None and protocol not in DIALECTS:
+            raise ValueError(f"unknown protocol {protocol!r}; expected one of {', '.join(DIALECTS)}")
+        _positive("max_event_size", max_event_size)
+        _positive("max_json_depth", max_json_depth)
         hdrs: dict[str, str] = dict(headers or {})
         if content_type is not None:
             hdrs["content-type"] = content_type
@@ -123,50 +112,58 @@ class StreamDecoder:
         self.max_event_size = max_event_size
         #: bound on the nesting of JSON arrays and objects
         self.max_json_depth = max_json_depth
-        self._dialect: Any = None
-        self._lines: LineSplitter | None = None
-        self._sse: SSEDecoder | None = None
-        self._done = False
-        self._ended = False
-        self._error: DecodeError | None = None
-        self._head: list[bytes] = []
-        self._head_len = 0
-        self._sniff_seen = False
-        #: head offset of the first line end after the leading blanks (-1: none yet)
-        self._sniff_eol = -1
-        self._sniff_aws_checked = False
-        self._text: Any = None
+        #: the protocol decoding the body (``None`` until it is known)
         self.protocol: str | None = None
         #: the parsed body, when the response was one JSON document
         self.document: Any = None
         #: whether :attr:`document` holds a parsed body (it may be JSON ``null``)
         self.has_document = False
+        self._dialect: Any = None
+        self._framer: Framer | None = None
+        self._sniffer: BodySniffer | None = None
+        self._done = False
+        self._ended = False
+        self._error: DecodeError | None = None
+        #: an event was returned (a body that yields none is checked at the end)
+        self._emitted = False
+        #: the body has bytes other than blanks
+        self._content = False
         framing, detected = framing_from_headers(hdrs)
+        #: what the headers declared, while the first bytes are checked against it
+        self._declared: tuple[str, str | None] | None = None
+        self._declared_type = ""
         if protocol is not None:
-            if protocol in _DOCUMENT_PROTOCOLS and framing == "json":
-                framing = "json"
-            elif protocol == "agentcore" and framing == "sniff-text":
-                framing = "text"  # an AgentCore agent that answered with text/plain
-            else:
+            entry = DIALECTS[protocol]
+            if framing == "sniff-text" and entry.plain_text:
+                framing, protocol = "text", "plain-text"
+            elif not (framing == "json" and entry.document is not None):
                 framing = FRAMING[protocol]
             detected = protocol
-        self._protocol_hint = protocol
+        elif framing in ("sse", "lines", "json"):
+            self._declared = (framing, detected)
+            self.protocol = detected
+            self._sniffer = BodySniffer(limit=_CHECK_LIMIT)
+            self._declared_type = detected or _content_type(hdrs) or framing
+        self._hint = protocol
         self._framing = framing
         if framing in ("sniff", "sniff-text"):
-            return
-        self._start(framing, detected)
+            self._sniffer = BodySniffer(text_only=framing == "sniff-text")
+        elif self._declared is None:
+            self._start(framing, detected)
 
     # -- public API --------------------------------------------------------------
 
     @property
     def last_event_id(self) -> str:
         """The SSE ``id:`` in force (for ``Last-Event-ID`` on reconnect)."""
-        return self._sse.last_event_id if self._sse is not None else ""
+        framer = self._framer
+        return framer.sse.last_event_id if isinstance(framer, SSEFramer) else ""
 
     @property
     def retry(self) -> int | None:
         """The SSE ``retry:`` delay in milliseconds, if the server sent one."""
-        return self._sse.retry if self._sse is not None else None
+        framer = self._framer
+        return framer.sse.retry if isinstance(framer, SSEFramer) else None
 
     @property
     def done(self) -> bool:
@@ -187,15 +184,22 @@ class StreamDecoder:
         out: list[Any] = []
         if not data:
             return out
+        self.offset += len(data)
         if self._done:
-            self.offset += len(data)
             return out
+        if not self._content and data.strip():
+            self._content = True
         try:
-            self._feed(data, out)
+            if self._sniffer is None:
+                self._feed(data, out)
+            else:
+                self._sniff(data, out)
         except DecodeError as exc:
             error = self._fail(exc)
             if not out:
                 raise error from None
+        if out:
+            self._emitted = True
         return cast("list[Event]", out)
 
     def end(self) -> list[Event]:
@@ -225,81 +229,61 @@ class StreamDecoder:
     # -- driving -----------------------------------------------------------------
 
     def _feed(self, data: bytes, out: list[Any]) -> None:
-        self.offset += len(data)
-        framing = self._framing
-        if framing == "sse":
-            assert self._lines is not None
-            try:
-                lines = self._lines.feed(data)
-            except LineTooLong as exc:
-                self._feed_sse(exc.lines, out)
-                if not self._done:  # past [DONE] nothing matters
-                    raise self._line_too_long(exc) from None
-                return
-            self._feed_sse(lines, out)
-        elif framing == "lines":
-            assert self._lines is not None
-            try:
-                lines = self._lines.feed(data)
-            except LineTooLong as exc:
-                self._feed_lines(exc.lines, out)
-                raise self._line_too_long(exc) from None
-            self._feed_lines(lines, out)
-        elif framing == "text":
-            delta = self._text.decode(data)
-            if delta:
-                out.append({"type": "text-delta", "delta": delta})
-        elif framing == "aws":
-            self._dialect.feed_bytes(data, out, self.offset - len(data))
-        elif framing == "json":
-            self._buffer_head(data)
-        else:
-            self._sniff(data, out)
-
-    def _refeed(self, head: bytes, out: list[Any]) -> None:
-        """Decode the bytes buffered while sniffing, as if they arrived now."""
-        saved, self.offset = self.offset, self.offset - len(head)
+        framer = self._framer
+        assert framer is not None
         try:
-            self._feed(head, out)
-        finally:
-            self.offset = saved
+            units = framer.feed(data)
+        except Truncated as exc:
+            if exc.units:
+                self._deliver(exc.units, out)
+            raise exc.error from None
+        if units:
+            self._deliver(units, out)
+        if framer.done:
+            self._done = True
+
+    def _deliver(self, units: list[Any], out: list[Any]) -> None:
+        dialect = self._dialect
+        if dialect is None:
+            dialect = self._pick_sse_dialect(units)
+        try:
+            dialect.feed(units, out)
+        except UnitError as exc:
+            assert self._framer is not None
+            raise self._error_at(exc.message, self._framer.offset_of(exc.index)) from None
 
     def _end(self, out: list[Any]) -> None:
-        if self._framing in ("sniff", "sniff-text"):
-            self._sniff_decide(out)
+        if self._sniffer is not None:
+            self._decide(self._sniffer.decide(), out)
         self._ended = True
-        framing = self._framing
-        if framing == "sse":
-            assert self._lines is not None and self._sse is not None
-            tail = self._lines.flush()
-            if tail is not None and not self._done:
-                # an event without its closing blank line is discarded (WHATWG): a
-                # last line still counts for ``id:`` / ``retry:``, never for data
-                try:
-                    self._sse.feed([tail], [])
-                except EventTooLarge:
-                    pass
-            self._sse.end()
-            if self._dialect is not None:
-                self._dialect.end(out, done=self._done)
-        elif framing == "lines":
-            assert self._lines is not None
-            start = self._lines.pending_start
-            tail = self._lines.flush()
-            if tail is not None:
-                try:
-                    self._dialect.feed_lines([tail], out)
-                except LineError as exc:
-                    raise self._error_at(exc.message, start) from None
-            self._dialect.end(out)
-        elif framing == "text":
-            delta = self._text.decode(b"", True)
-            if delta:
-                out.append({"type": "text-delta", "delta": delta})
-        elif framing == "aws":
-            self._dialect.end(out)
-        elif framing == "json":
-            self._end_json(out)
+        framer = self._framer
+        assert framer is not None
+        units = framer.end()
+        if isinstance(framer, JSONFramer):
+            self._start_document(units)
+        if units:
+            self._deliver(units, out)
+        if self._dialect is not None:
+            self._dialect.end(out, done=self._done)
+        if not out and not self._emitted and self._content and not self._done:
+            self._check_not_empty(framer)
+
+    def _check_not_empty(self, framer: Framer) -> None:
+        """A body with content that decoded to nothing is not an empty answer."""
+        if isinstance(framer, SSEFramer):
+            sse = framer.sse
+            if framer.seen_events or sse.comments or sse.last_event_id or sse.retry is not None:
+                return  # an SSE stream (keep-alives, ids, events no one reads)
+            what = "no SSE event or comment"
+        elif getattr(self._dialect, "dropped", 0):
+            what = "no line that is a data-stream record"
+        else:
+            return
+        raise self._error_at(
+            f"the body ({self.offset} bytes) has {what}: it is not "
+            f"{self._declared_type or self.protocol or self._framing}",
+            0,
+        )
 
     def _fail(self, exc: DecodeError) -> DecodeError:
         """Record the error that ends decoding (with the protocol filled in)."""
@@ -315,216 +299,81 @@ class StreamDecoder:
     def _error_at(self, message: str, offset: int | None) -> DecodeError:
         return DecodeError(message, protocol=self.protocol or self._framing, offset=offset)
 
-    def _line_too_long(self, exc: LineTooLong) -> DecodeError:
-        what = "an SSE line" if self._framing == "sse" else "a line"
-        return self._error_at(
-            f"{what} exceeds the limit of {self.max_event_size} bytes", exc.offset
-        )
-
     # -- set-up ------------------------------------------------------------------
 
     def _start(self, framing: str, protocol: str | None) -> None:
+        """Decode the rest of the body with ``framing`` (``protocol`` ``None``: sniff SSE)."""
         self._framing = framing
+        self._framer = make_framer(
+            framing, self.max_event_size, self.max_json_depth, self.offset
+        )
+        if framing == "json":
+            self.protocol = protocol
+            return  # the dialect is picked from the parsed body
+        if framing == "sse" and protocol in (None, "sse"):
+            self.protocol = None
+            return  # picked from the first JSON payload
+        assert protocol is not None
+        self._dialect = create_dialect(protocol, self.warnings, max_json_depth=self.max_json_depth)
         self.protocol = protocol
-        if framing in ("sse", "lines"):
-            self._lines = LineSplitter(max_line=self.max_event_size)
-        if framing == "sse":
-            self._sse = SSEDecoder(max_event_size=self.max_event_size)
-            if protocol is not None:
-                self._dialect = create_dialect(protocol, self.warnings)
-        elif framing == "lines":
-            self._dialect = create_dialect(protocol or "data-stream", self.warnings)
-            self._dialect.max_json_depth = self.max_json_depth
-            self.protocol = protocol or "data-stream"
-        elif framing == "text":
-            self._text = codecs.getincrementaldecoder("utf-8")("replace")
-            self.protocol = "plain-text"
-        elif framing == "aws":
-            self._dialect = create_dialect("aws-eventstream", self.warnings)
-            self._dialect.max_json_depth = self.max_json_depth
-            self._dialect.max_message_size = self.max_event_size
-            self.protocol = "aws-eventstream"
 
-    def _buffer_head(self, data: bytes) -> None:
-        self._head.append(data)
-        compact(self._head)
-        self._head_len += len(data)
-        if self._head_len > self.max_event_size:
-            self._head = []
-            raise self._error_at(
-                f"the JSON body exceeds the limit of {self.max_event_size} bytes",
-                self.max_event_size,
-            )
+    def _pick_sse_dialect(self, events: list[Any]) -> Any:
+        """The SSE dialect, from the first payload that parses as JSON (generic SSE
+        until one does; a ``protocol="sse"`` stays generic)."""
+        max_depth = self.max_json_depth
+        protocol = "sse" if self._hint == "sse" else first_sse_protocol(events, max_depth)
+        if protocol is None:
+            # nothing parsed yet: these go out raw, and the next batch decides
+            return create_dialect("sse", self.warnings, max_json_depth=max_depth)
+        dialect = self._dialect = create_dialect(protocol, self.warnings, max_json_depth=max_depth)
+        self.protocol = protocol
+        return dialect
+
+    def _start_document(self, units: list[Any]) -> None:
+        """Pick the dialect for a whole JSON body (``units``: the parsed body, if any)."""
+        if not units:
+            self.protocol = self.protocol or "json"
+            self._dialect = create_dialect("json", self.warnings)
+            return
+        self.document = units[0]
+        self.has_document = True
+        protocol = document_protocol(units[0], self._hint)
+        self.protocol = protocol
+        self._dialect = create_dialect(
+            protocol, self.warnings, max_json_depth=self.max_json_depth,
+            document=DIALECTS[protocol].document is not None,
+        )
 
     # -- sniffing -------------------------------------------------------------------
 
     def _sniff(self, data: bytes, out: list[Any]) -> None:
-        """Buffer the start of a body whose headers did not say what it is.
+        assert self._sniffer is not None
+        protocol = self._sniffer.feed(data)
+        if protocol is not None:
+            self._decide(protocol, out)
 
-        The decision is made on the first line after the leading blanks, once it is
-        complete within the first :data:`_SNIFF_LIMIT` bytes, or else on those bytes
-        alone: never on more, so that it does not depend on how the body is cut.
-        The pieces are joined once, when deciding.
-        """
-        before = self._head_len
-        self._head.append(data)
-        compact(self._head)
-        self._head_len += len(data)
-        if not self._sniff_seen:
-            rest = data.lstrip(_BLANK)
-            if rest:
-                self._sniff_seen = True
-                i = _find_line_end(rest)
-                if i >= 0:
-                    self._sniff_eol = before + len(data) - len(rest) + i
-        elif self._sniff_eol < 0:
-            i = _find_line_end(data)
-            if i >= 0:
-                self._sniff_eol = before + i
-        if self._framing == "sniff":
-            if self._head_len < _PRELUDE:
-                return  # maybe an AWS event-stream prelude (binary: it may hold line ends)
-            if not self._sniff_aws_checked:
-                # decided at once on the first 12 bytes: a binary stream needs no line end
-                self._sniff_aws_checked = True
-                first = self._head[0] if len(self._head[0]) >= _PRELUDE else b"".join(self._head)
-                if first[0] not in _BLANK and looks_like_aws_prelude(first[:_PRELUDE]):
-                    self._sniff_decide(out)
-                    return
-        if 0 <= self._sniff_eol < _SNIFF_LIMIT or self._head_len >= _SNIFF_LIMIT:
-            self._sniff_decide(out)
-
-    def _sniff_decide(self, out: list[Any]) -> None:
-        head = b"".join(self._head)
-        self._head = []
-        if (
-            self._framing == "sniff"
-            and head[:1]
-            and head[0] not in _BLANK
-            and looks_like_aws_prelude(head[:_PRELUDE])
-        ):
-            protocol = "aws-eventstream"
-        else:
-            first = head[:_SNIFF_LIMIT].lstrip(_BLANK)
-            i = _find_line_end(first)
-            truncated = False
-            if i >= 0:
-                first = first[:i]
-            elif len(head) >= _SNIFF_LIMIT:
-                # the first line does not end within the window: decide on its start
-                truncated = True
-            if truncated and _looks_like_data_stream_prefix(first):
-                protocol = "data-stream"
-            elif self._framing == "sniff-text":
-                from .dialects.data_stream import looks_like_data_stream
-
-                protocol = "data-stream" if looks_like_data_stream(first) else "plain-text"
-            else:
-                protocol = sniff_body_start(first, b"")
-        self._start(FRAMING[protocol], None if protocol == "sse" else protocol)
-        if protocol == "json":
-            self._head_len = 0
-        if head:
-            self._refeed(head, out)
-
-    # -- SSE ----------------------------------------------------------------------
-
-    def _feed_sse(self, lines: list[bytes], out: list[Any]) -> None:
-        assert self._sse is not None
-        events: list[SSEEvent] = []
-        where: list[int] = []
+    def _decide(self, protocol: str, out: list[Any]) -> None:
+        """Start decoding as ``protocol`` (or as declared, when the bytes agree or
+        say nothing clear) and decode the bytes held while sniffing."""
+        assert self._sniffer is not None
+        framing = FRAMING[protocol]
+        chosen: str | None = protocol
+        if self._declared is not None:
+            declared_framing, declared = self._declared
+            self._declared = None
+            framing, chosen, warning = check_declared(
+                declared_framing, declared, protocol, self._declared_type
+            )
+            if warning:
+                self.warnings.append(warning)
+        elif protocol == "sse" and self._sniffer.text_only:
+            self.warnings.append("the body is SSE, not the text/plain its headers declare: decoded as SSE")
+        head = self._sniffer.take()
+        self._sniffer = None
+        saved, self.offset = self.offset, self.offset - len(head)
         try:
-            self._sse.feed(lines, events, where)
-        except EventTooLarge as exc:
-            self._dispatch_sse(events, where, out)
-            if not self._done:
-                assert self._lines is not None
-                raise self._error_at(
-                    f"an SSE event exceeds the limit of {self.max_event_size} bytes",
-                    self._lines.line_start(exc.index),
-                ) from None
-            return
-        if events:
-            self._dispatch_sse(events, where, out)
-
-    def _dispatch_sse(self, events: list[SSEEvent], where: list[int], out: list[Any]) -> None:
-        dialect = self._dialect
-        loads = _json.loads
-        max_depth = self.max_json_depth
-        for ev in events:
-            data = ev.data
-            if self._done:
-                return
-            if data == _DONE:
-                self._done = True
-                continue
-            if len(data) > max_depth and _json.too_deep(data, max_depth):
-                assert self._lines is not None
-                # (the first event equal to this one is this one: it would have failed too)
-                line = where[events.index(ev)]
-                raise self._error_at(
-                    f"JSON nested deeper than {max_depth} levels", self._lines.line_start(line)
-                )
-            try:
-                value = loads(data)
-            except _json.JSON_ERRORS:
-                try:
-                    value = _json.loads_lenient(data)
-                except ValueError:
-                    out.append(self._raw(ev, data.decode("utf-8", "replace")))
-                    continue
-            if dialect is None:
-                protocol = sniff_sse_payload(value)
-                dialect = self._dialect = create_dialect(protocol, self.warnings)
-                self.protocol = protocol
-            if not dialect.feed_event(value, ev, out):
-                out.append(self._raw(ev, value))
-
-    def _feed_lines(self, lines: list[bytes], out: list[Any]) -> None:
-        try:
-            self._dialect.feed_lines(lines, out)
-        except LineError as exc:
-            assert self._lines is not None
-            raise self._error_at(exc.message, self._lines.line_start(exc.index)) from None
-
-    @staticmethod
-    def _raw(ev: SSEEvent, data: Any) -> dict[str, Any]:
-        raw: dict[str, Any] = {"type": "raw", "event": ev.event, "data": data}
-        if ev.id:
-            raw["id"] = ev.id
-        return raw
-
-    # -- JSON document ---------------------------------------------------------------
-
-    def _end_json(self, out: list[Any]) -> None:
-        body = b"".join(self._head)
-        self._head = []
-        if not body.strip():
-            self.protocol = self.protocol or "json"
-            return
-        if _json.too_deep(body, self.max_json_depth):
-            raise self._error_at(f"JSON nested deeper than {self.max_json_depth} levels", 0)
-        try:
-            doc = _json.parse(body)
-        except ValueError as exc:
-            raise DecodeError(
-                f"the body is not valid JSON: {exc}", protocol="json", offset=self.offset
-            ) from exc
-        self.document = doc
-        self.has_document = True
-        if self._protocol_hint == "agentcore":
-            self.protocol = "agentcore"
-            self._dialect = create_dialect("agentcore", self.warnings)
-            self._dialect.feed_document(doc, out)
-            return
-        if self._protocol_hint in (None, "openai") and isinstance(doc, dict) and (
-            doc.get("object") == "chat.completion"
-            or (self._protocol_hint == "openai" and "choices" in doc)
-        ):
-            dialect = create_dialect("openai", self.warnings)
-            self.protocol = "openai"
-            self._dialect = dialect
-            dialect.feed_document(doc, out)
-            return
-        self.protocol = "json"
-        out.append({"type": "raw", "event": "json", "data": doc})
+            self._start(framing, chosen)
+            if head:
+                self._feed(head, out)
+        finally:
+            self.offset = saved

@@ -1,59 +1,47 @@
-"""Recognizing the wire format (protocols.md §1). Pure functions on headers and bytes."""
+"""Recognizing the wire format (protocols.md §1): the one place that does it.
+
+The rules of each format (the headers that name it, a predicate on its first
+bytes, line, SSE payload or JSON body) live in the dialect registry
+(:mod:`assistant_ui._wire.dialects`); this module asks them, in order:
+
+1. :func:`framing_from_headers`: a MIME type or header that names a format;
+2. :class:`BodySniffer`: the first bytes of a body whose headers say nothing
+   usable (an AWS prelude, SSE field lines, a data-stream record, JSON, text);
+3. :func:`sse_protocol` / :func:`first_sse_protocol`: the first JSON payload of an
+   SSE body;
+4. :func:`document_protocol`: a whole JSON body;
+5. :func:`check_declared`: the first bytes of a body whose headers declare a
+   format, against that declaration (the bytes win when they clearly disagree).
+"""
 
 from __future__ import annotations
 
-import struct
-import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import jsonlib as _json
+from .dialects import DIALECTS, FRAMING, sniffers
+from .lines import compact
+from .sse import SSEEvent
+
 __all__ = [
-    "CANONICAL_TYPES",
-    "LEGACY_TYPES",
+    "SNIFF_LIMIT",
+    "BodySniffer",
+    "check_declared",
+    "document_protocol",
+    "first_sse_protocol",
     "framing_from_headers",
     "looks_like_aws_prelude",
     "sniff_body_start",
-    "sniff_sse_payload",
+    "sse_protocol",
 ]
 
-_UI_TYPES = frozenset(
-    {
-        "start",
-        "start-step",
-        "text-start",
-        "text-end",
-        "reasoning-start",
-        "reasoning-end",
-        "source-url",
-        "source-document",
-        "finish-step",
-        "finish",
-        "message-metadata",
-        "abort",
-        "file",
-        "reasoning-file",
-        "custom",
-        "steering-message",
-        "reset-step",
-        "tool-approval-request",
-        "tool-approval-response",
-    }
-)
-#: assistant-transport chunk types only the canonical form has
-CANONICAL_TYPES = frozenset(
-    {
-        "part-start",
-        "part-finish",
-        "result",
-        "step-start",
-        "step-finish",
-        "message-finish",
-        "update-state",
-        "tool-call-args-text-finish",
-    }
-)
-#: assistant-transport chunk types only the legacy flat form has
-LEGACY_TYPES = frozenset({"tool-call-begin", "tool-call-delta", "tool-result", "reasoning-delta"})
+#: how much of a body without usable headers is looked at to recognize it
+SNIFF_LIMIT = 64 * 1024
+#: an AWS event-stream prelude: sniffing waits for it
+_PRELUDE = 12
+_BLANK = b"\xef\xbb\xbf \t\r\n"
+_SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":", b"data\n", b"data\r")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -69,19 +57,21 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 def framing_from_headers(headers: Mapping[str, str]) -> tuple[str, str | None]:
     """``(framing, protocol)`` from response headers; protocol ``None`` means "sniff".
 
-    Framings: ``aws``, ``sse``, ``lines``, ``json``, ``sniff-text`` (text/plain with
-    no header: data stream or plain text) and ``sniff`` (no usable content type).
+    Framings: those of the registry, plus ``sniff-text`` (``text/plain`` with no
+    header: data stream or plain text) and ``sniff`` (no usable content type).
+    A MIME type a dialect claims wins, then a header a dialect claims, then the
+    generic types (JSON, ``text/event-stream``, ``text/plain``).
     """
     content_type = _header(headers, "content-type").lower()
     mime = content_type.split(";", 1)[0].strip()
-    if mime == "application/vnd.amazon.eventstream":
-        return "aws", "aws-eventstream"
-    if _header(headers, "x-vercel-ai-ui-message-stream") == "v1":
-        return "sse", "ui-message-stream"
-    if _header(headers, "x-vercel-ai-data-stream") == "v1":
-        return "lines", "data-stream"
-    if _header(headers, "assistant-stream-format") == "object-stream/v0":
-        return "sse", "object-stream"
+    entries = DIALECTS.values()
+    for entry in entries:
+        if mime in entry.mime_types:
+            return entry.framing, entry.name
+    for entry in entries:
+        for name, value in entry.headers:
+            if _header(headers, name) == value:
+                return entry.framing, entry.name
     if mime == "application/json" or mime.endswith("+json"):
         return "json", None
     if mime == "text/event-stream":
@@ -91,58 +81,68 @@ def framing_from_headers(headers: Mapping[str, str]) -> tuple[str, str | None]:
     return "sniff", None
 
 
-def sniff_sse_payload(value: Any) -> str:
-    """Which SSE dialect a first JSON ``data:`` payload belongs to (protocols.md §1)."""
-    if isinstance(value, list):
-        if value and all(
-            isinstance(op, dict) and op.get("type") in ("set", "append-text") and "path" in op
-            for op in value
-        ):
-            return "object-stream"
-        return "sse"
-    if not isinstance(value, dict):
-        return "sse"
-    if "choices" in value or value.get("object") == "chat.completion.chunk":
-        return "openai"
-    kind = value.get("type")
-    if not isinstance(kind, (str, type(None))):
-        kind = None  # a list or an object is no type (and cannot be looked up)
-    if isinstance(value.get("path"), list) or kind in CANONICAL_TYPES:
-        return "assistant-transport"
-    if not isinstance(kind, str):
-        if isinstance(value.get("error"), dict):
-            return "openai"
-        return "sse"
-    if kind == "reasoning-delta":
-        return "assistant-transport" if "reasoningDelta" in value else "ui-message-stream"
-    if kind in LEGACY_TYPES:
-        return "assistant-transport"
-    if kind == "text-delta":
-        if "textDelta" in value:
-            return "assistant-transport"
-        if "delta" in value:
-            return "ui-message-stream"
-        return "sse"
-    if kind == "error":
-        return "ui-message-stream" if "errorText" in value else "assistant-transport"
-    if kind in _UI_TYPES or kind.startswith("data-") or kind.startswith("tool-input-") or kind.startswith("tool-output-"):
-        return "ui-message-stream"
-    if kind in ("data", "annotations", "source"):
-        return "assistant-transport"
+def sse_protocol(value: Any) -> str:
+    """Which SSE dialect a first JSON ``data:`` payload belongs to (``sse``: none)."""
+    for name, sniff in sniffers("sse"):
+        if sniff(value):
+            return name
     return "sse"
+
+
+def first_sse_protocol(events: Sequence[SSEEvent], max_depth: int) -> str | None:
+    """The SSE dialect named by the first payload of ``events`` that parses as JSON.
+
+    ``sse`` (generic) when a payload nested past ``max_depth`` comes first (the
+    generic dialect reports it); ``None`` when no payload parses yet.
+    """
+    for ev in events:
+        data = ev.data
+        if len(data) > max_depth and _json.too_deep(data, max_depth):
+            return "sse"
+        try:
+            value = _json.parse(data)
+        except ValueError:
+            continue
+        return sse_protocol(value)
+    return None
+
+
+def check_declared(
+    declared_framing: str, declared: str | None, found: str, declared_type: str
+) -> tuple[str, str | None, str | None]:
+    """Reconcile what the headers declared with what the first bytes are.
+
+    ``found`` is what :class:`BodySniffer` saw. The headers stand when the bytes
+    have their framing or say nothing clear (``plain-text``: an SSE body may open
+    with a field nobody knows); otherwise the bytes win. Returns ``(framing,
+    protocol, warning)``; ``protocol`` ``None`` means "pick it from the payloads".
+    """
+    framing = FRAMING[found]
+    if framing == declared_framing or found == "plain-text":
+        return declared_framing, declared, None
+    return framing, found, (
+        f"the body is {found}, not the {declared_type} its headers declare: decoded as {found}"
+    )
+
+
+def document_protocol(document: Any, hint: str | None) -> str:
+    """Which dialect reads a whole JSON body (``json``: none; ``hint``: ``protocol=``)."""
+    for name, sniff in sniffers("document"):
+        if (hint is None or hint == name) and sniff(document, hint == name):
+            return name
+    return "json"
 
 
 def looks_like_aws_prelude(data: bytes) -> bool:
     """Do the first 12 bytes form an AWS event-stream prelude with a valid CRC?"""
-    if len(data) < 12:
-        return False
-    total, headers_len, crc = struct.unpack_from(">III", data, 0)
-    return bool(
-        total >= 16 and headers_len <= total - 16 and zlib.crc32(data[:8]) & 0xFFFFFFFF == crc
-    )
+    return any(sniff(data[:_PRELUDE]) for _, sniff in sniffers("aws"))
 
 
-_SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":", b"data\n", b"data\r")
+def _lines_protocol(line: bytes, complete: bool) -> str | None:
+    for name, sniff in sniffers("lines"):
+        if sniff(line, complete):
+            return name
+    return None
 
 
 def sniff_body_start(first_line: bytes, head: bytes) -> str:
@@ -150,15 +150,117 @@ def sniff_body_start(first_line: bytes, head: bytes) -> str:
 
     ``first_line`` is the first non-blank line, ``head`` the raw bytes seen so far.
     """
-    from .dialects.data_stream import looks_like_data_stream
-
     if looks_like_aws_prelude(head):
         return "aws-eventstream"
     stripped = first_line.lstrip()
     if stripped.startswith(_SSE_STARTS) or stripped in (b"data", b"event", b"id"):
         return "sse"
-    if looks_like_data_stream(first_line):
-        return "data-stream"
+    protocol = _lines_protocol(first_line, True)
+    if protocol is not None:
+        return protocol
     if stripped.startswith((b"{", b"[")):
         return "json"
     return "plain-text"
+
+
+def _is_sse_json_line(line: bytes) -> bool:
+    if not line.startswith(b"data:"):
+        return False
+    payload = line[5:].strip()
+    if not payload.startswith((b"{", b"[")) or _json.too_deep(payload, _json.DEFAULT_MAX_DEPTH):
+        return False
+    try:
+        _json.parse(payload)
+    except ValueError:
+        return False
+    return True
+
+
+def _find_line_end(data: bytes) -> int:
+    lf = data.find(b"\n")
+    cr = data.find(b"\r")
+    if lf < 0:
+        return cr
+    if cr < 0:
+        return lf
+    return min(lf, cr)
+
+
+class BodySniffer:
+    """Buffer the start of a body until its format can be told.
+
+    The decision is made on the first line after the leading blanks, once it is
+    complete within the first ``limit`` bytes (:data:`SNIFF_LIMIT`), or else on
+    those bytes alone: never on more, so that it does not depend on how the body is cut. An
+    AWS prelude is looked for in the first 12 bytes unless ``text_only``
+    (``text/plain``: a data stream or plain text). The pieces are joined once.
+    """
+
+    def __init__(self, *, text_only: bool = False, limit: int = SNIFF_LIMIT) -> None:
+        self.text_only = text_only
+        #: the window: how many bytes at most are held to decide
+        self.limit = limit
+        self._head: list[Any] = []
+        self._size = 0
+        self._seen = False
+        #: head offset of the first line end after the leading blanks (-1: none yet)
+        self._eol = -1
+        self._aws_checked = text_only
+
+    def feed(self, data: bytes) -> str | None:
+        """Buffer ``data``; the protocol once it can be told (then see :meth:`take`)."""
+        before = self._size
+        self._head.append(data)
+        compact(self._head)
+        self._size += len(data)
+        if not self._seen:
+            rest = data.lstrip(_BLANK)
+            if rest:
+                self._seen = True
+                i = _find_line_end(rest)
+                if i >= 0:
+                    self._eol = before + len(data) - len(rest) + i
+        elif self._eol < 0:
+            i = _find_line_end(data)
+            if i >= 0:
+                self._eol = before + i
+        if not self._aws_checked:
+            if self._size < _PRELUDE:
+                return None  # maybe an AWS event-stream prelude (binary: it may hold line ends)
+            # decided at once on the first 12 bytes: a binary stream needs no line end
+            self._aws_checked = True
+            first = self._head[0] if len(self._head[0]) >= _PRELUDE else b"".join(self._head)
+            if first[0] not in _BLANK and looks_like_aws_prelude(first[:_PRELUDE]):
+                return "aws-eventstream"
+        if 0 <= self._eol < self.limit or self._size >= self.limit:
+            return self.decide()
+        return None
+
+    def take(self) -> bytes:
+        """The bytes buffered so far (and forget them)."""
+        head = b"".join(self._head)
+        self._head = []
+        return head
+
+    def decide(self) -> str:
+        """The protocol, from what was buffered (at the end of the body, from all of it)."""
+        head = b"".join(self._head)
+        self._head = [head]
+        if not self.text_only and head[:1] and head[0] not in _BLANK and looks_like_aws_prelude(head):
+            return "aws-eventstream"
+        first = head[: self.limit].lstrip(_BLANK)
+        i = _find_line_end(first)
+        if i >= 0:
+            first = first[:i]
+        elif len(head) >= self.limit:
+            # the first line does not end within the window: decide on its start
+            protocol = _lines_protocol(first, False)
+            if protocol is not None:
+                return protocol
+        if self.text_only:
+            protocol = _lines_protocol(first, True)
+            if protocol is None:
+                # SSE served as text/plain: taken as SSE only on a data line holding JSON
+                protocol = "sse" if _is_sse_json_line(first) else "plain-text"
+            return protocol
+        return sniff_body_start(first, b"")

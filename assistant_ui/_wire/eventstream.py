@@ -60,6 +60,7 @@ __all__ = [
     "Timestamp",
     "decode_message",
     "encode_message",
+    "looks_like_prelude",
 ]
 
 PROTOCOL = "aws-eventstream"
@@ -166,6 +167,18 @@ def _crc(data: bytes | bytearray | memoryview) -> int:
 
 
 # -- decoding ---------------------------------------------------------------------
+
+
+def looks_like_prelude(data: bytes) -> bool:
+    """Do the first 12 bytes form a message prelude with a valid CRC (sniffing)?"""
+    if len(data) < 12:
+        return False
+    total, headers_len, crc = _PRELUDE.unpack_from(data, 0)
+    return bool(
+        total >= MIN_MESSAGE_LENGTH
+        and headers_len <= total - MIN_MESSAGE_LENGTH
+        and _crc(data[:8]) == crc
+    )
 
 
 def _check_prelude(prelude: bytes | bytearray, offset: int, max_size: int | None = None) -> int:

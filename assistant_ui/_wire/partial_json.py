@@ -210,7 +210,10 @@ class _Parser:
             raw = c.group()
         elif _COMPLETE_NUMBER.fullmatch(raw) is None:
             raise IncompleteJSON(f"bad number at {self.pos}")
-        return json.loads(raw)
+        try:
+            return json.loads(raw)
+        except ValueError:  # an integer past the interpreter's digit limit (4300)
+            raise IncompleteJSON(f"number too long at {self.pos - len(raw)}") from None
 
     def literal(self) -> Any:
         text = self.text

@@ -7,6 +7,10 @@ With ``max_event_size``, an event whose data (its ``data`` lines joined with LF)
 grows past that many bytes is an :class:`EventTooLarge` error, raised by the line
 that crossed the limit: each line is bounded by the line splitter, and this bounds
 an event made of many lines.
+
+With ``stop_at_done``, an event whose data is exactly ``[DONE]`` (the end marker
+of OpenAI, the AI SDK and assistant-transport) is not dispatched: it sets
+:attr:`SSEDecoder.done`, and every line after it is ignored.
 """
 
 from __future__ import annotations
@@ -34,9 +38,13 @@ _new_event = tuple.__new__  # builds an SSEEvent without NamedTuple's Python-lev
 
 
 class SSEDecoder:
-    __slots__ = ("_data", "_event", "_max", "_size", "comments", "last_event_id", "retry")
+    __slots__ = (
+        "_data", "_done_marker", "_event", "_max", "_size", "comments", "done", "last_event_id",
+        "retry",
+    )
 
-    def __init__(self, *, max_event_size: int | None = None) -> None:
+    def __init__(self, *, max_event_size: int | None = None, stop_at_done: bool = False) -> None:
+        self._done_marker = b"[DONE]" if stop_at_done else None
         self._data: list[bytes] = []
         #: size of the pending event's data so far (lines and the LFs that join them)
         self._size = 0
@@ -48,12 +56,17 @@ class SSEDecoder:
         self.retry: int | None = None
         #: comment lines seen (keep-alives)
         self.comments = 0
+        #: a ``data: [DONE]`` event was seen: the rest is ignored
+        self.done = False
 
     def feed(
         self, lines: list[bytes], out: list[SSEEvent], where: list[int] | None = None
     ) -> None:
         """Events completed by ``lines`` go to ``out``; with ``where``, the index in
         ``lines`` of the blank line that dispatched each of them goes there."""
+        if self.done:
+            return
+        marker = self._done_marker
         data = self._data
         limit = self._max
         for index, line in enumerate(lines):
@@ -62,6 +75,11 @@ class SSEDecoder:
                     payload = data[0] if len(data) == 1 else b"\n".join(data)
                     if type(payload) is not bytes:  # (a compacted bytearray)
                         payload = bytes(payload)
+                    if payload == marker:
+                        self.done = True
+                        data.clear()
+                        self._size = 0
+                        return
                     out.append(
                         _new_event(
                             SSEEvent,

@@ -9,6 +9,10 @@ One step is one chat request. After each step the plan looks at the answer:
   backend left to the client): unless ``max_steps`` requests were made already, it runs
   them (approvals first, one by one in call order; then every approved call concurrently),
   sends the results and starts the next step;
+* the server asked to have some of its own calls approved (``approval`` on the part, AI
+  SDK 6+; :mod:`assistant_ui.tools._approvals`): with ``approve=`` and ``api="ai-sdk"``
+  each is put to the callback and the next step sends the answers, as ``useChat`` does;
+  without, the run stops (``"approval-requested"``);
 * otherwise the run is over.
 """
 
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 from .._call.result import ChatResult
 from .._wire.requests.history import history_after
 from ..types import AssistantMessage, ToolCallPart
+from ._approvals import answer, approval_requests, is_approval_request, with_answers
 from ._execution import Approve as ApproveCallback
 from ._execution import Prepared
 from ._resend import resendable
@@ -32,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Action", "Approve", "Chat", "Emit", "Execute", "Plan", "RunResult", "StopReason"]
 
-StopReason = Literal["done", "max_steps", "refused", "cancelled"]
+StopReason = Literal["done", "max_steps", "refused", "cancelled", "approval-requested"]
 
 
 @dataclasses.dataclass
@@ -43,8 +48,8 @@ class RunResult:
     steps: list[ChatResult]
     #: every tool call the client handled, step by step, in the order of the calls
     executions: list[ToolExecution]
-    #: ``"done"``, ``"max_steps"``, ``"refused"`` or ``"cancelled"`` (see
-    #: :mod:`assistant_ui.tools.runner`)
+    #: ``"done"``, ``"max_steps"``, ``"refused"``, ``"cancelled"`` or
+    #: ``"approval-requested"`` (see :mod:`assistant_ui.tools.runner`)
     stop_reason: StopReason
     #: ``ai-sdk``/``openai``: the conversation after the run (the last request's messages
     #: plus the final answer), to send with the next user message. ``None`` for
@@ -55,6 +60,12 @@ class RunResult:
     def final(self) -> ChatResult:
         """The last step's result."""
         return self.steps[-1]
+
+    @property
+    def approval_requests(self) -> list[ToolCallPart]:
+        """The calls of the final answer whose approval the server asked for and that
+        were not answered (their ``approval`` holds its id)."""
+        return approval_requests(self.final)
 
     @property
     def text(self) -> str:
@@ -143,6 +154,8 @@ class Plan:
         self.max_steps = max_steps
         self.approve = approve
         self.by_history = thread.client.api != "assistant-ui"
+        # only the ai-sdk request can carry an answer to a server's approval request
+        self.answers_approvals = approve is not None and thread.client.api == "ai-sdk"
         self.commands = kwargs.pop("commands", None)
         self.state = kwargs.pop("state", None)
         message_id = kwargs.pop("assistant_message_id", None)
@@ -181,6 +194,10 @@ class Plan:
             calls = self.after_step(result)
             if self._stop_if_cancelled() or not calls:
                 return
+            answers: dict[str, dict[str, Any]] = {}
+            for call in [c for c in calls if is_approval_request(c)]:  # the server runs these
+                answers[call["toolCallId"]] = answer((yield Approve(self.approve, call)))
+            calls = [c for c in calls if not is_approval_request(c)]
             prepared: list[Prepared] = []
             for call in calls:
                 refused = yield Approve(self.approve, call)
@@ -189,11 +206,13 @@ class Plan:
                 yield Emit(start_event(call))
             if self._stop_if_cancelled():
                 return
-            finished = yield Execute(prepared, self.toolbox.max_concurrency, self.cancelled)
+            finished: list[tuple[int, ToolExecution]] = []
+            if prepared:  # (none when the step only asked for approvals)
+                finished = yield Execute(prepared, self.toolbox.max_concurrency, self.cancelled)
             if self._stop_if_cancelled():  # what finished is kept; nothing is sent
                 self.executions.extend(e for _, e in sorted(finished, key=lambda pair: pair[0]))
                 return
-            self.after_tools(result, _ordered(len(calls), finished))
+            self.after_tools(result, _ordered(len(calls), finished), answers)
 
     def request(self) -> dict[str, Any]:
         """The keyword arguments of the next ``thread.stream`` call."""
@@ -209,23 +228,38 @@ class Plan:
     def after_step(self, result: ChatResult) -> list[ToolCallPart]:
         """Record a step; the calls to run now, or ``[]`` when the run is over."""
         self.steps.append(result)
+        requests = approval_requests(result)
         pending = result.pending_tool_calls if result.status.get("type") == "requires-action" else []
-        if not pending:
+        pending = [c for c in pending if not is_approval_request(c)]
+        if requests and not self.answers_approvals:
+            self.stop_reason = "approval-requested"
+            return []
+        if not pending and not requests:
             self.stop_reason = "refused" if self.refused_last else "done"
             return []
         if len(self.steps) >= self.max_steps:
             self.stop_reason = "max_steps"
             return []
-        return pending
+        return requests + pending
 
-    def after_tools(self, result: ChatResult, executions: list[ToolExecution]) -> None:
-        """Record a step's executions and prepare the request that reports them."""
+    def after_tools(
+        self,
+        result: ChatResult,
+        executions: list[ToolExecution],
+        answers: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Record a step's executions and prepare the request that reports them (and the
+        answers to the server's approval requests)."""
         self.executions.extend(executions)
-        self.refused_last = any(e.refused for e in executions)
+        answers = answers or {}
+        self.refused_last = any(e.refused for e in executions) or any(
+            a.get("approved") is False for a in answers.values()
+        )
         # what the backend sent may not survive the trip back (assistant_ui.tools._resend)
         self.state = resendable(result.state, "the state")
         if self.by_history:
-            history = history_after(self.messages, result.message, [e.to_result_part() for e in executions])
+            message = with_answers(result.message, answers) if answers else result.message
+            history = history_after(self.messages, message, [e.to_result_part() for e in executions])
             self.messages = resendable(history, "the conversation")
             self.message_id = None
         else:

@@ -24,6 +24,10 @@ How results go back depends on ``client.api``:
   same thread id) was called during the run: it stopped at once, sent nothing more,
   cancelled its running async tools and dropped the results of its running sync tools;
   ``executions`` holds the calls that finished before.
+* ``"approval-requested"``: the server asked to have some of its own tool calls approved
+  (AI SDK 6+) and there is no ``approve=`` to answer (or the request dialect cannot carry
+  an answer: only ``"ai-sdk"`` can); the calls are ``result.approval_requests``, each
+  with its ``approval`` (``{"id": <approvalId>, ...}``).
 * ``"done"``: the backend stopped asking (any other way: read ``result.final.status`` to
   see whether it completed, was cancelled or cut short).
 """
@@ -230,7 +234,11 @@ def run_stream(thread: ThreadClient, messages: Any = None, **options: Any) -> As
       runs it, ``False`` or a reason (``str``) refuses it, which sends an ``isError`` result
       ``"refused: <reason>"``; the calls of a step are put to it one by one, in order,
       before any of them runs (a sync callback is called in the event loop's thread: make
-      it quick, or async).
+      it quick, or async). With ``api="ai-sdk"`` it also answers the approvals the server
+      asks for its own tools (AI SDK 6+ ``tool-approval-request``): first, in call order;
+      the next step sends ``approved`` (and the refusal's reason) on that tool part, as
+      ``useChat``'s ``addToolApprovalResponse`` does, and the server runs the call or
+      records the denial.
     * ``tool_timeout``: seconds a call may take, for tools without a timeout of their own.
     * ``max_concurrency`` (default: the Toolbox's, 64): the most calls of a step that run
       at once; sync tools run on at most that many worker threads.

@@ -9,27 +9,35 @@ closes argument streams that the server left open.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..jsonlib import loads_bounded
 from ..partial_json import parse_partial_object
 
-__all__ = ["ToolTracker", "parse_args"]
+__all__ = ["StepFinishHold", "ToolTracker", "parse_args"]
 
 
 def parse_args(text: str) -> dict[str, Any]:
     """Arguments text to a dict: complete JSON, else repaired partial JSON, else ``{}``.
 
-    Text nested too deeply (:data:`assistant_ui._wire.jsonlib.DEFAULT_MAX_DEPTH`) counts as
-    not parsing: arguments are a string inside the stream, never fatal.
+    Text nested too deeply (:data:`assistant_ui._wire.jsonlib.DEFAULT_MAX_DEPTH`) or
+    holding an integer past the interpreter's digit limit counts as not parsing:
+    arguments are a string inside the stream, never fatal.
     """
+    value = _parse_object(text)
+    return value if value is not None else {}
+
+
+def _parse_object(text: str) -> dict[str, Any] | None:
+    """Like :func:`parse_args`, but ``None`` when the text gives no object."""
     if not text:
         return {}
     try:
         value = loads_bounded(text)
     except ValueError:
         value = parse_partial_object(text)
-    return value if isinstance(value, dict) else {}
+    return value if isinstance(value, dict) else None
 
 
 class _Open:
@@ -57,6 +65,10 @@ class ToolTracker:
 
     def is_open(self, call_id: str) -> bool:
         return call_id in self._open
+
+    def open_ids(self) -> tuple[str, ...]:
+        """The calls whose arguments are still streaming."""
+        return tuple(self._open)
 
     def start(self, out: list[Any], call_id: str, name: str, parent: Any = None) -> bool:
         if self.known(call_id):
@@ -90,16 +102,25 @@ class ToolTracker:
         name: str | None = None,
         parent: Any = None,
         args_text: str | None = None,
+        check: bool = True,
     ) -> None:
         """The arguments are complete.
 
         A call still streaming keeps its streamed text (``args`` is ignored); a call
-        never seen is created from ``args`` (or ``args_text``).
+        never seen is created from ``args`` (or ``args_text``). Streamed text that
+        gives no JSON object is reported in ``warnings`` unless ``check`` is false
+        (the caller knows the text is not JSON).
         """
         entry = self._open.pop(call_id, None)
         if entry is not None:
             text = "".join(entry.frags) or "{}"
-            parsed = parse_args(text)
+            found = _parse_object(text) if check else parse_args(text)
+            if found is None:
+                self.warnings.append(
+                    f"tool call {call_id!r}: the arguments are not a JSON object "
+                    f"({len(text)} characters, kept as argsText): args are {{}}"
+                )
+            parsed = found or {}
             name = entry.name
             parent = entry.parent
         elif call_id in self.closed:
@@ -128,3 +149,83 @@ class ToolTracker:
     def finish_all(self, out: list[Any]) -> None:
         for call_id in list(self._open):
             self.finish(out, call_id)
+
+
+_Handler = Callable[[Any, list[Any]], None]
+
+
+class StepFinishHold:
+    """Hold a step finish back while the tool calls open at it still stream arguments.
+
+    assistant-stream can put a call's last argument deltas after the step finish on
+    the wire (its tool calls are sub-streams merged into the main one), and the
+    accumulator closes every open call at a step finish. So a step finish met while
+    calls are open is held: the chunks in between pass as they come (text of the
+    next step, say), the held calls take their late deltas, and the step finish is
+    emitted, after those calls are closed, as soon as the last of them closes
+    (``closing`` handlers) or a chunk that must follow it arrives (``release_on``:
+    a step start, another step finish, the message finish) or the body ends.
+
+    It works by swapping entries of the dialect's ``handlers`` dict in place, so
+    that decoding costs nothing extra when nothing is held.
+    """
+
+    __slots__ = ("_closing_keys", "_handlers", "_normal", "_release_keys", "calls", "event", "tools")
+
+    def __init__(
+        self,
+        tools: ToolTracker,
+        handlers: dict[Any, Any],
+        *,
+        release_on: Iterable[Any],
+        closing: Iterable[Any],
+    ) -> None:
+        self.tools = tools
+        self._handlers = handlers
+        self._normal = dict(handlers)
+        self._release_keys = tuple(release_on)
+        self._closing_keys = tuple(closing)
+        #: the step finish held back, and the calls it waits for
+        self.event: dict[str, Any] | None = None
+        self.calls: tuple[str, ...] = ()
+
+    def step_finish(self, event: dict[str, Any], out: list[Any]) -> None:
+        """Emit the step finish ``event`` now, or hold it while calls are open."""
+        calls = self.tools.open_ids()
+        if not calls:
+            out.append(event)
+            return
+        self.event = event
+        self.calls = calls
+        handlers = self._handlers
+        for key in self._release_keys:
+            handlers[key] = self._releasing(self._normal[key])
+        for key in self._closing_keys:
+            handlers[key] = self._closing(self._normal[key])
+
+    def release(self, out: list[Any]) -> None:
+        """Close the held calls still open, then emit the step finish."""
+        event = self.event
+        if event is None:
+            return
+        self._handlers.update(self._normal)
+        self.event = None
+        for call_id in self.calls:
+            self.tools.finish(out, call_id)
+        out.append(event)
+
+    def _releasing(self, handler: _Handler) -> _Handler:
+        def release_then(value: Any, out: list[Any]) -> None:
+            self.release(out)
+            handler(value, out)
+
+        return release_then
+
+    def _closing(self, handler: _Handler) -> _Handler:
+        def then_release_when_closed(value: Any, out: list[Any]) -> None:
+            handler(value, out)
+            is_open = self.tools.is_open
+            if not any(is_open(call_id) for call_id in self.calls):
+                self.release(out)
+
+        return then_release_when_closed

@@ -36,13 +36,15 @@ recognized, unless an error came.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..sse import SSEEvent
 from ._agentcore_base import MessageBuilder, parse_embedded_sse
 from ._agentcore_base import content_parts as _blocks
+from .base import JSONEventDialect
 
-__all__ = ["AgentCoreDialect", "parse_embedded_sse"]
+__all__ = ["AgentCoreDialect", "AgentCoreDocumentDialect", "parse_embedded_sse", "sniff_document"]
 
 _AI = frozenset({"ai", "AIMessage", "AIMessageChunk"})
 _TOOL = frozenset({"tool", "ToolMessage", "ToolMessageChunk"})
@@ -54,12 +56,14 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class AgentCoreDialect(MessageBuilder):
+class AgentCoreDialect(MessageBuilder, JSONEventDialect):
+    """Reads a streamed answer: one JSON value per SSE event (``JSONEventDialect.feed``)."""
+
     name = "agentcore"
 
     # -- entry points ---------------------------------------------------------------
 
-    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+    def event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
         if event.event and event.event != "message":
             return self._mark(self._named(event.event, value, out))
         if isinstance(value, str):
@@ -70,7 +74,7 @@ class AgentCoreDialect(MessageBuilder):
             return self._mark(self._object(value, out))
         return False
 
-    def feed_document(self, doc: Any, out: list[Any]) -> None:
+    def document(self, doc: Any, out: list[Any]) -> None:
         """A whole JSON answer (the agent returned a value instead of streaming)."""
         text = doc if isinstance(doc, str) else None
         if isinstance(doc, dict):
@@ -356,3 +360,19 @@ class AgentCoreDialect(MessageBuilder):
             event["usage"] = usage
         out.append(event)
         self._finished = True
+
+
+def sniff_document(doc: Any, forced: bool) -> bool:
+    """A JSON body is an AgentCore answer when the call asked for that protocol."""
+    return forced
+
+
+class AgentCoreDocumentDialect(AgentCoreDialect):
+    """Reads a whole JSON answer (``stream=False``; framing ``json``)."""
+
+    def feed(self, units: Sequence[Any], out: list[Any]) -> None:
+        for doc in units:
+            self.document(doc, out)
+
+    def end(self, out: list[Any], *, done: bool) -> None:
+        return None

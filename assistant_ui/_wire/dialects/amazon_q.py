@@ -56,7 +56,7 @@ def q_usage(token_usage: dict[str, Any]) -> dict[str, Any]:
     usage: dict[str, Any] = {"inputTokens": inputs, "outputTokens": token_usage.get("outputTokens")}
     if "totalTokens" in token_usage:
         usage["totalTokens"] = token_usage["totalTokens"]
-    return dict(normalize_usage(usage))
+    return dict(normalize_usage(usage) or {})
 
 
 class AmazonQEvents:

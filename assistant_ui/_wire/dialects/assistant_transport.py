@@ -10,14 +10,52 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..detect import CANONICAL_TYPES, LEGACY_TYPES
 from ..sse import SSEEvent
 from ..usage import normalize_usage
-from ._tools import ToolTracker
+from ._tools import StepFinishHold, ToolTracker
+from .base import JSONEventDialect
 
-__all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect"]
+__all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect", "sniff_event"]
 
 _Handler = Callable[[dict[str, Any], list[Any]], None]
+
+#: chunk types only the canonical form has
+CANONICAL_TYPES = frozenset(
+    {
+        "part-start",
+        "part-finish",
+        "result",
+        "step-start",
+        "step-finish",
+        "message-finish",
+        "update-state",
+        "tool-call-args-text-finish",
+    }
+)
+#: chunk types only the legacy flat form has
+LEGACY_TYPES = frozenset({"tool-call-begin", "tool-call-delta", "tool-result", "reasoning-delta"})
+
+
+def sniff_event(value: Any) -> bool:
+    """Is a first SSE payload assistant-transport (protocols.md §1)?
+
+    Asked after the OpenAI rule and before the UI message stream's, whose types
+    overlap these (``text-delta``, ``reasoning-delta``, ``error``).
+    """
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        kind = None  # a list or an object is no type (and cannot be looked up)
+    if isinstance(value.get("path"), list) or kind in CANONICAL_TYPES:
+        return True
+    if kind == "reasoning-delta":
+        return "reasoningDelta" in value
+    if kind == "text-delta":
+        return "textDelta" in value
+    if kind == "error":
+        return "errorText" not in value
+    return kind in LEGACY_TYPES or kind in ("data", "annotations", "source")
 
 
 class _Part:
@@ -35,11 +73,11 @@ def _opt(ev: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return ev
 
 
-class AssistantTransportDialect:
+class AssistantTransportDialect(JSONEventDialect):
     name = "assistant-transport"
 
     def __init__(self, warnings: list[str] | None = None) -> None:
-        self.warnings: list[str] = warnings if warnings is not None else []
+        super().__init__(warnings)
         self.tools = ToolTracker(self.warnings)
         self._parts: list[_Part] = []
         #: which form the server speaks: True legacy flat, False canonical, None not known yet
@@ -50,7 +88,7 @@ class AssistantTransportDialect:
             "text-delta": self._text_delta,
             "tool-call-args-text-finish": self._args_finish,
             "result": self._result,
-            "part-finish": self._ignore,
+            "part-finish": self._part_finish,
             "annotations": self._annotations,
             "data": self._data,
             "step-start": self._step_start,
@@ -65,8 +103,17 @@ class AssistantTransportDialect:
             "tool-result": self._legacy_tool_result,
             "source": self._legacy_source,
         }
+        # Like the reference accumulator, a tool-call part stays open until its
+        # args-finish / part-finish, even past a step finish (see StepFinishHold)
+        self._hold = StepFinishHold(
+            self.tools,
+            self._handlers,
+            release_on=("step-start", "step-finish", "message-finish"),
+            closing=("text-delta", "tool-call-args-text-finish", "result", "part-finish",
+                     "tool-call-delta", "tool-result"),
+        )
 
-    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+    def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
             self.warnings.append(
                 f"assistant-transport event dropped: not a JSON object: {str(value)[:80]!r}"
@@ -86,6 +133,7 @@ class AssistantTransportDialect:
         return True
 
     def end(self, out: list[Any], *, done: bool) -> None:
+        self._hold.release(out)
         if not done:
             self.warnings.append("assistant-transport stream ended without [DONE]")
         self.tools.finish_all(out)
@@ -197,8 +245,11 @@ class AssistantTransportDialect:
         ev["toolName"] = self.tools.names.get(part.call_id, "")
         out.append(ev)
 
-    def _ignore(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        return None
+    def _part_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        # a tool call's arguments are complete at its part-finish at the latest
+        part = self._at(chunk)
+        if part is not None and part.kind == "tool-call" and part.call_id is not None:
+            self.tools.finish(out, part.call_id)
 
     def _annotations(self, chunk: dict[str, Any], out: list[Any]) -> None:
         ann = chunk.get("annotations")
@@ -219,21 +270,19 @@ class AssistantTransportDialect:
         out.append({"type": "step-start", "messageId": chunk.get("messageId")})
 
     def _step_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        self.tools.finish_all(out)
-        out.append(
-            {
-                "type": "step-finish",
-                "finishReason": chunk.get("finishReason") or "unknown",
-                "usage": normalize_usage(chunk.get("usage")),
-                "isContinued": bool(chunk.get("isContinued", False)),
-            }
-        )
+        ev: dict[str, Any] = {
+            "type": "step-finish",
+            "finishReason": chunk.get("finishReason") or "unknown",
+            "usage": normalize_usage(chunk.get("usage"), self.warnings),
+            "isContinued": bool(chunk.get("isContinued", False)),
+        }
+        self._hold.step_finish(ev, out)
 
     def _message_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
         self.tools.finish_all(out)
         ev: dict[str, Any] = {"type": "finish", "finishReason": chunk.get("finishReason") or "unknown"}
         if "usage" in chunk:
-            ev["usage"] = normalize_usage(chunk["usage"])
+            ev["usage"] = normalize_usage(chunk["usage"], self.warnings)
         out.append(ev)
 
     def _error(self, chunk: dict[str, Any], out: list[Any]) -> None:

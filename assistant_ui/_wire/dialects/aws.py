@@ -1,7 +1,7 @@
 """The AWS binary event stream (protocols.md §10) and the event families sent over it.
 
-Framing is done by :class:`assistant_ui._wire.eventstream.EventStreamFramer`; this module
-gives each message its meaning:
+The decoder frames the body (:class:`assistant_ui._wire.eventstream.EventStreamFramer`);
+this module gives each message its meaning:
 
 * ``:message-type`` ``exception`` / ``error``: an ``error`` event (code from
   ``:exception-type`` / ``:error-code``, message from the payload's ``message`` or
@@ -29,12 +29,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...errors import DecodeError
 from .. import jsonlib as _json
-from ..eventstream import PROTOCOL, EventStreamFramer, EventStreamMessage
+from ..eventstream import PROTOCOL, EventStreamMessage
 from ..usage import normalize_usage
 from ._tools import ToolTracker
 from .amazon_q import AmazonQEvents
@@ -59,13 +59,10 @@ class AWSEventStreamDialect:
     name = "aws-eventstream"
     #: a JSON payload nested deeper is a DecodeError (the decoder sets it)
     max_json_depth = _json.DEFAULT_MAX_DEPTH
-    #: bound on one whole message, checked from its prelude (the decoder sets it)
-    max_message_size: int | None = None
 
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
         self.tools = ToolTracker(self.warnings)
-        self._framer: EventStreamFramer | None = None
         #: Bedrock contentBlockIndex -> toolUseId of the open tool block
         self._blocks: dict[int, str] = {}
         #: the finish of a messageStop, waiting for the metadata event's usage
@@ -91,22 +88,15 @@ class AWSEventStreamDialect:
         self._q = AmazonQEvents(self.tools, self.warnings, self._source)
         self._handlers.update(self._q.handlers())
 
-    # -- framing ---------------------------------------------------------------
+    # -- the dialect interface ------------------------------------------------------
 
-    def feed_bytes(self, data: bytes, out: list[Any], base_offset: int) -> None:
-        """The next piece of the body; ``base_offset`` is its offset in the body."""
-        framer = self._framer
-        if framer is None:
-            framer = self._framer = EventStreamFramer(
-                offset=base_offset, max_message_size=self.max_message_size
-            )
-        for message in framer.feed(data):
+    def feed(self, units: Sequence[EventStreamMessage], out: list[Any]) -> None:
+        """Decode framed messages (the decoder frames the body)."""
+        for message in units:
             self.feed_message(message, out)
 
-    def end(self, out: list[Any]) -> None:
-        """End of body: a partial message is a DecodeError; close tool args, flush the finish."""
-        if self._framer is not None:
-            self._framer.end()
+    def end(self, out: list[Any], *, done: bool) -> None:
+        """End of body: close tool args, flush the finish."""
         self._q.end(out)
         self.tools.finish_all(out)
         self._blocks.clear()
@@ -311,7 +301,7 @@ class AWSEventStreamDialect:
         usage = p.get("usage")
         if not isinstance(usage, dict):
             return False
-        normalized = normalize_usage(usage)
+        normalized = normalize_usage(usage, self.warnings)
         if self._finish is not None:
             self._finish["usage"] = normalized
             self._flush_finish(out)

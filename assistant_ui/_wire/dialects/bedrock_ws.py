@@ -27,12 +27,12 @@ becomes a warning.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..jsonlib import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, too_deep
-from ..lines import LineError
 from ..usage import normalize_usage
+from .base import UnitError
 
 __all__ = ["RECONNECTED", "BedrockWSDialect", "finish_reason"]
 
@@ -69,38 +69,25 @@ def _args(call: Mapping[str, Any]) -> dict[str, Any]:
     return args if isinstance(args, dict) else {}
 
 
-def _usage(usage: Any) -> dict[str, Any]:
-    if not isinstance(usage, Mapping):
-        return dict(normalize_usage(None))
-    shaped = {
-        "inputTokens": usage.get("input_tokens", usage.get("inputTokens")),
-        "outputTokens": usage.get("output_tokens", usage.get("outputTokens")),
-    }
-    total = usage.get("total_tokens", usage.get("totalTokens"))
-    if total is not None:
-        shaped["totalTokens"] = total
-    return dict(normalize_usage(shaped))
-
-
 class BedrockWSDialect:
     name = "bedrock-ws"
-    #: a message whose JSON nests deeper is a LineError (the decoder sets it)
+    #: a message whose JSON nests deeper is a UnitError (the decoder sets it)
     max_json_depth = DEFAULT_MAX_DEPTH
 
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
         self._calls = 0
 
-    def feed_lines(self, lines: list[bytes], out: list[Any]) -> None:
-        for index, line in enumerate(lines):
+    def feed(self, units: Sequence[bytes], out: list[Any]) -> None:
+        for index, line in enumerate(units):
             if not line or line.isspace():
                 continue
             if len(line) > self.max_json_depth and too_deep(line, self.max_json_depth):
-                raise LineError(f"JSON nested deeper than {self.max_json_depth} levels", index=index)
+                raise UnitError(f"JSON nested deeper than {self.max_json_depth} levels", index=index)
             try:
                 value = loads(line)
             except JSON_ERRORS:
-                raise LineError(
+                raise UnitError(
                     f"a WebSocket message is not JSON: {line[:80].decode('utf-8', 'replace')!r}",
                     index=index,
                 ) from None
@@ -109,8 +96,8 @@ class BedrockWSDialect:
                 continue
             self.message(value, out)
 
-    def end(self, out: list[Any]) -> None:
-        pass
+    def end(self, out: list[Any], *, done: bool = False) -> None:
+        return None
 
     def message(self, msg: dict[str, Any], out: list[Any]) -> None:
         kind = msg.get("type")
@@ -153,8 +140,10 @@ class BedrockWSDialect:
         if text:
             out.append({"type": "text-delta", "delta": text})
         finish: dict[str, Any] = {"type": "finish", "finishReason": finish_reason(metadata.get("stop_reason"))}
-        if "usage" in metadata:
-            finish["usage"] = _usage(metadata.get("usage"))
+        usage = normalize_usage(dict(metadata["usage"]) if isinstance(metadata.get("usage"), Mapping) else None,
+                                self.warnings)
+        if usage is not None:  # only counts the server sent
+            finish["usage"] = usage
         out.append(finish)
 
     def _tools(self, msg: dict[str, Any], out: list[Any]) -> None:

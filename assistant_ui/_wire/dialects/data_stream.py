@@ -7,32 +7,49 @@ lookup and one ``json.loads``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeGuard
 
 from ..jsonlib import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, loads_lenient, too_deep
-from ..lines import LineError
 from ..usage import normalize_usage
-from ._tools import ToolTracker
+from ._tools import StepFinishHold, ToolTracker
+from .base import UnitError
 
-__all__ = ["DataStreamDialect", "looks_like_data_stream"]
+__all__ = ["DataStreamDialect", "looks_like_data_stream", "sniff_line"]
 
 _LINE = re.compile(rb"^([0-9a-k]|aui-[a-z-]+):")
 
 
-def looks_like_data_stream(line: bytes) -> bool:
-    """The sniffing rule of protocols.md §1 for a first non-blank line."""
+def sniff_line(line: bytes, complete: bool) -> bool:
+    """The sniffing rule of protocols.md §1 for a first non-blank line: ``CODE:JSON``.
+
+    A line cut off by the sniffing window (``complete`` false) counts when its
+    payload is the start of some JSON value.
+    """
     m = _LINE.match(line)
     if m is None:
         return False
     payload = line[m.end() :]
     if too_deep(payload, DEFAULT_MAX_DEPTH):
         return False  # never asks the JSON parser to recurse that deep
+    if not complete:
+        from ..partial_json import IncompleteJSON, parse_partial
+
+        try:
+            parse_partial(payload.decode("utf-8", "replace"))
+        except IncompleteJSON:
+            return False
+        return True
     try:
         loads_lenient(payload)
     except ValueError:
         return False
     return True
+
+
+def looks_like_data_stream(line: bytes) -> bool:
+    """Is a complete first non-blank line a data-stream record?"""
+    return sniff_line(line, True)
 
 
 def _str(value: Any) -> TypeGuard[str]:
@@ -41,12 +58,14 @@ def _str(value: Any) -> TypeGuard[str]:
 
 class DataStreamDialect:
     name = "data-stream"
-    #: a record whose JSON nests deeper is a LineError (the decoder sets it)
+    #: a record whose JSON nests deeper is a UnitError (the decoder sets it)
     max_json_depth = DEFAULT_MAX_DEPTH
 
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
         self.tools = ToolTracker(self.warnings)
+        #: lines dropped (no code, unknown code, invalid JSON)
+        self.dropped = 0
         h: dict[bytes, Callable[[Any, list[Any]], None]] = {
             b"0": self._text,
             b"g": self._reasoning,
@@ -75,10 +94,14 @@ class DataStreamDialect:
             b"6": self._ignored,
         }
         self._handlers = h
+        # (late argument deltas: the finish waits for them, see StepFinishHold)
+        self._hold = StepFinishHold(
+            self.tools, h, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a")
+        )
 
     # -- framing ---------------------------------------------------------------
 
-    def feed_lines(self, lines: list[bytes], out: list[Any]) -> None:
+    def feed(self, lines: Sequence[bytes], out: list[Any]) -> None:
         handlers = self._handlers
         max_depth = self.max_json_depth
         for line in lines:
@@ -93,7 +116,7 @@ class DataStreamDialect:
             # is all most records cost)
             if len(payload) > max_depth and too_deep(payload, max_depth):
                 # the first line equal to this one is this one: it would have failed too
-                raise LineError(f"JSON nested deeper than {max_depth} levels", index=lines.index(line))
+                raise UnitError(f"JSON nested deeper than {max_depth} levels", index=lines.index(line))
             try:
                 value = loads(payload)
             except JSON_ERRORS:
@@ -104,10 +127,12 @@ class DataStreamDialect:
                     continue
             handler(value, out)
 
-    def end(self, out: list[Any]) -> None:
+    def end(self, out: list[Any], *, done: bool) -> None:
+        self._hold.release(out)
         self.tools.finish_all(out)
 
     def _drop(self, line: bytes, why: str) -> None:
+        self.dropped += 1
         excerpt = line[:80].decode("utf-8", "replace")
         self.warnings.append(f"data stream line dropped ({why}): {excerpt!r}")
 
@@ -271,23 +296,21 @@ class DataStreamDialect:
         out.append({"type": "step-start", "messageId": message_id})
 
     def _step_finish(self, value: Any, out: list[Any]) -> None:
-        self.tools.finish_all(out)
         v = value if isinstance(value, dict) else {}
-        out.append(
-            {
-                "type": "step-finish",
-                "finishReason": v.get("finishReason") or "unknown",
-                "usage": normalize_usage(v.get("usage")),
-                "isContinued": bool(v.get("isContinued", False)),
-            }
-        )
+        ev: dict[str, Any] = {
+            "type": "step-finish",
+            "finishReason": v.get("finishReason") or "unknown",
+            "usage": normalize_usage(v.get("usage"), self.warnings),
+            "isContinued": bool(v.get("isContinued", False)),
+        }
+        self._hold.step_finish(ev, out)
 
     def _finish(self, value: Any, out: list[Any]) -> None:
         self.tools.finish_all(out)
         v = value if isinstance(value, dict) else {}
         ev: dict[str, Any] = {"type": "finish", "finishReason": v.get("finishReason") or "unknown"}
         if "usage" in v:
-            ev["usage"] = normalize_usage(v["usage"])
+            ev["usage"] = normalize_usage(v["usage"], self.warnings)
         out.append(ev)
 
     def _error(self, value: Any, out: list[Any]) -> None:

@@ -11,22 +11,29 @@ from __future__ import annotations
 from typing import Any
 
 from ..sse import SSEEvent
+from .base import JSONEventDialect
 
-__all__ = ["ObjectStreamDialect"]
+__all__ = ["ObjectStreamDialect", "sniff_event"]
 
 
-class ObjectStreamDialect:
+def sniff_event(value: Any) -> bool:
+    """A first payload that is a non-empty array of ``set``/``append-text`` operations."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(op, dict) and op.get("type") in ("set", "append-text") and "path" in op
+            for op in value
+        )
+    )
+
+
+class ObjectStreamDialect(JSONEventDialect):
     name = "object-stream"
 
-    def __init__(self, warnings: list[str] | None = None) -> None:
-        self.warnings: list[str] = warnings if warnings is not None else []
-
-    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+    def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not list:
             return False
         if value:
             out.append({"type": "state-update", "operations": value})
         return True
-
-    def end(self, out: list[Any], *, done: bool) -> None:
-        return None

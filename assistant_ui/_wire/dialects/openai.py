@@ -48,12 +48,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..jsonlib import loads_bounded
 from ..sse import SSEEvent
 from ..usage import normalize_usage
 from ._tools import ToolTracker
+from .base import JSONEventDialect
 
-__all__ = ["FINISH_REASONS", "OpenAIDialect", "map_finish_reason"]
+__all__ = ["FINISH_REASONS", "OpenAIDialect", "map_finish_reason", "sniff_event"]
 
 #: OpenAI finish_reason -> protocols.md §3 finish reason
 FINISH_REASONS = {
@@ -70,6 +70,20 @@ def map_finish_reason(reason: Any) -> str:
     if type(reason) is not str or not reason:
         return "unknown"
     return FINISH_REASONS.get(reason, "other")
+
+
+def sniff_event(value: Any) -> bool:
+    """A first SSE payload with ``choices`` (or a chunk's ``object``), or a bare ``error``."""
+    if not isinstance(value, dict):
+        return False
+    if "choices" in value or value.get("object") == "chat.completion.chunk":
+        return True
+    # {"error": {...}} with no type of its own (and not path-addressed)
+    return (
+        not isinstance(value.get("type"), str)
+        and not isinstance(value.get("path"), list)
+        and isinstance(value.get("error"), dict)
+    )
 
 
 def _dumps(value: Any) -> str:
@@ -164,11 +178,11 @@ class _Side:
         return {"index": index, "message": message, "finish_reason": self.finish_reason}
 
 
-class OpenAIDialect:
+class OpenAIDialect(JSONEventDialect):
     name = "openai"
 
     def __init__(self, warnings: list[str] | None = None) -> None:
-        self.warnings: list[str] = warnings if warnings is not None else []
+        super().__init__(warnings)
         self.tools = ToolTracker(self.warnings)
         #: the refusal text of choice 0 so far
         self.refusal: list[str] = []
@@ -184,7 +198,7 @@ class OpenAIDialect:
 
     # -- streaming ------------------------------------------------------------------
 
-    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+    def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
             return False
         choices = value.get("choices")
@@ -369,7 +383,7 @@ class OpenAIDialect:
             reason = "tool-calls" if self.tools.names else "unknown"
         ev: dict[str, Any] = {"type": "finish", "finishReason": reason}
         if self._usage is not None:
-            ev["usage"] = normalize_usage(self._usage)
+            ev["usage"] = normalize_usage(self._usage, self.warnings)
         out.append(ev)
 
     def _error(self, error: Any, out: list[Any]) -> None:
@@ -387,91 +401,3 @@ class OpenAIDialect:
         else:
             ev = {"type": "error", "error": error if type(error) is str else _dumps(error)}
         out.append(ev)
-
-    # -- non-streaming -------------------------------------------------------------------
-
-    def feed_document(self, doc: dict[str, Any], out: list[Any]) -> None:
-        """A whole ``chat.completion`` body."""
-        self._metadata(doc, out)
-        if doc.get("error") is not None and doc.get("choices") is None:
-            self._error(doc["error"], out)
-            return
-        choices = doc.get("choices")
-        main_seen = False
-        if type(choices) is list:
-            for choice in choices:
-                if type(choice) is not dict:
-                    continue
-                index = choice.get("index", 0)
-                if (index == 0 or index is None) and not main_seen:
-                    main_seen = True
-                    message = choice.get("message")
-                    if type(message) is dict:
-                        self._message(message, out)
-                    reason = choice.get("finish_reason")
-                    if reason is not None:
-                        self._reason = map_finish_reason(reason)
-                else:
-                    out.append({"type": "data", "name": "openai-choice", "id": str(index),
-                                "data": choice})
-        usage = doc.get("usage")
-        if type(usage) is dict:
-            self._usage = usage
-        self._emit_finish(out)
-
-    def _message(self, message: dict[str, Any], out: list[Any]) -> None:
-        reasoning = message.get("reasoning_content")
-        if reasoning is None:
-            reasoning = message.get("reasoning")
-        if type(reasoning) is str and reasoning:
-            out.append({"type": "reasoning-delta", "delta": reasoning})
-        content = message.get("content")
-        text = ""
-        if type(content) is str:
-            text = content
-        elif type(content) is list:
-            text = _text_parts(content, self.refusal)
-        refusal = message.get("refusal")
-        if type(refusal) is str and refusal:
-            self.refusal.append(refusal)
-            text += refusal
-        if text:
-            out.append({"type": "text-delta", "delta": text})
-        annotations = message.get("annotations")
-        if type(annotations) is list:
-            self._annotations(annotations, out)
-        calls = message.get("tool_calls")
-        if type(calls) is list:
-            for i, tc in enumerate(calls):
-                if type(tc) is dict:
-                    call_id = tc.get("id")
-                    if type(call_id) is not str or not call_id:
-                        call_id = f"call_{i}"
-                    self._whole_call(self._new_id(call_id), tc.get("function"), out)
-        fc = message.get("function_call")
-        if type(fc) is dict:
-            self._whole_call(self._new_id("function_call"), fc, out)
-
-    def _whole_call(self, call_id: str, fn: Any, out: list[Any]) -> None:
-        name: Any = None
-        args: Any = None
-        if type(fn) is dict:
-            name = fn.get("name")
-            args = fn.get("arguments")
-        n = len(out)
-        self.tools.finish(out, call_id, name=name if type(name) is str else "")
-        if len(out) == n:
-            return
-        ev = out[-1]
-        if type(args) is str:
-            if not args:
-                return  # canonical "{}" / {}
-            try:
-                parsed = loads_bounded(args)
-            except ValueError:
-                parsed = None
-            ev["argsText"] = args
-            ev["args"] = parsed if type(parsed) is dict else {}
-        elif type(args) is dict:
-            ev["args"] = args
-            ev["argsText"] = _dumps(args)

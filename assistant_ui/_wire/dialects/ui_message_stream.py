@@ -11,8 +11,11 @@ Mapping choices (where protocols.md leaves room):
   ``start-step`` that comes right after ``start`` (nothing emitted in between)
   is folded into that step, so a message never carries a step that is started
   twice and finished once. Every step-start carries the message id.
-* Text and reasoning use the append-target rule: part ids, ``*-start`` and
-  ``*-end`` are ignored.
+* Text and reasoning use the append-target rule, with one refinement from the
+  part ids: a ``source-url`` / ``source-document`` arriving while a text or
+  reasoning part is open (between its ``*-start`` and ``*-end``) is held back
+  until that part ends (or another kind of part starts, or the step ends), so
+  the deltas around it continue the same part, as in the AI SDK.
 * Tool input is **streamed** (``tool-call-start`` / ``tool-call-delta``) rather
   than buffered. At ``tool-input-available`` the ``input`` object is
   authoritative (as in the AI SDK): when it differs from what the streamed text
@@ -35,9 +38,11 @@ Mapping choices (where protocols.md leaves room):
 * ``tool-output-denied``: ``tool-result`` with ``isError: true`` and
   ``result = "Tool execution denied."`` (plus `` Reason: ...`` when the
   matching ``tool-approval-response`` gave one).
-* ``tool-approval-request`` / ``tool-approval-response``: ``data`` events named
-  after the chunk type, ``id`` = ``approvalId``, ``data`` = the chunk without
-  ``type``. They are stored, so an app can see which approvals are pending.
+* ``tool-approval-request`` / ``tool-approval-response``: a ``tool-approval``
+  event; the accumulator puts it on the tool-call part as its ``approval``
+  (``{"id": approvalId, ...}`` with the chunk's other fields, then ``approved``
+  and ``reason`` from the response), as the AI SDK does. For a call never seen
+  they are dropped with a warning.
 * ``source-document``: a ``source`` event with ``sourceType: "document"``,
   ``url: ""`` and every field kept (``id``, ``title``, ``mediaType``,
   ``filename``).
@@ -65,37 +70,80 @@ Mapping choices (where protocols.md leaves room):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from ..jsonlib import loads_bounded
 from ..sse import SSEEvent
 from ..usage import normalize_usage
 from ._tools import ToolTracker
+from .base import JSONEventDialect
+from .ui_message_tools import DENIED_RESULT, UIToolChunks, without_type
 
-__all__ = ["DENIED_RESULT", "UIMessageStreamDialect"]
-
-#: the result of a tool call whose execution the user denied
-DENIED_RESULT = "Tool execution denied."
+__all__ = ["DENIED_RESULT", "UI_TYPES", "UIMessageStreamDialect", "sniff_event"]
 
 _Handler = Callable[[dict[str, Any], list[Any]], None]
 
+#: the chunks that do not release sources held back while a text part is open
+_KEEP_SOURCES_HELD = frozenset(
+    {
+        "text-delta", "reasoning-delta", "text-start", "reasoning-start", "text-end",
+        "reasoning-end", "source-url", "source-document", "message-metadata", "error",
+    }
+)
 
-def _dumps(value: Any) -> str:
-    """Compact JSON, like ``JSON.stringify``."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+#: chunk types only the UI message stream has
+UI_TYPES = frozenset(
+    {
+        "start",
+        "start-step",
+        "text-start",
+        "text-end",
+        "reasoning-start",
+        "reasoning-end",
+        "source-url",
+        "source-document",
+        "finish-step",
+        "finish",
+        "message-metadata",
+        "abort",
+        "file",
+        "reasoning-file",
+        "custom",
+        "steering-message",
+        "reset-step",
+        "tool-approval-request",
+        "tool-approval-response",
+    }
+)
 
 
-def _without_type(chunk: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in chunk.items() if k != "type"}
+def sniff_event(value: Any) -> bool:
+    """Is a first SSE payload a UI message stream chunk (protocols.md §1)?
+
+    Asked after assistant-transport's rule, which takes the shared types sent in
+    its own shape (``text-delta`` with ``textDelta``, ``error`` without ``errorText``).
+    """
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        return False
+    if kind == "text-delta":
+        return "delta" in value
+    if kind == "error":
+        return "errorText" in value
+    return (
+        kind == "reasoning-delta"
+        or kind in UI_TYPES
+        or kind.startswith(("data-", "tool-input-", "tool-output-"))
+    )
 
 
-class UIMessageStreamDialect:
+class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
     name = "ui-message-stream"
 
     def __init__(self, warnings: list[str] | None = None) -> None:
-        self.warnings: list[str] = warnings if warnings is not None else []
+        JSONEventDialect.__init__(self, warnings)
         self.tools = ToolTracker(self.warnings)
         self._message_id: str | None = None
         # the chunk before was ``start``: a ``start-step`` now is the same step
@@ -104,16 +152,16 @@ class UIMessageStreamDialect:
         self._text_tools: dict[str, list[str]] = {}
         self._last_tool: str | None = None
         self._denials: dict[str, str] = {}  # approvalId -> reason, for denied calls
-        self._approvals: dict[str, str] = {}  # approvalId -> toolCallId
+        self._approvals: dict[str, tuple[str, dict[str, Any]]] = {}  # approvalId -> (call, approval)
         self._aborted = False
         self._finished = False
         self._handlers: dict[str, _Handler] = {
             "text-delta": self._text_delta,
             "reasoning-delta": self._reasoning_delta,
-            "text-start": self._ignore,
-            "text-end": self._ignore,
-            "reasoning-start": self._ignore,
-            "reasoning-end": self._ignore,
+            "text-start": self._part_start,
+            "text-end": self._part_end,
+            "reasoning-start": self._part_start,
+            "reasoning-end": self._part_end,
             "start": self._start,
             "start-step": self._start_step,
             "finish-step": self._finish_step,
@@ -143,8 +191,15 @@ class UIMessageStreamDialect:
             "tool-call-end": self._legacy_tool_end,
             "tool-result": self._legacy_tool_result,
         }
+        #: the handlers as built (``_handlers`` is changed in place while sources
+        #: are held back, see :meth:`_source`)
+        self._normal = dict(self._handlers)
+        #: ids of the text / reasoning parts open (between ``*-start`` and ``*-end``)
+        self._open_parts: set[str] = set()
+        #: sources met while a text or reasoning part was open
+        self._held_sources: list[dict[str, Any]] = []
 
-    def feed_event(self, value: Any, event: SSEEvent, out: list[Any]) -> bool:
+    def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
             return False
         kind = value.get("type")
@@ -157,6 +212,8 @@ class UIMessageStreamDialect:
             handler(value, out)
             return True
         if kind.startswith("data-"):
+            if self._held_sources:
+                self._release_sources(out)
             self._data_part(kind, value, out)
             return True
         if kind == "reset-step":
@@ -164,92 +221,11 @@ class UIMessageStreamDialect:
         return False
 
     def end(self, out: list[Any], *, done: bool) -> None:
+        if self._held_sources:
+            self._release_sources(out)
         if not done and not self._finished:
             self.warnings.append("ui-message-stream ended without [DONE] or a finish chunk")
         self._finish_all(out)
-
-    # -- helpers ----------------------------------------------------------------
-
-    def _drop(self, chunk: dict[str, Any], why: str) -> None:
-        self.warnings.append(f"ui-message-stream {chunk.get('type')!r} dropped: {why}")
-
-    def _call_id(self, chunk: dict[str, Any]) -> str | None:
-        call_id = chunk.get("toolCallId")
-        if type(call_id) is str:
-            return call_id
-        self._drop(chunk, "no toolCallId")
-        return None
-
-    def _close_tool(
-        self,
-        out: list[Any],
-        call_id: str,
-        chunk: dict[str, Any] | None = None,
-    ) -> None:
-        """Close the arguments of ``call_id`` (creating the call from ``chunk`` if
-        it was never started); ``chunk['input']``, when present, is authoritative."""
-        tools = self.tools
-        if call_id in tools.closed:
-            self._text_tools.pop(call_id, None)
-            return
-        was_open = tools.is_open(call_id)
-        name = chunk.get("toolName") if chunk is not None else None
-        inp = chunk.get("input") if chunk is not None else None
-        n = len(out)
-        tools.finish(out, call_id, name=name if type(name) is str else "")
-        if len(out) == n:
-            return
-        ev = out[-1]
-        if not ev["toolName"] and type(name) is str and name:
-            ev["toolName"] = tools.names[call_id] = name  # the start had no name
-        raw = self._text_tools.pop(call_id, None)
-        if raw is not None:
-            ev["argsText"] = inp if type(inp) is str else "".join(raw)
-            ev["args"] = {}
-            return
-        if inp is None:
-            return
-        if type(inp) is dict:
-            if not was_open or ev["args"] != inp:
-                ev["args"] = inp
-                ev["argsText"] = _dumps(inp)
-        elif type(inp) is str:
-            # the raw text of a call that failed to parse (tool-input-error)
-            ev["argsText"] = inp
-            try:
-                parsed = loads_bounded(inp)
-            except ValueError:
-                parsed = None
-            ev["args"] = parsed if type(parsed) is dict else {}
-        else:
-            ev["argsText"] = _dumps(inp)
-            ev["args"] = {}
-
-    def _finish_all(self, out: list[Any]) -> None:
-        for call_id in list(self._text_tools):
-            self._close_tool(out, call_id)
-        self.tools.finish_all(out)
-
-    def _result(self, out: list[Any], call_id: str, result: Any, is_error: bool) -> dict[str, Any]:
-        self._close_tool(out, call_id)
-        ev: dict[str, Any] = {
-            "type": "tool-result",
-            "toolCallId": call_id,
-            "result": result,
-            "isError": is_error,
-            "toolName": self.tools.names.get(call_id, ""),
-        }
-        out.append(ev)
-        return ev
-
-    def _known_call(self, chunk: dict[str, Any]) -> str | None:
-        call_id = self._call_id(chunk)
-        if call_id is None:
-            return None
-        if not self.tools.known(call_id):
-            self._drop(chunk, f"unknown tool call {call_id!r}")
-            return None
-        return call_id
 
     # -- text -------------------------------------------------------------------
 
@@ -271,8 +247,41 @@ class UIMessageStreamDialect:
         if delta:
             out.append({"type": "reasoning-delta", "delta": delta})
 
-    def _ignore(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        return None
+    def _part_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        part_id = chunk.get("id")
+        if type(part_id) is str:
+            self._open_parts.add(part_id)
+
+    def _part_end(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._open_parts.discard(chunk.get("id"))
+        if not self._open_parts and self._held_sources:
+            self._release_sources(out)
+
+    # -- sources held back while a text part is open -----------------------------------
+
+    def _source(self, ev: dict[str, Any], out: list[Any]) -> None:
+        if not self._open_parts:
+            out.append(ev)
+            return
+        if not self._held_sources:
+            # any chunk but text, reasoning and sources releases them first
+            releasing = self._releasing
+            self._handlers.update(
+                {k: releasing(h) for k, h in self._normal.items() if k not in _KEEP_SOURCES_HELD}
+            )
+        self._held_sources.append(ev)
+
+    def _releasing(self, handler: _Handler) -> _Handler:
+        def release_then(chunk: dict[str, Any], out: list[Any]) -> None:
+            self._release_sources(out)
+            handler(chunk, out)
+
+        return release_then
+
+    def _release_sources(self, out: list[Any]) -> None:
+        self._handlers.update(self._normal)
+        out.extend(self._held_sources)
+        self._held_sources.clear()
 
     # -- message level ------------------------------------------------------------
 
@@ -306,13 +315,14 @@ class UIMessageStreamDialect:
         out.append({"type": "step-start", "messageId": message_id})
 
     def _finish_step(self, chunk: dict[str, Any], out: list[Any]) -> None:
+        self._open_parts.clear()  # (AI SDK 5/6 forget the active part ids here)
         self._finish_all(out)
         reason = chunk.get("finishReason")
         out.append(
             {
                 "type": "step-finish",
                 "finishReason": reason if type(reason) is str and reason else "unknown",
-                "usage": normalize_usage(chunk.get("usage")),
+                "usage": normalize_usage(chunk.get("usage"), self.warnings),
                 "isContinued": chunk.get("isContinued") is True,
             }
         )
@@ -334,7 +344,7 @@ class UIMessageStreamDialect:
             if type(meta) is dict:
                 usage = meta.get("usage")
         if type(usage) is dict:
-            ev["usage"] = normalize_usage(usage)
+            ev["usage"] = normalize_usage(usage, self.warnings)
         out.append(ev)
 
     def _abort(self, chunk: dict[str, Any], out: list[Any]) -> None:
@@ -356,100 +366,6 @@ class UIMessageStreamDialect:
     def _message_metadata(self, chunk: dict[str, Any], out: list[Any]) -> None:
         self._metadata(chunk, out)
 
-    # -- tools ------------------------------------------------------------------------
-
-    def _tool_input_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = self._call_id(chunk)
-        if call_id is None:
-            return
-        name = chunk.get("toolName")
-        if self.tools.start(out, call_id, name if type(name) is str else ""):
-            self._last_tool = call_id
-            if chunk.get("inputEncoding") == "text":
-                self._text_tools[call_id] = []
-
-    def _tool_input_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = chunk.get("toolCallId")
-        if type(call_id) is not str:
-            call_id = self._last_tool
-        delta = chunk.get("inputTextDelta")
-        if call_id is None or type(delta) is not str:
-            self._drop(chunk, "no toolCallId or inputTextDelta")
-            return
-        if self.tools.delta(out, call_id, delta) and call_id in self._text_tools:
-            self._text_tools[call_id].append(delta)
-
-    def _tool_input_available(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = self._call_id(chunk)
-        if call_id is not None:
-            if call_id in self.tools.closed:
-                self._drop(chunk, f"tool call {call_id!r} already has its input")
-                return
-            self._close_tool(out, call_id, chunk)
-
-    def _tool_input_error(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = self._call_id(chunk)
-        if call_id is None:
-            return
-        self._close_tool(out, call_id, chunk)
-        text = chunk.get("errorText")
-        self._result(out, call_id, text if type(text) is str else "", True)
-
-    def _tool_output_available(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = self._known_call(chunk)
-        if call_id is None:
-            return
-        if chunk.get("preliminary") is True:
-            out.append(
-                {
-                    "type": "data",
-                    "name": "tool-output-preliminary",
-                    "id": call_id,
-                    "data": {"toolCallId": call_id, "output": chunk.get("output")},
-                    "transient": True,
-                }
-            )
-            return
-        self._result(out, call_id, chunk.get("output"), False)
-
-    def _tool_output_error(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = self._known_call(chunk)
-        if call_id is not None:
-            text = chunk.get("errorText")
-            self._result(out, call_id, text if type(text) is str else "", True)
-
-    def _tool_output_denied(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = self._known_call(chunk)
-        if call_id is None:
-            return
-        result = DENIED_RESULT
-        for approval_id, reason in self._denials.items():
-            if self._approvals.get(approval_id) == call_id and reason:
-                result = f"{DENIED_RESULT} Reason: {reason}"
-        self._result(out, call_id, result, True)
-
-    def _approval_request(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        approval_id = chunk.get("approvalId")
-        call_id = chunk.get("toolCallId")
-        ev: dict[str, Any] = {"type": "data", "name": "tool-approval-request",
-                              "data": _without_type(chunk)}
-        if type(approval_id) is str:
-            ev["id"] = approval_id
-            if type(call_id) is str:
-                self._approvals[approval_id] = call_id
-        out.append(ev)
-
-    def _approval_response(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        approval_id = chunk.get("approvalId")
-        ev: dict[str, Any] = {"type": "data", "name": "tool-approval-response",
-                              "data": _without_type(chunk)}
-        if type(approval_id) is str:
-            ev["id"] = approval_id
-            if chunk.get("approved") is False:
-                reason = chunk.get("reason")
-                self._denials[approval_id] = reason if type(reason) is str else ""
-        out.append(ev)
-
     # -- sources, files, data ------------------------------------------------------------
 
     def _source_url(self, chunk: dict[str, Any], out: list[Any]) -> None:
@@ -463,7 +379,7 @@ class UIMessageStreamDialect:
         title = chunk.get("title")
         if type(title) is str:
             ev["title"] = title
-        out.append(ev)
+        self._source(ev, out)
 
     def _source_document(self, chunk: dict[str, Any], out: list[Any]) -> None:
         source_id = chunk.get("sourceId")
@@ -473,7 +389,7 @@ class UIMessageStreamDialect:
             value = chunk.get(key)
             if value is not None:
                 ev[key] = value
-        out.append(ev)
+        self._source(ev, out)
 
     def _file(self, chunk: dict[str, Any], out: list[Any]) -> None:
         url = chunk.get("url")
@@ -500,11 +416,11 @@ class UIMessageStreamDialect:
         out.append(ev)
 
     def _custom(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        out.append({"type": "data", "name": "custom", "data": _without_type(chunk)})
+        out.append({"type": "data", "name": "custom", "data": without_type(chunk)})
 
     def _steering(self, chunk: dict[str, Any], out: list[Any]) -> None:
         ev: dict[str, Any] = {"type": "data", "name": "steering-message",
-                              "data": _without_type(chunk)}
+                              "data": without_type(chunk)}
         message_id = chunk.get("id")
         if type(message_id) is str:
             ev["id"] = message_id
@@ -524,31 +440,3 @@ class UIMessageStreamDialect:
         if type(title) is str:
             ev["title"] = title
         out.append(ev)
-
-    def _legacy_tool_start(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        # deltas only ever go to the latest call: the previous one is complete
-        if self._last_tool is not None:
-            self._close_tool(out, self._last_tool)
-        self._tool_input_start(chunk, out)
-
-    def _legacy_tool_delta(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        delta = chunk.get("argsText")
-        call_id = self._last_tool
-        if call_id is None or type(delta) is not str:
-            self._drop(chunk, "no open tool call or argsText")
-            return
-        if self.tools.delta(out, call_id, delta) and call_id in self._text_tools:
-            self._text_tools[call_id].append(delta)
-
-    def _legacy_tool_end(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        if self._last_tool is not None:
-            self._close_tool(out, self._last_tool)
-            self._last_tool = None
-
-    def _legacy_tool_result(self, chunk: dict[str, Any], out: list[Any]) -> None:
-        call_id = self._known_call(chunk)
-        if call_id is None:
-            return
-        ev = self._result(out, call_id, chunk.get("result"), chunk.get("isError") is True)
-        if chunk.get("messages") is not None:
-            ev["messages"] = chunk["messages"]

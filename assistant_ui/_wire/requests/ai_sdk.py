@@ -2,15 +2,21 @@
 ``DefaultChatTransport`` and assistant-ui's ``AssistantChatTransport`` POST.
 
 Body: ``{"id": <thread id>, "messages": [UIMessage...], "trigger": "submit-message",
-"messageId"?, "system"?, "tools"?, "runConfig"?, "state"?, ...extra}``. Keys whose value
-is None are left out; ``extra`` keys go last and win (``trigger="regenerate-message"``).
+"messageId"?, "system"?, "tools"?, "runConfig"?, "state"?, ...extra}``; ``system`` holds
+``system=`` and the system messages' texts. Keys whose value is None are left out;
+``extra`` keys go last and win (``trigger="regenerate-message"``).
 
 Our messages become UIMessages ``{"id", "role", "parts", "metadata"?}``:
 
 ======================================  ==============================================
 ours                                    UIMessage part
 ======================================  ==============================================
-system message ``content``              ``{"type": "text", "text"}`` (role ``system``)
+system message ``content``              not a UIMessage: AI SDK 7 refuses system
+                                        messages in ``messages``. The request's
+                                        ``system`` field carries ``system=`` and then
+                                        each system message's text, joined by a blank
+                                        line (``to_ui_messages`` alone keeps them as
+                                        role ``system`` UIMessages)
 text                                    ``{"type": "text", "text"}``
 reasoning                               ``{"type": "reasoning", "text"}``
 image ``image``                         ``{"type": "file", "mediaType", "url"}``; the
@@ -23,7 +29,12 @@ tool-call                               ``{"type": "tool-<toolName>", "toolCallI
                                         "state": "input-available", "input"}``
 tool-result (tool message / command)    merged into that tool part: ``output-available``
                                         + ``output``, or ``output-error`` + ``errorText``
-                                        (``isError``; a non-str result as JSON)
+                                        (``isError``; a non-str result as JSON), or
+                                        ``output-denied`` for a denied approval
+tool-call ``approval`` (AI SDK 6+)      ``"approval"`` as it is; state
+                                        ``approval-requested``, or
+                                        ``approval-responded`` once it has
+                                        ``approved`` (until a result comes)
 source                                  ``{"type": "source-url", "sourceId", "url",
                                         "title"?}``
 data ``name``/``data``/``id``           ``{"type": "data-<name>", "id"?, "data"}``
@@ -150,6 +161,7 @@ class _Builder:
                 }
                 parts.append(tool)
                 self._calls[call_id] = (ui, tool)
+                _set_approval(tool, part.get("approval"))
                 if "result" in part or part.get("isError"):
                     _set_output(tool, part)
                     self._set_artifact(ui, part)
@@ -250,10 +262,23 @@ class _Builder:
             raise ValueError(f"{where}: unknown command type {kind!r}")
 
 
+def _set_approval(tool: dict[str, Any], approval: Any) -> None:
+    """An approval the server asked for: state ``approval-requested``, or
+    ``approval-responded`` once ``approved`` is set (``useChat``'s
+    ``addToolApprovalResponse``)."""
+    if not isinstance(approval, Mapping) or not isinstance(approval.get("id"), str):
+        return
+    tool["approval"] = dict(approval)
+    tool["state"] = "approval-responded" if "approved" in approval else "approval-requested"
+
+
 def _set_output(tool: dict[str, Any], result: Mapping[str, Any]) -> None:
     tool.pop("output", None)
     tool.pop("errorText", None)
-    if result.get("isError"):
+    approval = tool.get("approval")
+    if result.get("isError") and isinstance(approval, Mapping) and approval.get("approved") is False:
+        tool["state"] = "output-denied"  # the server recorded the denial (tool-output-denied)
+    elif result.get("isError"):
         tool["state"] = "output-error"
         tool["errorText"] = json_text(result.get("result"))
     else:
@@ -265,9 +290,20 @@ def to_ui_messages(
     messages: Any, commands: Sequence[Mapping[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """Our messages (and commands) as AI SDK UIMessages; see the module docstring."""
+    return _convert(messages, commands, None)
+
+
+def _convert(
+    messages: Any, commands: Sequence[Mapping[str, Any]] | None, systems: list[str] | None
+) -> list[dict[str, Any]]:
+    """UIMessages; with ``systems``, the system messages' texts go there instead (the
+    other messages keep the ids they get when the system messages are in)."""
     builder = _Builder()
     msgs = validate_messages(messages)
     for i, msg in enumerate(msgs):
+        if systems is not None and msg.get("role") == "system":
+            systems.append(msg["content"])
+            continue
         builder.add_message(msg, i)
     for j, cmd in enumerate(commands or []):
         if not isinstance(cmd, Mapping):
@@ -280,14 +316,16 @@ def build_chat_request(req: ChatRequest) -> RequestSpec:
     path, thread_id, messages, commands = req.path, req.thread_id, req.messages, req.commands
     system, tools, run_config, state = req.system, req.tools, req.run_config, req.state
     assistant_message_id, extra = req.assistant_message_id, req.extra
+    # AI SDK 7 refuses system messages in ``messages``: their texts join ``system``
+    systems: list[str] = [system] if system is not None else []
     body: dict[str, Any] = {
         "id": thread_id,
-        "messages": to_ui_messages(messages, commands),
+        "messages": _convert(messages, commands, systems),
         "trigger": "submit-message",
     }
     optional = {
         "messageId": assistant_message_id,
-        "system": system,
+        "system": "\n\n".join(systems) if systems else None,
         "tools": normalize_tools(tools),
         "runConfig": run_config,
         "state": state,

@@ -75,8 +75,8 @@ def history_after(
     Returns ``messages + [assistant, tool]`` in our message format: the assistant message
     keeps its text, reasoning, tool-call, source, file and data parts in order (``status``
     and ``metadata`` are dropped, its ``id`` becomes ``unstable_id``; tool-call parts keep
-    ``toolCallId``/``toolName``/``args`` and a result the *backend* already gave, but not
-    ``argsText``). The tool message carries one ``tool-result`` part per local result, in
+    ``toolCallId``/``toolName``/``args``, an ``approval`` and a result the *backend*
+    already gave, but not ``argsText``). The tool message carries one ``tool-result`` part per local result, in
     the order given, and is left out when there are none. An assistant message with no
     parts at all is left out too.
     """
@@ -101,6 +101,8 @@ def history_after(
                 "args": tool_input(part),
             }
             names[str(call["toolCallId"])] = str(call["toolName"])
+            if isinstance(part.get("approval"), Mapping):  # an AI SDK approval, asked or answered
+                call["approval"] = dict(part["approval"])
             if call["toolCallId"] not in local_ids:
                 for key in _RESULT_KEYS:
                     if key in part:

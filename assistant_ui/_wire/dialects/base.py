@@ -1,0 +1,127 @@
+"""The one interface between the decoder and a wire-format dialect.
+
+The decoder owns the *framing*: it turns body bytes into units (lines, SSE events,
+AWS event-stream messages, a parsed JSON document, decoded text) and hands them to
+the dialect in batches. A dialect owns the *meaning*: it turns units into
+normalized events (docs/architecture.md). Every dialect has the same two entry
+points:
+
+* ``feed(units, out)``: decode a batch of units, appending events to ``out``;
+* ``end(out, done=...)``: the body is complete (``done``: an SSE ``[DONE]`` was
+  seen); flush what is pending and close what the server left open.
+
+A problem with one unit that must end decoding (JSON nested past
+``max_json_depth``) is raised as :class:`UnitError` carrying the unit's index in
+the batch; the decoder turns it into a :class:`~assistant_ui.errors.DecodeError`
+at that unit's body offset. Problems a dialect can recover from go to its
+``warnings`` list.
+
+Which unit a dialect receives is fixed by its framing in the registry
+(:mod:`assistant_ui._wire.dialects`):
+
+=========  ========================================================
+framing    unit
+=========  ========================================================
+``lines``  one line, ``bytes``, without its terminator
+``sse``    one :class:`~assistant_ui._wire.sse.SSEEvent`
+``aws``    one :class:`~assistant_ui._wire.eventstream.EventStreamMessage`
+``json``   the whole body, parsed (any JSON value)
+``text``   a piece of the body decoded as UTF-8, ``str``
+=========  ========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol, TypeVar
+
+from ...errors import DecodeError
+from .. import jsonlib as _json
+from ..sse import SSEEvent
+
+__all__ = ["Dialect", "Framing", "JSONEventDialect", "UnitError", "raw_event"]
+
+#: how a body is cut into units (see the table above)
+Framing = Literal["lines", "sse", "aws", "json", "text"]
+
+UnitT = TypeVar("UnitT", contravariant=True)
+
+
+class Dialect(Protocol[UnitT]):
+    """What the decoder needs from a dialect (see the module docstring)."""
+
+    #: the protocol name, as in the registry
+    name: str
+    #: problems met and recovered from (shared with the decoder)
+    warnings: list[str]
+    #: JSON nested deeper than this is a :class:`UnitError` (set by the decoder)
+    max_json_depth: int
+
+    def feed(self, units: Sequence[UnitT], out: list[Any]) -> None:
+        """Decode ``units`` in order; events go to ``out``."""
+
+    def end(self, out: list[Any], *, done: bool) -> None:
+        """The body is complete: flush pending events (``done``: ``[DONE]`` was seen)."""
+
+
+class UnitError(DecodeError):
+    """A problem with unit ``index`` of the batch being fed (internal: the decoder
+    turns it into a :class:`DecodeError` at that unit's body offset)."""
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def raw_event(ev: SSEEvent, data: Any) -> dict[str, Any]:
+    """The event for an SSE event no dialect claims: its name, data and id."""
+    raw: dict[str, Any] = {"type": "raw", "event": ev.event, "data": data}
+    if ev.id:
+        raw["id"] = ev.id
+    return raw
+
+
+class JSONEventDialect:
+    """Base of the SSE dialects whose events each carry one JSON value.
+
+    :meth:`feed` parses each event's data (one JSON parse per event) and hands the
+    value to :meth:`event`; data that is not JSON, and values :meth:`event` does
+    not claim, go out as ``raw`` events.
+    """
+
+    name = "sse"
+    max_json_depth = _json.DEFAULT_MAX_DEPTH
+
+    def __init__(self, warnings: list[str] | None = None) -> None:
+        self.warnings: list[str] = warnings if warnings is not None else []
+
+    def feed(self, units: Sequence[SSEEvent], out: list[Any]) -> None:
+        loads = _json.loads
+        max_depth = self.max_json_depth
+        event = self.event
+        for ev in units:
+            data = ev.data
+            # (data no longer than the limit cannot nest deeper: one length test
+            # is all most events cost)
+            if len(data) > max_depth and _json.too_deep(data, max_depth):
+                # the first event equal to this one is this one: it would have failed too
+                raise UnitError(
+                    f"JSON nested deeper than {max_depth} levels", index=units.index(ev)
+                )
+            try:
+                value = loads(data)
+            except _json.JSON_ERRORS:
+                try:
+                    value = _json.loads_lenient(data)
+                except ValueError:
+                    out.append(raw_event(ev, data.decode("utf-8", "replace")))
+                    continue
+            if not event(value, ev, out):
+                out.append(raw_event(ev, value))
+
+    def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
+        """Decode one event's JSON ``value``; ``False``: not claimed (it goes out raw)."""
+        return False
+
+    def end(self, out: list[Any], *, done: bool) -> None:
+        return None
