@@ -447,3 +447,20 @@ async def test_many_threads_at_once_in_one_loop(server: ChatServer, anyio_backen
             for i in range(8):
                 tg.start_soon(one, i)
         assert answers == {i: f"echo: hi {i}" for i in range(8)}
+
+
+def test_deadline_sync(server: ChatServer, client: AssistantClient) -> None:
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError) as info:
+        client.threads("deadline-sync").chat_sync([user("slow")], deadline=0.5)
+    assert time.monotonic() - started < 5
+    assert "deadline" in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_idle_timeout_async(server: ChatServer, anyio_backend: str) -> None:
+    async with AssistantClient(server.url, max_retries=0, idle_timeout=0.5) as client:
+        with pytest.raises(APITimeoutError) as info:
+            await client.threads("idle-async").chat([user("slow")])
+        assert info.value.partial is not None
+        assert [e["type"] for e in info.value.partial.events] == ["progress"]

@@ -194,3 +194,12 @@ def test_without_the_extra_the_error_says_what_to_install(monkeypatch: pytest.Mo
     with pytest.raises(ImportError, match=r'pip install "assistant-ui\[ws\]"'):
         AssistantClient("ws://localhost:8000/bedrock-chat/ws")
     AssistantClient("http://localhost:8000")  # HTTP needs nothing more
+
+
+def test_no_usage_is_no_usage() -> None:
+    events, _ = decode(lines({"type": "ai_response", "message": "hi", "metadata": {"stop_reason": "end_turn"}}), 3)
+    assert events[-1] == {"type": "finish", "finishReason": "stop"}
+    events, warnings = decode(lines({"type": "ai_response", "message": "hi",
+                                     "metadata": {"usage": {"input_tokens": -1, "output_tokens": 2}}}), 3)
+    assert events[-1] == {"type": "finish", "finishReason": "stop", "usage": {"outputTokens": 2}}
+    assert len(warnings) == 1
