@@ -16,9 +16,11 @@ Shown: streaming, token streaming, a non-streaming JSON answer, session memory, 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
+import sys
 from typing import Any
 from urllib.parse import quote
 
@@ -135,6 +137,13 @@ def fake_runtime() -> Any:
     return app
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local stand-in, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Talk to a Bedrock AgentCore agent.")
     parser.add_argument("--base-url", default=os.environ.get("ASSISTANT_UI_BASE_URL"),
@@ -155,11 +164,12 @@ def main(argv: list[str] | None = None) -> None:
                              headers=headers) as client:
             talk(client)
     elif args.base_url:
-        with AssistantClient(args.base_url, api="agentcore", protocol="agentcore", headers=headers) as client:
+        with AssistantClient(args.base_url, api="agentcore", headers=headers) as client:
             talk(client)
     else:
+        local_backend_or_exit()
         with serve(fake_runtime()) as base_url, \
-                AssistantClient(base_url, api="agentcore", protocol="agentcore") as client:
+                AssistantClient(base_url, api="agentcore") as client:
             talk(client)
 
 

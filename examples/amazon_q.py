@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import struct
+import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant_ui import AssistantClient, user
-from assistant_ui.auth import bearer
+from assistant_ui.auth import token_file
 from assistant_ui.testing import serve
 from assistant_ui.tools import tool
 
@@ -40,15 +42,9 @@ def get_weather(city: str) -> dict[str, Any]:
     return {"city": city, "temperature": 14, "conditions": "cloudy"}
 
 
-def read_token(path: Path) -> str:
-    """The access token of ``q user export-token``'s JSON, read on every request (so a
-    refreshed file is picked up)."""
-    return str(json.loads(path.read_text(encoding="utf-8"))["accessToken"])
-
-
 def talk(base_url: str, tokens: Path, profile_arn: str | None) -> None:
     extra = {"profileArn": profile_arn} if profile_arn else {}
-    with AssistantClient(base_url, api="amazon-q", headers=bearer(lambda: read_token(tokens))) as client:
+    with AssistantClient(base_url, api="amazon-q", headers=token_file(tokens)) as client:
         thread = client.threads("q-example")
 
         # the seed's first call, streamed
@@ -149,6 +145,13 @@ def local_service() -> Iterator[tuple[str, Path]]:
         yield base_url, tokens
 
 
+def local_backend_or_exit() -> None:
+    """Without --base-url the script serves a local stand-in, which needs uvicorn."""
+    if importlib.util.find_spec("uvicorn") is None:
+        sys.exit('the local demo backend needs uvicorn: pip install uvicorn (from a checkout: '
+                 'pip install -e ".[demo]"), or give --base-url')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Talk to Amazon Q Developer.")
     parser.add_argument("--base-url", default=os.environ.get("ASSISTANT_UI_BASE_URL"),
@@ -160,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.base_url:
         talk(args.base_url, args.tokens, args.profile_arn)
     else:
+        local_backend_or_exit()
         with local_service() as (base_url, tokens):
             talk(base_url, tokens, args.profile_arn)
 
