@@ -87,7 +87,11 @@ def send_flow(
         request = out.request
         if out.error is not None:
             reason = _failure_reason(out.error, out.kind)
-            delay = back_off_delay(policy, attempt, None, now=time.monotonic(), deadline_at=deadline_at)
+            delay = (
+                back_off_delay(policy, attempt, None, now=time.monotonic(), deadline_at=deadline_at)
+                if out.kind in _RETRIED
+                else None  # a redirect loop, a broken redirect body: sending again changes nothing
+            )
             if delay is not None:
                 log_retry(request, reason, attempt, policy.max_retries, delay)
                 if (yield Sleep(delay)):
@@ -145,6 +149,10 @@ def describe_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+#: the failures before a response that are retried
+_RETRIED = frozenset({FailureKind.TIMEOUT, FailureKind.TRANSPORT})
+
+
 def _remaining(deadline_at: float | None, opts: CallOptions | None) -> float | None:
     """Seconds left before the call's deadline (None: no deadline); raises when none is."""
     if deadline_at is None:
@@ -177,7 +185,11 @@ def failure_error(
         if deadline_at is not None and time.monotonic() >= deadline_at - 1e-3:
             return APITimeoutError(_deadline_message(opts), request=request)
         return APITimeoutError(f"request timed out: {type(exc).__name__}", request=request)
-    return APIConnectionError(f"connection failed: {describe_error(exc)}", request=request)
+    if kind is FailureKind.TRANSPORT:
+        return APIConnectionError(f"connection failed: {describe_error(exc)}", request=request)
+    return APIConnectionError(
+        f"the request failed: {type(exc).__name__}: {describe_error(exc)}", request=request
+    )
 
 
 def _status_failure(response: Any, request: Any, body: str) -> AssistantUIError:

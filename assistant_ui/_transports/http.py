@@ -47,16 +47,26 @@ ERROR_BODY_LIMIT = 64 * 1024
 
 
 def classify(exc: BaseException) -> FailureKind | None:
-    """What an httpx exception means to the call core."""
+    """What an httpx exception means to the call core (None: not one of httpx's)."""
     if isinstance(exc, httpx.TimeoutException):
         return FailureKind.TIMEOUT
     if isinstance(exc, httpx.DecodingError):
         return FailureKind.DECODING
     if isinstance(exc, httpx.TransportError):
         return FailureKind.TRANSPORT
-    if isinstance(exc, httpx.HTTPError):
+    if isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict)):
+        # a redirect loop, a redirect to a URL that is none (``data:``), ...
         return FailureKind.OTHER
     return None
+
+
+def classify_send(exc: BaseException, http: httpx.Client | httpx.AsyncClient) -> FailureKind | None:
+    """:func:`classify` for an exception of ``send``: httpx's, or the ``RuntimeError``
+    of a client closed meanwhile (by another thread or task)."""
+    kind = classify(exc)
+    if kind is None and isinstance(exc, RuntimeError) and http.is_closed:
+        return FailureKind.OTHER
+    return kind
 
 
 def request_timeout(
@@ -147,8 +157,13 @@ class SyncHTTPTransport:
         started = log_request(request, action.attempt, action.max_retries)
         try:
             response = self.http.send(request, stream=action.stream)
-        except httpx.TransportError as exc:
-            return AttemptOutcome(request, error=exc, kind=classify(exc), started=started)
+        except Exception as exc:
+            # every exception of httpx becomes a typed error (a redirect loop, a
+            # ``data:`` Location, a redirect hop's broken gzip body...)
+            kind = classify_send(exc, self.http)
+            if kind is None:
+                raise
+            return AttemptOutcome(request, error=exc, kind=kind, started=started)
         return AttemptOutcome(request, response, started=started)
 
     def read_error_body(self, response: httpx.Response) -> str:
@@ -205,8 +220,13 @@ class AsyncHTTPTransport:
         started = log_request(request, action.attempt, action.max_retries)
         try:
             response = await self.http.send(request, stream=action.stream)
-        except httpx.TransportError as exc:
-            return AttemptOutcome(request, error=exc, kind=classify(exc), started=started)
+        except Exception as exc:
+            # every exception of httpx becomes a typed error (a redirect loop, a
+            # ``data:`` Location, a redirect hop's broken gzip body...)
+            kind = classify_send(exc, self.http)
+            if kind is None:
+                raise
+            return AttemptOutcome(request, error=exc, kind=kind, started=started)
         return AttemptOutcome(request, response, started=started)
 
     async def read_error_body(self, response: httpx.Response) -> str:
