@@ -185,3 +185,50 @@ def test_fuzz_retry_after_never_escapes(value: str) -> None:
     except NEVER_ESCAPE as exc:  # pragma: no cover - the failure being tested for
         pytest.fail(f"{type(exc).__name__} escaped for Retry-After {value!r}")
     assert 0 <= delay <= 60
+
+
+_STATUSES = st.sampled_from([200, 201, 301, 302, 303, 307, 308, 400, 401, 404, 408, 409, 429, 500, 503])
+_LOCATIONS = st.sampled_from(
+    ["/api/chat", "data:text/plain,hi", "http://[::1", "ftp://x/", "//", "/a b", "\x00", "http://other.test/x", ""]
+)
+_ENCODINGS = st.sampled_from(["", "gzip", "deflate", "br", "zstd", "identity", "gzip, gzip", "unknown"])
+_BODIES = st.sampled_from([b"", b"not compressed", DATA_STREAM, b"\x1f\x8b\x08\x00broken", b"data: {}\n\n"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    answers=st.lists(
+        st.tuples(_STATUSES, _LOCATIONS, _ENCODINGS, _BODIES, st.sampled_from(["", BAD_DATE, "1", "nan", "-5"])),
+        min_size=1,
+        max_size=4,
+    ),
+    follow=st.booleans(),
+)
+def test_fuzz_hostile_answers_only_typed_errors_escape(
+    answers: list[tuple[int, str, str, bytes, str]], follow: bool
+) -> None:
+    """Random answers (status, Location, Content-Encoding, body, Retry-After), one per
+    request in turn: a chat and a cancel end in a result or a typed error."""
+    served = [0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status, location, encoding, body, retry_after = answers[min(served[0], len(answers) - 1)]
+        served[0] += 1
+        headers = {"x-vercel-ai-data-stream": "v1"}
+        if location:
+            headers["Location"] = location
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        if retry_after:
+            headers["Retry-After"] = retry_after
+        return httpx.Response(status, headers=headers, content=body)
+
+    with client_for(handler, follow_redirects=follow) as client:
+        thread = client.threads("t")
+        for call in (lambda: thread.chat_sync(MSGS), thread.cancel_sync):
+            try:
+                call()
+            except AssistantUIError:
+                pass
+            except NEVER_ESCAPE as exc:
+                pytest.fail(f"{type(exc).__name__} escaped: {exc} (answers {answers!r}, follow={follow})")

@@ -29,12 +29,21 @@ from ..errors import (
     DecodeError,
     make_status_error,
 )
-from .actions import Attempt, AttemptOutcome, ReadErrorBody, Sleep
+from .actions import Attempt, AttemptOutcome, ReadErrorBody, ReadNotice, Sleep
 from .decisions import FailureKind, HeadVerdict, back_off_delay, judge_head
 from .options import CallOptions
 from .retry import RetryPolicy
 
-__all__ = ["CallInterrupted", "SendEnv", "describe_error", "failure_error", "send_flow"]
+__all__ = [
+    "NOTICE_BODY_LIMIT",
+    "NOTICE_DEADLINE",
+    "CallInterrupted",
+    "SendEnv",
+    "describe_error",
+    "failure_error",
+    "notice_flow",
+    "send_flow",
+]
 
 SendFlow = Generator[Any, Any, Any]
 
@@ -113,7 +122,7 @@ def send_flow(
         )
         if verdict is HeadVerdict.OK:
             return response
-        body: str = yield ReadErrorBody(response)
+        body: str = yield ReadErrorBody(response, deadline_at)
         if verdict is HeadVerdict.REFRESH_AUTH:
             log_auth_refresh(request)
             auth_retried = True
@@ -129,6 +138,28 @@ def send_flow(
                 attempt += 1
                 continue
         raise _status_failure(response, request, body)
+
+
+#: how long a notice (``thread.cancel()``'s) may take in all, retries included (seconds)
+NOTICE_DEADLINE = 5.0
+#: how much of a notice's answer is read, as it came (it is never decompressed)
+NOTICE_BODY_LIMIT = 16 * 1024
+
+
+def notice_flow(env: SendEnv, spec: Any, *, deadline: float | None = None) -> SendFlow:
+    """Send a notice (a cancel) within ``deadline`` seconds (default
+    :data:`NOTICE_DEADLINE`) in all, retries included.
+
+    Of a 2xx answer, at most :data:`NOTICE_BODY_LIMIT` bytes are read as they came,
+    never decompressed, and only until the deadline; then the answer is closed (the
+    server has the notice: a trickling, huge or broken body is not waited for).
+    Returns the closed response; raises the typed error of :func:`send_flow`
+    (``APITimeoutError`` when no answer came in time).
+    """
+    deadline_at = time.monotonic() + (NOTICE_DEADLINE if deadline is None else deadline)
+    response = yield from send_flow(env, spec, stream=True, deadline_at=deadline_at)
+    yield ReadNotice(response, NOTICE_BODY_LIMIT, deadline_at)
+    return response
 
 
 def describe_error(exc: BaseException) -> str:

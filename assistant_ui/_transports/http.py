@@ -9,6 +9,7 @@ send flow of :mod:`assistant_ui._call.send_flow` runs on it through
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -17,12 +18,21 @@ from typing import Any
 
 import httpx
 
-from .._call.actions import Attempt, AttemptOutcome, ReadErrorBody, Sleep, drive, drive_async
+from .._call.actions import (
+    Attempt,
+    AttemptOutcome,
+    ReadErrorBody,
+    ReadNotice,
+    Sleep,
+    drive,
+    drive_async,
+)
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
 from .._call.send_flow import SendFlow
 from .._log import log_request
 from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
+from .loops import watchdog
 
 __all__ = [
     "ACCEPT",
@@ -139,6 +149,84 @@ def _error_text(chunks: list[bytes]) -> str:
     return b"".join(chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
 
 
+class _Cutoff:
+    """Shuts the socket of ``response`` down at ``at`` (``time.monotonic()``), on the
+    watchdog thread, unless disarmed first: a blocking read of a trickling body
+    ends at a deadline, however often the server's bytes reset the read timeout."""
+
+    __slots__ = ("armed", "lock", "response")
+
+    def __init__(self, response: httpx.Response, at: float | None) -> None:
+        self.response = response
+        self.lock = threading.Lock()
+        self.armed = at is not None
+        if at is not None:
+            watchdog.call_at(at, self.fire)
+
+    def fire(self) -> None:
+        with self.lock:
+            if self.armed:
+                shutdown_socket(self.response)
+
+    def disarm(self) -> None:
+        # before the response is closed: its connection may go back to the pool
+        with self.lock:
+            self.armed = False
+
+
+def _collect_sync(
+    response: httpx.Response, chunks: Iterator[bytes], limit: int, deadline_at: float | None
+) -> list[bytes]:
+    """At most ``limit`` bytes of ``chunks`` (and what came until ``deadline_at``);
+    closes the response."""
+    out: list[bytes] = []
+    size = 0
+    cutoff = _Cutoff(response, deadline_at)
+    try:
+        for chunk in chunks:
+            out.append(chunk)
+            size += len(chunk)
+            if size >= limit or (deadline_at is not None and time.monotonic() >= deadline_at):
+                break
+    except (httpx.HTTPError, httpx.StreamError):  # a body read already (in memory): nothing to read
+        pass
+    finally:
+        cutoff.disarm()
+        response.close()
+    return out
+
+
+async def _collect_async(
+    response: httpx.Response, chunks: AsyncIterator[bytes], limit: int, deadline_at: float | None
+) -> list[bytes]:
+    """:func:`_collect_sync` in async code (the deadline is a cancel scope's)."""
+    import anyio
+
+    out: list[bytes] = []
+    size = 0
+    wait = math.inf if deadline_at is None else max(deadline_at - time.monotonic(), 0.0)
+    try:
+        with anyio.move_on_after(wait):
+            try:
+                async for chunk in chunks:
+                    out.append(chunk)
+                    size += len(chunk)
+                    if size >= limit:
+                        break
+            except (httpx.HTTPError, httpx.StreamError):
+                pass
+    finally:
+        with anyio.CancelScope(shield=True):
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception:
+                    pass
+            await response.aclose()
+    return out
+
+
 class SyncHTTPTransport:
     """Blocking HTTP over an ``httpx.Client`` (implements ``SyncTransport``)."""
 
@@ -166,20 +254,12 @@ class SyncHTTPTransport:
             return AttemptOutcome(request, error=exc, kind=kind, started=started)
         return AttemptOutcome(request, response, started=started)
 
-    def read_error_body(self, response: httpx.Response) -> str:
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= ERROR_BODY_LIMIT:
-                    break
-        except httpx.HTTPError:
-            pass
-        finally:
-            response.close()
-        return _error_text(chunks)
+    def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:
+        return _error_text(_collect_sync(response, response.iter_bytes(), ERROR_BODY_LIMIT, deadline_at))
+
+    def read_notice(self, action: ReadNotice) -> None:
+        response = action.response
+        _collect_sync(response, response.iter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
         return response.iter_bytes()
@@ -229,20 +309,13 @@ class AsyncHTTPTransport:
             return AttemptOutcome(request, error=exc, kind=kind, started=started)
         return AttemptOutcome(request, response, started=started)
 
-    async def read_error_body(self, response: httpx.Response) -> str:
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= ERROR_BODY_LIMIT:
-                    break
-        except httpx.HTTPError:
-            pass
-        finally:
-            await response.aclose()
+    async def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:
+        chunks = await _collect_async(response, response.aiter_bytes(), ERROR_BODY_LIMIT, deadline_at)
         return _error_text(chunks)
+
+    async def read_notice(self, action: ReadNotice) -> None:
+        response = action.response
+        await _collect_async(response, response.aiter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         return response.aiter_bytes()
@@ -298,7 +371,9 @@ def drive_send_sync(
         if isinstance(action, Attempt):
             return transport.attempt(action)
         if isinstance(action, ReadErrorBody):
-            return transport.read_error_body(action.response)
+            return transport.read_error_body(action.response, action.deadline_at)
+        if isinstance(action, ReadNotice):
+            return transport.read_notice(action)
         assert isinstance(action, Sleep)
         if interrupt is None:
             time.sleep(action.seconds)
@@ -319,7 +394,9 @@ async def drive_send_async(
         if isinstance(action, Attempt):
             return await transport.attempt(action)
         if isinstance(action, ReadErrorBody):
-            return await transport.read_error_body(action.response)
+            return await transport.read_error_body(action.response, action.deadline_at)
+        if isinstance(action, ReadNotice):
+            return await transport.read_notice(action)
         assert isinstance(action, Sleep)
         await anyio.sleep(action.seconds)
         return interrupt is not None and interrupt.is_set()
