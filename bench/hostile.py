@@ -6,6 +6,7 @@ limit keeps a runaway case from hurting the machine) against the raw server of
 
     PYTHONPATH=$PWD:$PWD/tests python bench/hostile.py            # this tree
     PYTHONPATH=/old/tree:$PWD/tests python bench/hostile.py       # another one
+    PYTHONPATH=$PWD:$PWD/tests python bench/hostile.py cancel     # the cases named so
 
 Cases: gzip bombs (about 5 MB on the wire, ``MIB`` MiB decoded) of every wire
 format, with the client's defaults (and ``deadline=60`` for two of them; two more
@@ -38,6 +39,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "gzip bomb, data stream, max_response_size=1 TiB, deadline=10",
         {"fault": "gzip-bomb", "kind": "data-stream", "deadline": 10, "client": {"max_response_size": 1 << 40}},
+    ),
+    (
+        "gzip bomb, data stream, max_response_size=1 TiB, deadline=40",
+        {"fault": "gzip-bomb", "kind": "data-stream", "deadline": 40, "client": {"max_response_size": 1 << 40}},
     ),
     (
         "gzip bomb, OpenAI deltas, max_response_size=1 TiB, deadline=10",
@@ -81,7 +86,10 @@ def main() -> None:
 
     rows = []
     with HostileServer() as server:
+        only = sys.argv[1] if len(sys.argv) > 1 else ""
         for name, case in CASES:
+            if only not in name:
+                continue
             server.cancel_mode = case.get("cancel")
             server.cancel_mib = int(case.get("cancel_mib", 64))
             server.cancel_bytes = 0
