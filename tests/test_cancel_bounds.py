@@ -138,3 +138,32 @@ def test_a_cancel_after_close_reaches_the_server_and_leaves_nothing_open(server:
     client.threads("t").cancel_sync()
     assert server.cancels == 1
     assert client._http._sync is None  # no shared client was made again (and left open)
+
+
+@pytest.mark.anyio
+async def test_an_async_notice_whose_client_closes_meanwhile_fails_typed(
+    server: HostileServer, anyio_backend: str
+) -> None:
+    import anyio
+
+    from assistant_ui.errors import AssistantUIError
+
+    server.cancel_mode = "slow"
+    outcomes: list[BaseException | None] = []
+    client = make_client(server)
+
+    async def cancel() -> None:
+        try:
+            await client.threads("t").cancel()
+        except BaseException as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(None)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(cancel)
+        await anyio.sleep(0.2)  # the notice is waiting for its answer
+        await client.close()
+    assert server.cancels >= 1
+    assert len(outcomes) == 1
+    assert outcomes[0] is None or isinstance(outcomes[0], AssistantUIError), repr(outcomes[0])
