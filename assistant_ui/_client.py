@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from ._call.options import CallOptions
+from ._call.options import DEFAULT_MAX_RESPONSE_SIZE, CallOptions, check_max_response_size
 from ._call.retry import RetryPolicy
-from ._call.send_flow import send_flow
+from ._call.send_flow import NOTICE_DEADLINE, notice_flow
 from ._log import redact_url
 from ._transports.base import AsyncTransport, SyncTransport
 from ._transports.headers import HeadersSpec
@@ -85,13 +85,16 @@ class AssistantClient:
         max_resume_attempts: reconnections in a row without progress before giving up.
         max_event_size: the largest event (line, SSE event, frame, WebSocket message)
             accepted, in bytes.
+        max_response_size: the most bytes one response may decode to, after its
+            Content-Encoding (64 MiB by default): past it the call ends with
+            ``DecodeError`` carrying the partial result (a gzip bomb stops there).
         http_client, async_http_client: your own httpx clients, used as they are.
         **httpx_kwargs: anything else (``transport=``, ``limits=``, ``verify=``,
             ``proxy=``, ``follow_redirects=``...) goes to the httpx clients this
             client makes. Credentials never follow a redirect to another origin.
 
     Every per-call option (``idle_timeout``, ``deadline``, ``resume``,
-    ``protocol``) can be overridden on each call.
+    ``protocol``, ``max_response_size``) can be overridden on each call.
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class AssistantClient:
         resume: bool = True,
         max_resume_attempts: int = 3,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         **httpx_kwargs: Any,
@@ -148,6 +152,7 @@ class AssistantClient:
         self.resume = resume
         self.max_resume_attempts = max_resume_attempts
         self.max_event_size = max_event_size
+        self.max_response_size = check_max_response_size(max_response_size)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._headers = headers
         self._httpx_kwargs = httpx_kwargs
@@ -248,14 +253,18 @@ class AssistantClient:
         return self._ws
 
     def _send_sync(self, spec: RequestSpec) -> httpx.Response:
-        """Send a small request (not a chat) with the client's retries; body read."""
-        transport = SyncHTTPTransport(self.sync_http, self._headers, self.timeout, None)
-        return drive_send_sync(transport, send_flow(self._env, spec, stream=False))
+        """Send a notice (a cancel) with the client's retries, within its own short
+        deadline; its answer is read only in part, then closed (``notice_flow``)."""
+        with self._http.notice_sync() as http:
+            transport = SyncHTTPTransport(http, self._headers, self.timeout, None)
+            return drive_send_sync(transport, notice_flow(self._env, spec))
 
     async def _send_async(self, spec: RequestSpec) -> httpx.Response:
         """:meth:`_send_sync` for async code."""
+        # the running loop's client (made again if it was closed); one closed
+        # meanwhile by another task fails the notice with a typed error
         transport = AsyncHTTPTransport(self.async_http, self._headers, self.timeout, None)
-        return await drive_send_async(transport, send_flow(self._env, spec, stream=False))
+        return await drive_send_async(transport, notice_flow(self._env, spec))
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -271,10 +280,14 @@ class AssistantClient:
         await self._http.close_async()
 
     def close_sync(self) -> None:
-        """Close the sync HTTP client (and every WebSocket of a ``ws://`` client)."""
+        """Close the sync HTTP client (and every WebSocket of a ``ws://`` client).
+
+        A cancel notice in flight on it (``thread.cancel_sync()`` from another
+        thread) is let finish first: it is bounded by its own deadline (5 s).
+        """
         if self._ws is not None:
             self._ws.close_sync()
-        self._http.close_sync()
+        self._http.close_sync(wait=NOTICE_DEADLINE)
 
     async def __aenter__(self) -> AssistantClient:
         return self
@@ -298,6 +311,7 @@ class AssistantClient:
         idle_timeout: float | None = None,
         deadline: float | None = None,
         resume: bool | None = None,
+        max_response_size: int | None = None,
     ) -> CallOptions:
         if protocol is not None and protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
@@ -308,6 +322,9 @@ class AssistantClient:
             max_event_size=self.max_event_size,
             resume=self.resume if resume is None else resume,
             max_resume_attempts=self.max_resume_attempts,
+            max_response_size=(
+                self.max_response_size if max_response_size is None else check_max_response_size(max_response_size)
+            ),
         )
 
     def _resume_spec(self, stream_id: str) -> RequestSpec:

@@ -259,7 +259,8 @@ class RawServer:
                 if request.path.startswith("/api/cancel"):
                     with self._lock:
                         self.cancels += 1
-                    await _send_full(writer, 200, [("Content-Type", "application/json")], b'{"ok":true}')
+                    if not await self._answer_cancel(reader, writer):
+                        raise _Close()
                     continue
                 if await self._dispatch(request, reader, writer):
                     aborted = True
@@ -277,6 +278,11 @@ class RawServer:
                 writer.close()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(writer.wait_closed(), 1)
+
+    async def _answer_cancel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Answer ``POST /api/cancel``; False: the connection is to be closed."""
+        await _send_full(writer, 200, [("Content-Type", "application/json")], b'{"ok":true}')
+        return True
 
     async def _dispatch(
         self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

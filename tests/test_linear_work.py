@@ -4,7 +4,7 @@ No clocks here: the work is counted. Lists the accumulator keeps are swapped
 for lists that count how many items anyone visits, and the state builder is
 swapped for one that counts what it copies and joins. A quadratic accumulator
 visits or copies about n²/2 items for n events; these tests allow a few per event.
-``bench/hostile.py`` times the same bodies.
+``bench/hostile_bodies.py`` times the same bodies.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ __all__ = [
     "Read",
     "ReadErrorBody",
     "ReadFailed",
+    "ReadNotice",
     "Release",
     "Send",
     "SendOutcome",
@@ -83,12 +84,28 @@ class AttemptOutcome:
 
 
 class ReadErrorBody:
-    """Read a bounded prefix of a response that is not the answer, then close it (-> str)."""
+    """Read a bounded prefix of a response that is not the answer, then close it (-> str).
 
-    __slots__ = ("response",)
+    ``deadline_at`` (``time.monotonic()``; None: none) cuts the read short.
+    """
 
-    def __init__(self, response: Any) -> None:
+    __slots__ = ("deadline_at", "response")
+
+    def __init__(self, response: Any, deadline_at: float | None = None) -> None:
         self.response = response
+        self.deadline_at = deadline_at
+
+
+class ReadNotice:
+    """Read at most ``limit`` bytes of the answer to a notice as they came (never
+    decompressed), until ``deadline_at`` (``time.monotonic()``), then close it (-> None)."""
+
+    __slots__ = ("deadline_at", "limit", "response")
+
+    def __init__(self, response: Any, limit: int, deadline_at: float) -> None:
+        self.response = response
+        self.limit = limit
+        self.deadline_at = deadline_at
 
 
 class Sleep:

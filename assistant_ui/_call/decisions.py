@@ -17,6 +17,7 @@ anything else                   ``FAIL``
 a body that stopped                              :func:`resume_mode`
 cancelled by the user                            no resume
 transport error before any body byte, tries left ``RESEND`` (an ordinary retry)
+(a byte held unparsed counts as arrived)
 timeout, a decode error, another HTTP error      no resume
 transport error / clean end of a [DONE] format   what the server allows:
                                                  ``REPLAY`` (x-resumable-stream-id)
@@ -136,16 +137,21 @@ def resume_mode(
     *,
     cancelled: bool,
     failure: FailureKind | None,
-    consumed: int,
+    received: int,
     resends: int,
     max_retries: int,
     eof_is_cut: Callable[[], bool],
     server_mode: Callable[[], str | None],
 ) -> ResumeMode | None:
-    """How to pick up a body stopped by ``failure`` (None: it ended cleanly), or None."""
+    """How to pick up a body stopped by ``failure`` (None: it ended cleanly), or None.
+
+    ``received`` counts every body byte that arrived, decoded or not yet (bytes an
+    SSE gate holds back count): once one arrived, the request is never sent again
+    as it was; only the resume path may pick the body up.
+    """
     if cancelled:
         return None
-    if failure is FailureKind.TRANSPORT and consumed == 0 and resends < max_retries:
+    if failure is FailureKind.TRANSPORT and received == 0 and resends < max_retries:
         return ResumeMode.RESEND  # cut before the first body byte: an ordinary retry
     if failure is not None:
         if failure is not FailureKind.TRANSPORT:

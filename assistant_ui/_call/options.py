@@ -13,7 +13,17 @@ from typing import Any, Protocol, Union
 
 from typing_extensions import TypedDict
 
-__all__ = ["CALL_KNOBS", "CallOptions", "ChatOptions", "RunOptions", "ToolLike", "ToolsParam", "split_options"]
+__all__ = [
+    "CALL_KNOBS",
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "CallOptions",
+    "ChatOptions",
+    "RunOptions",
+    "ToolLike",
+    "ToolsParam",
+    "check_max_response_size",
+    "split_options",
+]
 
 
 class ToolLike(Protocol):
@@ -57,6 +67,9 @@ class ChatOptions(TypedDict, total=False):
     deadline: float | None
     #: pick up a body cut by the network when the server allows it
     resume: bool | None
+    #: the most bytes one response may decode to (after Content-Encoding); past it:
+    #: ``DecodeError`` with ``.partial``
+    max_response_size: int | None
     #: more top-level body fields, merged as 0.1.1 merged ``**kwargs``
     extra_body: Mapping[str, Any] | None
 
@@ -77,7 +90,17 @@ class RunOptions(ChatOptions, total=False):
 
 
 #: the options that tune the call rather than fill the request body
-CALL_KNOBS = ("protocol", "idle_timeout", "deadline", "resume")
+CALL_KNOBS = ("protocol", "idle_timeout", "deadline", "resume", "max_response_size")
+
+#: the default of ``max_response_size``: 64 MiB decoded per response
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+
+
+def check_max_response_size(value: object) -> int:
+    """``value`` if it is a valid ``max_response_size`` (an int > 0), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"max_response_size must be an int > 0 (bytes), got {value!r}")
+    return value
 
 
 def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -107,7 +130,15 @@ def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
 class CallOptions:
     """Per-call knobs, resolved from the client defaults and the call's keywords."""
 
-    __slots__ = ("deadline", "idle_timeout", "max_event_size", "max_resume_attempts", "protocol", "resume")
+    __slots__ = (
+        "deadline",
+        "idle_timeout",
+        "max_event_size",
+        "max_response_size",
+        "max_resume_attempts",
+        "protocol",
+        "resume",
+    )
 
     def __init__(
         self,
@@ -118,6 +149,7 @@ class CallOptions:
         max_event_size: int,
         resume: bool,
         max_resume_attempts: int,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.protocol = protocol
         self.idle_timeout = idle_timeout
@@ -125,6 +157,8 @@ class CallOptions:
         self.max_event_size = max_event_size
         self.resume = resume
         self.max_resume_attempts = max_resume_attempts
+        #: the most bytes one response may decode to
+        self.max_response_size = max_response_size
 
     def deadline_message(self) -> str:
         if self.deadline is None:

@@ -54,18 +54,24 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     ms = headers.get("retry-after-ms")
     if ms is not None:
         try:
-            return float(ms) / 1000
+            return _finite(float(ms) / 1000)
         except ValueError:
             pass
     value = headers.get("retry-after")
     if value is None:
         return None
     try:
-        return float(value)
+        return _finite(float(value))
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError, OSError):
+        # a date no clock can hold (``+9999999999999999999999``): no Retry-After
         return None
-    return max(0.0, when.timestamp() - time.time())
+
+
+def _finite(seconds: float) -> float | None:
+    """``nan`` and infinities are no delay."""
+    return seconds if seconds == seconds and abs(seconds) != float("inf") else None

@@ -30,12 +30,21 @@ from ..errors import (
     DecodeError,
     make_status_error,
 )
-from .actions import Attempt, AttemptOutcome, ReadErrorBody, Sleep
+from .actions import Attempt, AttemptOutcome, ReadErrorBody, ReadNotice, Sleep
 from .decisions import FailureKind, HeadVerdict, back_off_delay, judge_head
 from .options import CallOptions
 from .retry import RetryPolicy
 
-__all__ = ["CallInterrupted", "SendEnv", "describe_error", "failure_error", "send_flow"]
+__all__ = [
+    "NOTICE_BODY_LIMIT",
+    "NOTICE_DEADLINE",
+    "CallInterrupted",
+    "SendEnv",
+    "describe_error",
+    "failure_error",
+    "notice_flow",
+    "send_flow",
+]
 
 SendFlow = Generator[Any, Any, Any]
 
@@ -88,7 +97,11 @@ def send_flow(
         request = out.request
         if out.error is not None:
             reason = _failure_reason(out.error, out.kind)
-            delay = back_off_delay(policy, attempt, None, now=time.monotonic(), deadline_at=deadline_at)
+            delay = (
+                back_off_delay(policy, attempt, None, now=time.monotonic(), deadline_at=deadline_at)
+                if out.kind in _RETRIED
+                else None  # a redirect loop, a broken redirect body: sending again changes nothing
+            )
             if delay is not None:
                 log_retry(request, reason, attempt, policy.max_retries, delay)
                 if (yield Sleep(delay)):
@@ -111,7 +124,7 @@ def send_flow(
         )
         if verdict is HeadVerdict.OK:
             return response
-        body: str = yield ReadErrorBody(response)
+        body: str = yield ReadErrorBody(response, deadline_at)
         if verdict is HeadVerdict.REFRESH_AUTH:
             log_auth_refresh(request)
             auth_retried = True
@@ -127,6 +140,28 @@ def send_flow(
                 attempt += 1
                 continue
         raise redact_for_request(_status_failure(response, request, body), request)
+
+
+#: how long a notice (``thread.cancel()``'s) may take in all, retries included (seconds)
+NOTICE_DEADLINE = 5.0
+#: how much of a notice's answer is read, as it came (it is never decompressed)
+NOTICE_BODY_LIMIT = 16 * 1024
+
+
+def notice_flow(env: SendEnv, spec: Any, *, deadline: float | None = None) -> SendFlow:
+    """Send a notice (a cancel) within ``deadline`` seconds (default
+    :data:`NOTICE_DEADLINE`) in all, retries included.
+
+    Of a 2xx answer, at most :data:`NOTICE_BODY_LIMIT` bytes are read as they came,
+    never decompressed, and only until the deadline; then the answer is closed (the
+    server has the notice: a trickling, huge or broken body is not waited for).
+    Returns the closed response; raises the typed error of :func:`send_flow`
+    (``APITimeoutError`` when no answer came in time).
+    """
+    deadline_at = time.monotonic() + (NOTICE_DEADLINE if deadline is None else deadline)
+    response = yield from send_flow(env, spec, stream=True, deadline_at=deadline_at)
+    yield ReadNotice(response, NOTICE_BODY_LIMIT, deadline_at)
+    return response
 
 
 def describe_error(exc: BaseException) -> str:
@@ -145,6 +180,10 @@ def describe_error(exc: BaseException) -> str:
             return text
         current = current.__cause__ or current.__context__
     return type(exc).__name__
+
+
+#: the failures before a response that are retried
+_RETRIED = frozenset({FailureKind.TIMEOUT, FailureKind.TRANSPORT})
 
 
 def _remaining(deadline_at: float | None, opts: CallOptions | None) -> float | None:
@@ -179,7 +218,11 @@ def failure_error(
         if deadline_at is not None and time.monotonic() >= deadline_at - 1e-3:
             return APITimeoutError(_deadline_message(opts), request=request)
         return APITimeoutError(f"request timed out: {type(exc).__name__}", request=request)
-    return APIConnectionError(f"connection failed: {describe_error(exc)}", request=request)
+    if kind is FailureKind.TRANSPORT:
+        return APIConnectionError(f"connection failed: {describe_error(exc)}", request=request)
+    return APIConnectionError(
+        f"the request failed: {type(exc).__name__}: {describe_error(exc)}", request=request
+    )
 
 
 def _status_failure(response: Any, request: Any, body: str) -> AssistantUIError:

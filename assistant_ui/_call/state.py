@@ -237,6 +237,7 @@ class ChatCall:
         "fed",
         "max_event_size",
         "protocol",
+        "received",
         "response",
         "resume_enabled",
         "resumed",
@@ -267,6 +268,8 @@ class ChatCall:
         self.fed = 0
         #: bytes given to any decoder (grows only with new data: progress)
         self.consumed = 0
+        #: body bytes that arrived, decoded or held back (then the request is never resent)
+        self.received = 0
         self._crc = 0
         self._gate: _SSEGate | None = None
         self._replay: _Replay | None = None
@@ -298,6 +301,7 @@ class ChatCall:
     # -- the body -----------------------------------------------------------------------
 
     def feed(self, data: bytes) -> list[Event]:
+        self.received += len(data)
         replay = self._replay
         if replay is not None:
             take = min(replay.left, len(data))

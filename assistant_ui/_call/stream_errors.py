@@ -82,6 +82,20 @@ class StreamErrors:
             request=self.request(),
         )
 
+    def too_large(self) -> DecodeError:
+        """The response decoded to more than ``max_response_size`` bytes."""
+        limit = self.opts.max_response_size
+        what = (
+            f"the response decoded to more than max_response_size ({limit} bytes); "
+            "pass a larger max_response_size= to accept it"
+        )
+        return DecodeError(
+            what,
+            protocol=self.call.decoder.protocol if self.call.decoder else None,
+            offset=self.call.consumed,
+            partial=self.call.interrupted_result("decode-error", what),
+        )
+
     def decode_error(self, exc: DecodeError) -> DecodeError:
         exc.partial = self.call.interrupted_result("decode-error", exc.message)
         return exc

@@ -47,7 +47,10 @@ from .retry import RetryPolicy
 from .state import ChatCall, ReplayMismatch
 from .stream_errors import StreamErrors
 
-__all__ = ["StreamEnv", "StreamFlow"]
+__all__ = ["FEED_SLICE", "StreamEnv", "StreamFlow"]
+
+#: the most bytes decoded at once; the call's deadline is checked between slices
+FEED_SLICE = 1 << 20
 
 Flow = Generator[Any, Any, Any]
 
@@ -93,6 +96,8 @@ class StreamFlow(StreamErrors):
         self.resume_failures = 0
         #: requests sent again after a cut before any body byte
         self.resends = 0
+        #: bytes of the current response's body so far (``max_response_size`` bounds it)
+        self.body_size = 0
         #: ``call.consumed`` when the last resumed body started
         self.resume_mark = 0
         #: ``time.monotonic()`` at the start (the send flow's deadline, the end log line)
@@ -242,6 +247,7 @@ class StreamFlow(StreamErrors):
             yield from self.fail(self.timeout_error(self.clock()))
         self.response = out.response
         self.call.start(out.response)
+        self.body_size = 0
         yield Attach(out.response)
         if self.cancelled():
             yield from self.stop_cancelled()
@@ -280,15 +286,21 @@ class StreamFlow(StreamErrors):
             produced = self.end_decoder()
             if self.error is not None:
                 yield from self.fail(self.error)
+            self.call.result()  # settle the message: a snapshot read now shows its final status
             yield Release()
             return produced
-        produced, done = self.feed(out)
+        produced, done = self.feed_bounded(out)
         if self.error is not None:
             yield from self.fail(self.error)
+        if self.deadline_passed(self.clock()):
+            # checked after every chunk: a decompression bomb yields large chunks
+            # without ever waiting on the network, where the read bound would fire
+            yield from self.fail(self.timeout_error(self.clock()))
         if done:  # [DONE]: nothing after it counts; drain the tail, keep the connection
             produced = self.end_decoder() or produced
             if self.error is not None:
                 yield from self.fail(self.error)
+            self.call.result()
             yield Release(drain=True)
         if produced:
             self.idle_since = now
@@ -302,7 +314,7 @@ class StreamFlow(StreamErrors):
         return resume_mode(
             cancelled=self.cancelled(),
             failure=failure,
-            consumed=call.consumed,
+            received=call.received,
             resends=self.resends,
             max_retries=self.env.retry.max_retries,
             eof_is_cut=call.eof_is_cut,
@@ -404,8 +416,32 @@ class StreamFlow(StreamErrors):
         else:
             self.call.resumed_with(response, mode.value)
         self.resume_mark = self.call.consumed
+        self.body_size = 0
 
     # -- decoding -----------------------------------------------------------------------------
+
+    def feed_bounded(self, chunk: bytes) -> tuple[bool, bool]:
+        """:meth:`feed`, bounded: at most ``max_response_size`` bytes per response (the
+        part past it is not decoded; the call ends with :meth:`too_large`), and in
+        slices of :data:`FEED_SLICE` bytes with the deadline checked between them (a
+        decompression bomb hands over huge chunks without waiting on the network)."""
+        room = self.opts.max_response_size - self.body_size
+        self.body_size += len(chunk)
+        over = len(chunk) > room
+        if over:
+            chunk = chunk[: max(room, 0)]
+        produced = done = False
+        for start in range(0, len(chunk), FEED_SLICE):
+            if start and self.deadline_passed(self.clock()):
+                self.error = self.timeout_error(self.clock())
+                return produced, done
+            fed, done = self.feed(chunk[start : start + FEED_SLICE] if len(chunk) > FEED_SLICE else chunk)
+            produced = produced or fed
+            if self.error is not None or done:
+                return produced, done
+        if over:
+            self.error = self.too_large()
+        return produced, done
 
     def feed(self, chunk: bytes) -> tuple[bool, bool]:
         """Decode one chunk: (events were produced, the message is complete)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Protocol
 
-from .._call.actions import Attempt, AttemptOutcome
+from .._call.actions import Attempt, AttemptOutcome, ReadNotice
 from .._call.decisions import FailureKind
 
 __all__ = ["AsyncTransport", "SyncTransport"]
@@ -27,8 +27,13 @@ class SyncTransport(Protocol):
         transport failure: the outcome carries it)."""
         ...
 
-    def read_error_body(self, response: Any) -> str:
-        """A bounded prefix of a response that is not the answer; closes it."""
+    def read_error_body(self, response: Any, deadline_at: float | None = None) -> str:
+        """A bounded prefix of a response that is not the answer (read until
+        ``deadline_at`` at the latest); closes it."""
+        ...
+
+    def read_notice(self, action: ReadNotice) -> None:
+        """Read at most ``action.limit`` raw bytes of a notice's answer, then close it."""
         ...
 
     def body(self, response: Any) -> Iterator[bytes]:
@@ -54,7 +59,10 @@ class AsyncTransport(Protocol):
     async def attempt(self, action: Attempt) -> AttemptOutcome:
         ...
 
-    async def read_error_body(self, response: Any) -> str:
+    async def read_error_body(self, response: Any, deadline_at: float | None = None) -> str:
+        ...
+
+    async def read_notice(self, action: ReadNotice) -> None:
         ...
 
     def body(self, response: Any) -> AsyncIterator[bytes]:

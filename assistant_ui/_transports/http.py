@@ -9,6 +9,7 @@ send flow of :mod:`assistant_ui._call.send_flow` runs on it through
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -17,13 +18,22 @@ from typing import Any
 
 import httpx
 
-from .._call.actions import Attempt, AttemptOutcome, ReadErrorBody, Sleep, drive, drive_async
+from .._call.actions import (
+    Attempt,
+    AttemptOutcome,
+    ReadErrorBody,
+    ReadNotice,
+    Sleep,
+    drive,
+    drive_async,
+)
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
 from .._call.send_flow import SendFlow
 from .._log import attach_secrets, log_request
 from .base import AsyncTransport, SyncTransport
 from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
+from .loops import watchdog
 
 __all__ = [
     "ACCEPT",
@@ -48,16 +58,26 @@ ERROR_BODY_LIMIT = 64 * 1024
 
 
 def classify(exc: BaseException) -> FailureKind | None:
-    """What an httpx exception means to the call core."""
+    """What an httpx exception means to the call core (None: not one of httpx's)."""
     if isinstance(exc, httpx.TimeoutException):
         return FailureKind.TIMEOUT
     if isinstance(exc, httpx.DecodingError):
         return FailureKind.DECODING
     if isinstance(exc, httpx.TransportError):
         return FailureKind.TRANSPORT
-    if isinstance(exc, httpx.HTTPError):
+    if isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict)):
+        # a redirect loop, a redirect to a URL that is none (``data:``), ...
         return FailureKind.OTHER
     return None
+
+
+def classify_send(exc: BaseException, http: httpx.Client | httpx.AsyncClient) -> FailureKind | None:
+    """:func:`classify` for an exception of ``send``: httpx's, or the ``RuntimeError``
+    of a client closed meanwhile (by another thread or task)."""
+    kind = classify(exc)
+    if kind is None and isinstance(exc, RuntimeError) and http.is_closed:
+        return FailureKind.OTHER
+    return kind
 
 
 def request_timeout(
@@ -129,23 +149,86 @@ def shutdown_socket(response: httpx.Response | None) -> None:
         pass
 
 
-class _Prefix:
-    """The first :data:`ERROR_BODY_LIMIT` bytes of a body that is not the answer."""
+def _error_text(chunks: list[bytes]) -> str:
+    return b"".join(chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
 
-    __slots__ = ("chunks", "size")
 
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.size = 0
+class _Cutoff:
+    """Shuts the socket of ``response`` down at ``at`` (``time.monotonic()``), on the
+    watchdog thread, unless disarmed first: a blocking read of a trickling body
+    ends at a deadline, however often the server's bytes reset the read timeout."""
 
-    def add(self, chunk: bytes) -> bool:
-        """Keep ``chunk``; True once enough was read."""
-        self.chunks.append(chunk)
-        self.size += len(chunk)
-        return self.size >= ERROR_BODY_LIMIT
+    __slots__ = ("armed", "lock", "response")
 
-    def text(self) -> str:
-        return b"".join(self.chunks)[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
+    def __init__(self, response: httpx.Response, at: float | None) -> None:
+        self.response = response
+        self.lock = threading.Lock()
+        self.armed = at is not None
+        if at is not None:
+            watchdog.call_at(at, self.fire)
+
+    def fire(self) -> None:
+        with self.lock:
+            if self.armed:
+                shutdown_socket(self.response)
+
+    def disarm(self) -> None:
+        # before the response is closed: its connection may go back to the pool
+        with self.lock:
+            self.armed = False
+
+
+def _collect_sync(
+    response: httpx.Response, chunks: Iterator[bytes], limit: int, deadline_at: float | None
+) -> list[bytes]:
+    """At most ``limit`` bytes of ``chunks`` (and what came until ``deadline_at``);
+    closes the response."""
+    out: list[bytes] = []
+    size = 0
+    cutoff = _Cutoff(response, deadline_at)
+    try:
+        for chunk in chunks:
+            out.append(chunk)
+            size += len(chunk)
+            if size >= limit or (deadline_at is not None and time.monotonic() >= deadline_at):
+                break
+    except (httpx.HTTPError, httpx.StreamError):  # a body read already (in memory): nothing to read
+        pass
+    finally:
+        cutoff.disarm()
+        response.close()
+    return out
+
+
+async def _collect_async(
+    response: httpx.Response, chunks: AsyncIterator[bytes], limit: int, deadline_at: float | None
+) -> list[bytes]:
+    """:func:`_collect_sync` in async code (the deadline is a cancel scope's)."""
+    import anyio
+
+    out: list[bytes] = []
+    size = 0
+    wait = math.inf if deadline_at is None else max(deadline_at - time.monotonic(), 0.0)
+    try:
+        with anyio.move_on_after(wait):
+            try:
+                async for chunk in chunks:
+                    out.append(chunk)
+                    size += len(chunk)
+                    if size >= limit:
+                        break
+            except (httpx.HTTPError, httpx.StreamError):
+                pass
+    finally:
+        with anyio.CancelScope(shield=True):
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception:
+                    pass
+            await response.aclose()
+    return out
 
 
 class SyncHTTPTransport:
@@ -166,21 +249,21 @@ class SyncHTTPTransport:
         started = log_request(request, action.attempt, action.max_retries)
         try:
             response = self.http.send(request, stream=action.stream)
-        except httpx.TransportError as exc:
-            return AttemptOutcome(request, error=exc, kind=classify(exc), started=started)
+        except Exception as exc:
+            # every exception of httpx becomes a typed error (a redirect loop, a
+            # ``data:`` Location, a redirect hop's broken gzip body...)
+            kind = classify_send(exc, self.http)
+            if kind is None:
+                raise
+            return AttemptOutcome(request, error=exc, kind=kind, started=started)
         return AttemptOutcome(request, response, started=started)
 
-    def read_error_body(self, response: httpx.Response) -> str:
-        prefix = _Prefix()
-        try:
-            for chunk in response.iter_bytes():
-                if prefix.add(chunk):
-                    break
-        except httpx.HTTPError:
-            pass
-        finally:
-            response.close()
-        return prefix.text()
+    def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:
+        return _error_text(_collect_sync(response, response.iter_bytes(), ERROR_BODY_LIMIT, deadline_at))
+
+    def read_notice(self, action: ReadNotice) -> None:
+        response = action.response
+        _collect_sync(response, response.iter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
         return response.iter_bytes()
@@ -221,21 +304,22 @@ class AsyncHTTPTransport:
         started = log_request(request, action.attempt, action.max_retries)
         try:
             response = await self.http.send(request, stream=action.stream)
-        except httpx.TransportError as exc:
-            return AttemptOutcome(request, error=exc, kind=classify(exc), started=started)
+        except Exception as exc:
+            # every exception of httpx becomes a typed error (a redirect loop, a
+            # ``data:`` Location, a redirect hop's broken gzip body...)
+            kind = classify_send(exc, self.http)
+            if kind is None:
+                raise
+            return AttemptOutcome(request, error=exc, kind=kind, started=started)
         return AttemptOutcome(request, response, started=started)
 
-    async def read_error_body(self, response: httpx.Response) -> str:
-        prefix = _Prefix()
-        try:
-            async for chunk in response.aiter_bytes():
-                if prefix.add(chunk):
-                    break
-        except httpx.HTTPError:
-            pass
-        finally:
-            await response.aclose()
-        return prefix.text()
+    async def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:
+        chunks = await _collect_async(response, response.aiter_bytes(), ERROR_BODY_LIMIT, deadline_at)
+        return _error_text(chunks)
+
+    async def read_notice(self, action: ReadNotice) -> None:
+        response = action.response
+        await _collect_async(response, response.aiter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         return response.aiter_bytes()
@@ -291,7 +375,9 @@ def drive_send_sync(
         if isinstance(action, Attempt):
             return transport.attempt(action)
         if isinstance(action, ReadErrorBody):
-            return transport.read_error_body(action.response)
+            return transport.read_error_body(action.response, action.deadline_at)
+        if isinstance(action, ReadNotice):
+            return transport.read_notice(action)
         assert isinstance(action, Sleep)
         if interrupt is None:
             time.sleep(action.seconds)
@@ -312,7 +398,9 @@ async def drive_send_async(
         if isinstance(action, Attempt):
             return await transport.attempt(action)
         if isinstance(action, ReadErrorBody):
-            return await transport.read_error_body(action.response)
+            return await transport.read_error_body(action.response, action.deadline_at)
+        if isinstance(action, ReadNotice):
+            return await transport.read_notice(action)
         assert isinstance(action, Sleep)
         await anyio.sleep(action.seconds)
         return interrupt is not None and interrupt.is_set()

@@ -4,13 +4,21 @@ event loop.
 The same ``AssistantClient`` keeps working across separate ``asyncio.run(...)``
 calls and under trio: each event loop gets its own ``httpx.AsyncClient``, closed
 when that loop ends (a guard registered in the loop closes it) or by ``close()``.
+
+Notices (``thread.cancel()``'s) may come from another thread while the client is
+being closed (``threading.Timer(2.0, thread.cancel_sync)`` inside ``with
+AssistantClient(...)``): a notice sent on the shared sync client holds it open,
+and ``close_sync()`` waits for such notices (each is bounded by its own short
+deadline) before it closes the client; a notice that comes when no shared client
+is open goes out on a short-lived client of the same settings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -99,6 +107,10 @@ class HTTPClients:
         self._sync: httpx.Client | None = None
         self._async: dict[int, _LoopClient] = {}
         self._lock = threading.Lock()
+        #: signalled when a notice on the shared sync client ends
+        self._idle = threading.Condition(self._lock)
+        #: notices in flight on the shared sync client
+        self._notices = 0
 
     @property
     def sync(self) -> httpx.Client:
@@ -146,8 +158,37 @@ class HTTPClients:
         if entry is not None and entry.native is native:
             await entry.close()
 
-    def close_sync(self) -> None:
-        with self._lock:
+    def close_sync(self, *, wait: float = 0.0) -> None:
+        """Close the sync client, after the notices in flight on it end (at most ``wait`` s)."""
+        with self._idle:
+            if wait > 0:
+                self._idle.wait_for(lambda: self._notices == 0, timeout=wait)
             client, self._sync = self._sync, None
         if client is not None:
             client.close()
+
+    @contextlib.contextmanager
+    def notice_sync(self) -> Iterator[httpx.Client]:
+        """The client a sync notice goes out on (see the module doc)."""
+        if self._user_sync is not None:
+            yield self._user_sync
+            return
+        with self._lock:
+            shared = self._sync if self._sync is not None and not self._sync.is_closed else None
+            if shared is not None:
+                self._notices += 1
+        if shared is not None:
+            try:
+                yield shared
+            finally:
+                with self._idle:
+                    self._notices -= 1
+                    self._idle.notify_all()
+            return
+        kwargs = self._make_kwargs(httpx.BaseTransport)
+        own = httpx.Client(**kwargs)
+        try:
+            yield own
+        finally:
+            if "transport" not in kwargs:  # a transport= given is the user's: not closed here
+                own.close()

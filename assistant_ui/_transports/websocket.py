@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from .._call.actions import Attempt, AttemptOutcome
+from .._call.actions import Attempt, AttemptOutcome, ReadNotice
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
 from .._log import attach_secrets, log_request
@@ -184,8 +184,12 @@ class SyncWSTransport:
             return _failed(request, exc, started)
         return _turn_outcome(request, Turn(sock, note, timeout.read), started)
 
-    def read_error_body(self, response: httpx.Response) -> str:
+    def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:
         return response.content.decode("utf-8", "replace")
+
+    def read_notice(self, action: ReadNotice) -> None:
+        """A WebSocket has no notices (its cancel closes the socket)."""
+        raise TypeError("a WebSocket transport sends no notices")
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
         turn = _turn_of(response)
@@ -238,8 +242,12 @@ class AsyncWSTransport:
             return _failed(request, exc, started)
         return _turn_outcome(request, Turn(sock, note, timeout.read), started)
 
-    async def read_error_body(self, response: httpx.Response) -> str:
+    async def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:
         return response.content.decode("utf-8", "replace")
+
+    async def read_notice(self, action: ReadNotice) -> None:
+        """A WebSocket has no notices (its cancel closes the socket)."""
+        raise TypeError("a WebSocket transport sends no notices")
 
     async def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         turn = _turn_of(response)

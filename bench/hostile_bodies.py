@@ -1,6 +1,6 @@
 """Hostile bodies that once made the accumulator quadratic: times for n and 2n.
 
-    python bench/hostile.py [--n 20000] [--only CASE]
+    python bench/hostile_bodies.py [--n 20000] [--only CASE]
 
 Each case is run twice, with ``n`` and ``2n`` events, in two ways: the events
 fed to :class:`assistant_ui.decoding.MessageAccumulator` directly, and the wire
