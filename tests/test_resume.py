@@ -955,7 +955,7 @@ def test_sse_without_ids_is_not_resumed(sse_server: tuple[ResumableServer, SSEAp
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from assistant_ui._call.state import _SSEGate  # noqa: E402
+from assistant_ui._call.sse_gate import SSEGate  # noqa: E402
 from assistant_ui._wire.decoder import StreamDecoder  # noqa: E402
 
 
@@ -986,7 +986,7 @@ def sse_bodies(draw: st.DrawFn) -> tuple[bytes, list[int]]:
 def test_the_gate_passes_whole_events_only(case: tuple[bytes, list[int]], data: st.DataObject) -> None:
     body, cuts = case
     k = data.draw(st.integers(0, len(body)), label="cut")
-    gate = _SSEGate()
+    gate = SSEGate()
     released = b""
     pos = 0
     for c in [c for c in cuts if c <= k] + [k]:
