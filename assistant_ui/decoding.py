@@ -1,4 +1,4 @@
-"""The shared sans-IO decoder, public for bytes that come from elsewhere (API.md §6).
+"""The shared sans-IO decoder, public for bytes that come from elsewhere (docs/api.md §6).
 
 >>> from assistant_ui.decoding import StreamDecoder, MessageAccumulator
 >>> decoder = StreamDecoder(content_type="text/plain")

@@ -1,4 +1,4 @@
-"""The exception hierarchy (API.md §9).
+"""The exception hierarchy (docs/api.md §9).
 
 ::
 

@@ -1,4 +1,4 @@
-"""Normalized stream events (API.md §6).
+"""Normalized stream events (docs/api.md §6).
 
 Every wire format decodes to these plain dicts. The ``type`` key tells them apart;
 each TypedDict below documents one ``type``. They are produced by

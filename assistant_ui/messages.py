@@ -170,7 +170,7 @@ def tool_message(results: Iterable[ToolResultPart]) -> ToolMessage:
 
 
 def add_message(message: UserMessage | AssistantMessage) -> AddMessageCommand:
-    """An ``add-message`` command (protocols.md §12.1) from a user or assistant message."""
+    """An ``add-message`` command (docs/wire-formats.md §12.1) from a user or assistant message."""
     from ._wire.requests.assistant_ui import message_to_command_parts
 
     parts, _ = message_to_command_parts(message)

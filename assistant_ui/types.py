@@ -1,4 +1,4 @@
-"""TypedDicts for messages, parts, commands and tools (API.md §5).
+"""TypedDicts for messages, parts, commands and tools (docs/api.md §5).
 
 Everything here is a plain ``dict`` at run time: build them with the helpers in
 :mod:`assistant_ui.messages` or write them literally.
@@ -216,7 +216,7 @@ class Tool(TypedDict):
 
 class AddMessageCommand(TypedDict):
     type: Literal["add-message"]
-    message: dict[str, Any]  # {"role": ..., "parts": [...]} (protocols.md §12.1)
+    message: dict[str, Any]  # {"role": ..., "parts": [...]} (docs/wire-formats.md §12.1)
     parentId: NotRequired[str | None]
     sourceId: NotRequired[str | None]
 

@@ -1,4 +1,4 @@
-"""The message accumulator (protocols.md §3) and the worked examples of §4 and §5.4."""
+"""The message accumulator (docs/wire-formats.md §3) and the worked examples of §4 and §5.4."""
 
 from __future__ import annotations
 

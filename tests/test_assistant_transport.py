@@ -1,4 +1,4 @@
-"""assistant-transport (protocols.md §5): canonical chunks, validation, legacy flat form."""
+"""assistant-transport (docs/wire-formats.md §5): canonical chunks, validation, legacy flat form."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""AWS binary event stream: framing (protocols.md §10) and the Bedrock / Amazon Q dialect."""
+"""AWS binary event stream: framing (docs/wire-formats.md §10) and the Bedrock / Amazon Q dialect."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cancellation against a real assistant-stream server (API.md §4).
+"""Cancellation against a real assistant-stream server (docs/api.md §4).
 
 ``thread.cancel()`` / ``cancel_sync()`` abort every in-flight call of the thread
 promptly (from another task, another event loop or another OS thread) and then post

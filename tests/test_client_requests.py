@@ -1,4 +1,4 @@
-"""What the client sends (protocols.md §12.1, API.md §1, §3), checked with respx."""
+"""What the client sends (docs/wire-formats.md §12.1, docs/api.md §1, §3), checked with respx."""
 
 from __future__ import annotations
 

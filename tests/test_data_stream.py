@@ -1,4 +1,4 @@
-"""The data stream protocol (protocols.md §4): every code, framing and leniency rules."""
+"""The data stream protocol (docs/wire-formats.md §4): every code, framing and leniency rules."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: what 0.1.1 exported at the top level (API.md §1 of the project's contract)
+#: what 0.1.1 exported at the top level (docs/api.md §1 of the project's contract)
 TOP_LEVEL = [
     "AssistantClient",
     "ThreadClient",

@@ -1,4 +1,4 @@
-"""Status errors, retries before the first body byte, and cuts mid-body (API.md §9)."""
+"""Status errors, retries before the first body byte, and cuts mid-body (docs/api.md §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fault injection against real servers on 127.0.0.1 (API.md §4, §9).
+"""Fault injection against real servers on 127.0.0.1 (docs/api.md §4, §9).
 
 Every fault runs sync and async (asyncio and trio) and is checked for: the
 exception type (or the result), the partial result the exception carries, the
@@ -17,7 +17,7 @@ Decisions this file pins down (see the table in ``CASES``):
 * A close-delimited body (HTTP/1.0, or ``Connection: close`` without a length)
   ends at the close, so a clean close cannot be told from the end: it decodes to a
   result. The same for an SSE body that ends cleanly without ``[DONE]``: a result,
-  with a warning in ``result.warnings`` (lenient decoding, protocols.md §5.1).
+  with a warning in ``result.warnings`` (lenient decoding, docs/wire-formats.md §5.1).
 * A server that accepts and never answers ends in :class:`APITimeoutError` after
   the read timeout of each attempt (``max_retries + 1`` attempts), or at the
   ``deadline=`` / ``idle_timeout=`` when given.

@@ -1,4 +1,4 @@
-"""Line and SSE framing (protocols.md §2) and split-invariance of the shared decoder."""
+"""Line and SSE framing (docs/wire-formats.md §2) and split-invariance of the shared decoder."""
 
 from __future__ import annotations
 

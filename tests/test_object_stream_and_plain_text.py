@@ -1,4 +1,4 @@
-"""Object stream and plain text (protocols.md §8), with their detection (§1)."""
+"""Object stream and plain text (docs/wire-formats.md §8), with their detection (§1)."""
 
 from __future__ import annotations
 
@@ -197,7 +197,7 @@ def test_plain_text_no_content_type() -> None:
 
 
 def test_text_plain_that_is_a_data_stream() -> None:
-    # protocols.md §1: first non-blank line `^([0-9a-k]|aui-[a-z-]+):` + JSON -> data stream
+    # docs/wire-formats.md §1: first non-blank line `^([0-9a-k]|aui-[a-z-]+):` + JSON -> data stream
     events, decoder = decode(b'\n0:"Hi"\n0:" there"\n', {"content-type": "text/plain"})
     assert decoder.protocol == "data-stream"
     assert text_of(events) == "Hi there"

@@ -1,4 +1,4 @@
-"""OpenAI Chat Completions, streaming and non-streaming (protocols.md §9)."""
+"""OpenAI Chat Completions, streaming and non-streaming (docs/wire-formats.md §9)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def text_of(events: list[dict[str, Any]]) -> str:
     return "".join(e["delta"] for e in events if e["type"] == "text-delta")
 
 
-# the example of protocols.md §9, byte for byte
+# the example of docs/wire-formats.md §9, byte for byte
 SPEC_EXAMPLE = (
     b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]},"logprobs":null,"finish_reason":null}],"usage":null}\n\n'
     b'data: {"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"city\\":"}}]},"finish_reason":null}]}\n\n'

@@ -1,4 +1,4 @@
-"""The repairing partial-JSON parser (protocols.md §3)."""
+"""The repairing partial-JSON parser (docs/wire-formats.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request dialects ``api="ai-sdk"`` (protocols.md §12.4) and ``api="openai"`` (§12.5),
+"""Request dialects ``api="ai-sdk"`` (docs/wire-formats.md §12.4) and ``api="openai"`` (§12.5),
 and ``history_after`` (the grown history the tool-calling loop sends)."""
 
 from __future__ import annotations
@@ -337,7 +337,7 @@ def test_ai_sdk_string_content_and_ids() -> None:
 
 
 def test_ai_sdk_accumulated_message() -> None:
-    """An accumulated assistant message (API.md §5): its id, its inline (backend) results,
+    """An accumulated assistant message (docs/api.md §5): its id, its inline (backend) results,
     sources, data, files, custom metadata and artifacts all survive; a step-start keeps the
     text after the tool result in order."""
     acc = {

@@ -1,4 +1,4 @@
-"""Resumable streams: a body cut by the network loses nothing (API.md §4).
+"""Resumable streams: a body cut by the network loses nothing (docs/api.md §4).
 
 A real assistant-stream resumable server (``create_resumable_stream_context`` with
 the in-memory store, ``create_resumable_assistant_stream_response`` /

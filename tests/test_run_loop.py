@@ -1,5 +1,5 @@
 """The tool-calling loop (``thread.run`` / ``run_sync`` / ``run_stream`` / ``run_stream_sync``,
-API.md §8) against real backends:
+docs/api.md §8) against real backends:
 
 * an ``assistant-stream`` server (``create_run`` + ``DataStreamResponse`` at ``POST
   /api/chat``), in process through ``httpx.ASGITransport`` (asyncio only: assistant-stream

@@ -1,4 +1,4 @@
-"""State operations ``set`` / ``append-text`` (protocols.md §6)."""
+"""State operations ``set`` / ``append-text`` (docs/wire-formats.md §6)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Streaming against a real assistant-stream server: events as they arrive, text_stream,
 final(), message snapshots, and the connection going back to the pool in every way a
-stream can end (API.md §4)."""
+stream can end (docs/api.md §4)."""
 
 from __future__ import annotations
 

@@ -306,7 +306,7 @@ def test_round_trip_through_the_decoder(fmt: str, data: st.DataObject) -> None:
 
 
 def test_the_spec_example_of_the_data_stream_round_trips_in_every_rich_format() -> None:
-    # protocols.md §4 example, as normalized events
+    # docs/wire-formats.md §4 example, as normalized events
     events: list[Any] = [
         {"type": "step-start", "messageId": "msg_1"},
         {"type": "reasoning-delta", "delta": "Let me check."},

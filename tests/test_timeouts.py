@@ -1,4 +1,4 @@
-"""``idle_timeout=`` and ``deadline=`` against a real assistant-stream server (API.md §4, §9).
+"""``idle_timeout=`` and ``deadline=`` against a real assistant-stream server (docs/api.md §4, §9).
 
 The idle timeout bounds the silence between two decoded events: heartbeats (blank
 data-stream lines, SSE comments) keep the socket busy but do not count. The deadline
@@ -256,7 +256,7 @@ async def test_async_deadline_from_the_client_default(server: LiveServer) -> Non
     client = make_client(server, deadline=0.5)
     with pytest.raises(APITimeoutError) as info:
         await client.threads("d").chat(MSGS, scenario="slow", n=300, delay=0.05)
-    assert isinstance(info.value, APIConnectionError)  # the hierarchy of API.md §9
+    assert isinstance(info.value, APIConnectionError)  # the hierarchy of docs/api.md §9
     await client.close()
 
 

@@ -1,5 +1,5 @@
 """``assistant_ui.tools``: schemas from type hints and docstrings, validation, conversion,
-the Toolbox and running tool calls (API.md §8)."""
+the Toolbox and running tool calls (docs/api.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""AI SDK UI message stream (protocols.md §7) and SSE sniffing (§1)."""
+"""AI SDK UI message stream (docs/wire-formats.md §7) and SSE sniffing (§1)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def of_type(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e["type"] == kind]
 
 
-# the example of protocols.md §7, byte for byte
+# the example of docs/wire-formats.md §7, byte for byte
 SPEC_EXAMPLE = (
     b'data: {"type":"start","messageId":"msg_1"}\n\n'
     b'data: {"type":"start-step"}\n\n'

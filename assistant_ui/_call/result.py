@@ -1,4 +1,4 @@
-"""``ChatResult``: what ``chat`` returns (API.md §2)."""
+"""``ChatResult``: what ``chat`` returns (docs/api.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retry policy (API.md §9): which failures are retried and how long to wait. Pure."""
+"""Retry policy (docs/api.md §9): which failures are retried and how long to wait. Pure."""
 
 from __future__ import annotations
 

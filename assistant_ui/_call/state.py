@@ -3,7 +3,7 @@
 A :class:`ChatCall` receives the response head, then body pieces, then the end
 (or an interruption), and produces events and finally a :class:`ChatResult`.
 
-Resuming a body cut by the network (API.md §4) is decided and prepared here; the
+Resuming a body cut by the network (docs/api.md §4) is decided and prepared here; the
 shells only reconnect. Two ways exist:
 
 * ``"replay"``: the response carried ``x-resumable-stream-id``. The resume path

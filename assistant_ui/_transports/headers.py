@@ -1,4 +1,4 @@
-"""``headers=``: a mapping, a sync callable or an async callable, resolved per attempt (API.md §3).
+"""``headers=``: a mapping, a sync callable or an async callable, resolved per attempt (docs/api.md §3).
 
 An object may also offer ``sync_headers()`` / ``async_headers()`` methods (the auth
 helpers do); they are preferred over calling it.

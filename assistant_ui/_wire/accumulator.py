@@ -1,4 +1,4 @@
-"""Normalized events to one assistant message (protocols.md §3, API.md §5).
+"""Normalized events to one assistant message (docs/wire-formats.md §3, docs/api.md §5).
 
 Pure and I/O-free, like openai-python's ``ChatCompletionStreamState``: feed it
 events with :meth:`MessageAccumulator.add`, call :meth:`finish` at the end of the

@@ -1,4 +1,4 @@
-"""Recognizing the wire format (protocols.md §1): the one place that does it.
+"""Recognizing the wire format (docs/wire-formats.md §1): the one place that does it.
 
 The rules of each format (the headers that name it, a predicate on its first
 bytes, line, SSE payload or JSON body) live in the dialect registry

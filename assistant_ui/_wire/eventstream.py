@@ -1,4 +1,4 @@
-"""The AWS binary event stream (``application/vnd.amazon.eventstream``, protocols.md §10).
+"""The AWS binary event stream (``application/vnd.amazon.eventstream``, docs/wire-formats.md §10).
 
 Sans-IO: :class:`EventStreamFramer` turns body bytes into :class:`EventStreamMessage`
 tuples and :func:`encode_message` builds the bytes of one message. Nothing here

@@ -1,4 +1,4 @@
-"""Byte line splitting: CRLF, LF or a lone CR end a line (protocols.md §2).
+"""Byte line splitting: CRLF, LF or a lone CR end a line (docs/wire-formats.md §2).
 
 Works on bytes so that a line is only ever decoded once it is complete (a LF or CR
 byte never sits inside a UTF-8 sequence). The cost is linear in the input: a

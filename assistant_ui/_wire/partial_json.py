@@ -1,4 +1,4 @@
-"""A repairing parser for JSON cut off at an arbitrary point (protocols.md §3).
+"""A repairing parser for JSON cut off at an arbitrary point (docs/wire-formats.md §3).
 
 ``parse_partial('{"a": [1, {"b": "x')`` gives ``{"a": [1, {"b": "x"}]}``: strings,
 arrays and objects left open are closed, a trailing comma or a dangling key is

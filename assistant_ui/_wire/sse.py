@@ -1,4 +1,4 @@
-"""Server-sent events framing over complete lines (protocols.md §2, WHATWG).
+"""Server-sent events framing over complete lines (docs/wire-formats.md §2, WHATWG).
 
 Fields are parsed on bytes; ``data`` stays bytes (``json.loads`` takes bytes), the
 event name and id are decoded (they are short).

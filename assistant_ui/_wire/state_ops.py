@@ -1,4 +1,4 @@
-"""State operations: ``set`` and ``append-text`` at a path (protocols.md §6).
+"""State operations: ``set`` and ``append-text`` at a path (docs/wire-formats.md §6).
 
 Applied leniently: an operation that cannot be applied is skipped and reported,
 never fatal. A path longer than :data:`MAX_PATH_LENGTH` segments is refused, so

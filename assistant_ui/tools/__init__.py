@@ -1,4 +1,4 @@
-"""Client-side tools: ``@tool``, :class:`Tool`, :class:`Toolbox` (API.md §8).
+"""Client-side tools: ``@tool``, :class:`Tool`, :class:`Toolbox` (docs/api.md §8).
 
 >>> from typing import Literal
 >>> @tool

@@ -1,5 +1,5 @@
 """The tool-calling loop: ``thread.run`` / ``run_sync`` / ``run_stream`` / ``run_stream_sync``
-(API.md §8).
+(docs/api.md §8).
 
 The loop itself is written once, as pure code (:class:`~assistant_ui.tools._plan.Plan`);
 :class:`AsyncRunStream` and :class:`RunStream` are its two drivers, and hold only what

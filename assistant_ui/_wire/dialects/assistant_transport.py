@@ -1,4 +1,4 @@
-"""assistant-transport: SSE of ``AssistantStreamChunk`` JSON (protocols.md §5).
+"""assistant-transport: SSE of ``AssistantStreamChunk`` JSON (docs/wire-formats.md §5).
 
 Both forms are read: the canonical, path-addressed chunks (Py >= 0.0.35, every TS
 encoder) and the legacy flat chunks of Py <= 0.0.34. Chunks that fail validation
@@ -37,7 +37,7 @@ LEGACY_TYPES = frozenset({"tool-call-begin", "tool-call-delta", "tool-result", "
 
 
 def sniff_event(value: Any) -> bool:
-    """Is a first SSE payload assistant-transport (protocols.md §1)?
+    """Is a first SSE payload assistant-transport (docs/wire-formats.md §1)?
 
     Asked after the OpenAI rule and before the UI message stream's, whose types
     overlap these (``text-delta``, ``reasoning-delta``, ``error``).
@@ -200,7 +200,7 @@ class AssistantTransportDialect(JSONEventDialect):
             _opt(ev, "id", part.get("id"))
             out.append(_opt(ev, "parentId", parent))
         else:
-            # keep later indices aligned (protocols.md §5.2)
+            # keep later indices aligned (docs/wire-formats.md §5.2)
             self._parts.append(_Part("ignored", None, parent))
             self._drop(chunk, f"unknown part type {kind!r}")
 

@@ -1,4 +1,4 @@
-"""The AWS binary event stream (protocols.md §10) and the event families sent over it.
+"""The AWS binary event stream (docs/wire-formats.md §10) and the event families sent over it.
 
 The decoder frames the body (:class:`assistant_ui._wire.eventstream.EventStreamFramer`);
 this module gives each message its meaning:

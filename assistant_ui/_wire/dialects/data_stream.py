@@ -1,4 +1,4 @@
-"""The data stream protocol: AI SDK 4 codes and assistant-ui ``aui-*`` (protocols.md §4).
+"""The data stream protocol: AI SDK 4 codes and assistant-ui ``aui-*`` (docs/wire-formats.md §4).
 
 One record per line, ``CODE:JSON``. Per line the work is one ``find``, one dict
 lookup and one ``json.loads``.
@@ -21,7 +21,7 @@ _LINE = re.compile(rb"^([0-9a-k]|aui-[a-z-]+):")
 
 
 def sniff_line(line: bytes, complete: bool) -> bool:
-    """The sniffing rule of protocols.md §1 for a first non-blank line: ``CODE:JSON``.
+    """The sniffing rule of docs/wire-formats.md §1 for a first non-blank line: ``CODE:JSON``.
 
     A line cut off by the sniffing window (``complete`` false) counts when its
     payload is the start of some JSON value.
@@ -314,7 +314,7 @@ class DataStreamDialect:
         out.append(ev)
 
     def _error(self, value: Any, out: list[Any]) -> None:
-        # an error may be non-fatal (protocols.md §4): open arguments stay open
+        # an error may be non-fatal (docs/wire-formats.md §4): open arguments stay open
         out.append({"type": "error", "error": value if _str(value) else str(value)})
 
     def _ignored(self, value: Any, out: list[Any]) -> None:

@@ -1,4 +1,4 @@
-"""Object stream (``Assistant-Stream-Format: object-stream/v0``, protocols.md §8).
+"""Object stream (``Assistant-Stream-Format: object-stream/v0``, docs/wire-formats.md §8).
 
 Each SSE event's data is a JSON array of state operations (§6); it becomes one
 ``state-update`` event. The first event usually sets the whole snapshot

@@ -1,7 +1,7 @@
 """OpenAI Chat Completions: streaming ``chat.completion.chunk`` SSE and the
-non-streaming ``chat.completion`` JSON body (protocols.md §9).
+non-streaming ``chat.completion`` JSON body (docs/wire-formats.md §9).
 
-Mapping choices (where protocols.md leaves room):
+Mapping choices (where docs/wire-formats.md leaves room):
 
 * The first chunk with a non-empty ``id`` gives a ``metadata`` event: the
   completion id becomes the message id, and ``model`` goes to the custom
@@ -55,7 +55,7 @@ from .base import JSONEventDialect
 
 __all__ = ["FINISH_REASONS", "OpenAIDialect", "map_finish_reason", "sniff_event"]
 
-#: OpenAI finish_reason -> protocols.md §3 finish reason
+#: OpenAI finish_reason -> docs/wire-formats.md §3 finish reason
 FINISH_REASONS = {
     "stop": "stop",
     "length": "length",

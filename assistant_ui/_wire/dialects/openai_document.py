@@ -1,4 +1,4 @@
-"""OpenAI Chat Completions, non-streaming: one ``chat.completion`` JSON body (protocols.md §9).
+"""OpenAI Chat Completions, non-streaming: one ``chat.completion`` JSON body (docs/wire-formats.md §9).
 
 The mapping is the streaming dialect's (:mod:`assistant_ui._wire.dialects.openai`),
 applied to the whole message at once. ``tool_calls[].function.arguments`` are

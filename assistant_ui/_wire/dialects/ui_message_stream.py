@@ -1,10 +1,10 @@
-"""AI SDK 5/6/7 UI message stream: SSE of ``UIMessageChunk`` JSON (protocols.md §7).
+"""AI SDK 5/6/7 UI message stream: SSE of ``UIMessageChunk`` JSON (docs/wire-formats.md §7).
 
 Also reads the older/alternate dialect that assistant-stream's decoder accepts
 (``text-delta{textDelta}``, ``source{source}``, ``file{file}``,
 ``tool-call-start``/``tool-call-delta``/``tool-call-end``, ``tool-result``).
 
-Mapping choices (where protocols.md leaves room):
+Mapping choices (where docs/wire-formats.md leaves room):
 
 * ``start`` gives a ``metadata`` event (message id, ``messageMetadata``) and a
   ``step-start``. The AI SDK always follows ``start`` with ``start-step``; a
@@ -118,7 +118,7 @@ UI_TYPES = frozenset(
 
 
 def sniff_event(value: Any) -> bool:
-    """Is a first SSE payload a UI message stream chunk (protocols.md §1)?
+    """Is a first SSE payload a UI message stream chunk (docs/wire-formats.md §1)?
 
     Asked after assistant-transport's rule, which takes the shared types sent in
     its own shape (``text-delta`` with ``textDelta``, ``error`` without ``errorText``).

@@ -1,4 +1,4 @@
-"""The tool chunks of the AI SDK UI message stream (protocols.md §7).
+"""The tool chunks of the AI SDK UI message stream (docs/wire-formats.md §7).
 
 Part of :class:`assistant_ui._wire.dialects.ui_message_stream.UIMessageStreamDialect`,
 whose docstring gives the mapping: tool input is streamed, ``tool-input-available``'s

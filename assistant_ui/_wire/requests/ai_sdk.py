@@ -1,4 +1,4 @@
-"""The ``ai-sdk`` request dialect (protocols.md §12.4): what the AI SDK's
+"""The ``ai-sdk`` request dialect (docs/wire-formats.md §12.4): what the AI SDK's
 ``DefaultChatTransport`` and assistant-ui's ``AssistantChatTransport`` POST.
 
 Body: ``{"id": <thread id>, "messages": [UIMessage...], "trigger": "submit-message",

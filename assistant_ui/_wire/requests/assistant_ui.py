@@ -1,4 +1,4 @@
-"""The ``assistant-ui`` request dialect (protocols.md §12.1): ``POST {base}/api/chat``."""
+"""The ``assistant-ui`` request dialect (docs/wire-formats.md §12.1): ``POST {base}/api/chat``."""
 
 from __future__ import annotations
 

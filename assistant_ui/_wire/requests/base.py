@@ -1,4 +1,4 @@
-"""Request dialects: what the client POSTs for each kind of backend (protocols.md §12).
+"""Request dialects: what the client POSTs for each kind of backend (docs/wire-formats.md §12).
 
 Pure functions from Python values to a :class:`RequestSpec`; the IO shells send it.
 """

@@ -67,7 +67,7 @@ def history_after(
 
     * ``messages``: the history that was sent (our TypedDict messages; ``None`` = empty).
       It is copied, never mutated.
-    * ``assistant_message``: the accumulated ``AssistantMessage`` (API.md §5) the backend
+    * ``assistant_message``: the accumulated ``AssistantMessage`` (docs/api.md §5) the backend
       produced, or anything with a ``.message`` attribute holding one (a ``ChatResult``).
     * ``tool_results``: ``{"toolCallId", "toolName"?, "result", "isError"?, "artifact"?}``
       dicts; a missing ``toolName`` is taken from the matching tool call.

@@ -1,4 +1,4 @@
-"""The ``openai`` request dialect (protocols.md §12.5): ``POST /v1/chat/completions``.
+"""The ``openai`` request dialect (docs/wire-formats.md §12.5): ``POST /v1/chat/completions``.
 
 Body: ``{"model", "messages", "stream": true, "stream_options": {"include_usage": true},
 "tools"?, ...extra}``. ``extra`` keys are merged at the top level last and win
