@@ -18,19 +18,18 @@ import asyncio
 import itertools
 import json
 import struct
-import threading
-import time
 import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from assistant_ui.testing import serve as serve_app
 
 TOKEN = "q-access-token-0123456789"
 TARGET = "AmazonCodeWhispererStreamingService.GenerateAssistantResponse"
@@ -231,18 +230,5 @@ class Served:
 def serve() -> Iterator[Served]:
     """Serve a :class:`FakeAmazonQ` with uvicorn on 127.0.0.1 (a free port) from a thread."""
     service = FakeAmazonQ()
-    config = uvicorn.Config(service.app(), host="127.0.0.1", port=0, log_level="critical", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-amazon-q", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield Served(f"http://127.0.0.1:{port}", service)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(service.app(), lifespan="off") as url:
+        yield Served(url, service)

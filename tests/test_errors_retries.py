@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -39,6 +37,7 @@ from assistant_ui import (
 from assistant_ui._call.retry import RetryPolicy, parse_retry_after
 from assistant_ui.errors import make_status_error, status_error_class
 from assistant_ui.messages import user
+from assistant_ui.testing import serve as serve_app
 
 BASE = "http://backend.test"
 OK = httpx.Response(200, content=b'0:"ok"\n', headers={"content-type": "text/plain"})
@@ -392,21 +391,8 @@ def _server_app() -> Starlette:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    config = uvicorn.Config(_server_app(), host="127.0.0.1", port=0, log_level="critical", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-errors", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(_server_app(), lifespan="off") as url:
+        yield url
 
 
 def test_real_server_cut_mid_body_sync(server_url: str) -> None:

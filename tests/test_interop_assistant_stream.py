@@ -10,14 +10,11 @@ the same message.
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from assistant_stream import RunController, create_run
 from assistant_stream.serialization import AssistantTransportResponse, DataStreamResponse
 from starlette.applications import Starlette
@@ -27,6 +24,7 @@ from starlette.routing import Route
 
 from assistant_ui import AssistantClient, ChatResult, StreamError
 from assistant_ui.messages import user
+from assistant_ui.testing import serve as serve_app
 
 Run = Callable[[RunController], Awaitable[None]]
 
@@ -370,21 +368,8 @@ async def test_asgi_transport(encoder: str, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    config = uvicorn.Config(APP, host="127.0.0.1", port=0, log_level="critical", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-interop", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(APP, lifespan="off") as url:
+        yield url
 
 
 @pytest.mark.parametrize(("encoder", "name"), CASES)

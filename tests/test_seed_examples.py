@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from assistant_stream import RunController, create_run
 from assistant_stream.serialization import DataStreamResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from assistant_ui.testing import serve as serve_app
 
 SEED_BASE_URL = "https://api.example.com"
 
@@ -88,21 +89,8 @@ BACKEND = Backend()
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    config = uvicorn.Config(BACKEND.app(), host="127.0.0.1", port=0, log_level="critical", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-seed", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(BACKEND.app(), lifespan="off") as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,13 +7,10 @@ library (both of its encoders) and AI SDK 7 UI message stream bodies.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from assistant_stream import RunController, create_run
 from assistant_stream.serialization import AssistantTransportResponse, DataStreamResponse
 from starlette.applications import Starlette
@@ -25,6 +22,7 @@ from assistant_ui import AssistantClient, ChatResult
 from assistant_ui._wire.usage import MAX_TOKEN_COUNT, normalize_usage
 from assistant_ui.decoding import MessageAccumulator, StreamDecoder
 from assistant_ui.messages import user
+from assistant_ui.testing import serve as serve_app
 
 # -- assistant-stream runs ----------------------------------------------------------------------
 
@@ -116,21 +114,8 @@ def make_app() -> Starlette:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    config = uvicorn.Config(make_app(), host="127.0.0.1", port=0, log_level="critical", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-status-usage", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(make_app(), lifespan="off") as url:
+        yield url
 
 
 def check_run(result: ChatResult, name: str) -> None:

@@ -231,6 +231,17 @@ async def _collect_async(
     return out
 
 
+def _failed_attempt(
+    exc: Exception, http: httpx.Client | httpx.AsyncClient, request: httpx.Request, started: float
+) -> AttemptOutcome:
+    """Every exception of httpx during a send becomes a typed failure (a redirect loop, a
+    ``data:`` Location, a redirect hop's broken gzip body...); any other is raised again."""
+    kind = classify_send(exc, http)
+    if kind is None:
+        raise exc
+    return AttemptOutcome(request, error=exc, kind=kind, started=started)
+
+
 class SyncHTTPTransport:
     """Blocking HTTP over an ``httpx.Client`` (implements ``SyncTransport``)."""
 
@@ -250,12 +261,7 @@ class SyncHTTPTransport:
         try:
             response = self.http.send(request, stream=action.stream)
         except Exception as exc:
-            # every exception of httpx becomes a typed error (a redirect loop, a
-            # ``data:`` Location, a redirect hop's broken gzip body...)
-            kind = classify_send(exc, self.http)
-            if kind is None:
-                raise
-            return AttemptOutcome(request, error=exc, kind=kind, started=started)
+            return _failed_attempt(exc, self.http, request, started)
         return AttemptOutcome(request, response, started=started)
 
     def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:
@@ -305,12 +311,7 @@ class AsyncHTTPTransport:
         try:
             response = await self.http.send(request, stream=action.stream)
         except Exception as exc:
-            # every exception of httpx becomes a typed error (a redirect loop, a
-            # ``data:`` Location, a redirect hop's broken gzip body...)
-            kind = classify_send(exc, self.http)
-            if kind is None:
-                raise
-            return AttemptOutcome(request, error=exc, kind=kind, started=started)
+            return _failed_attempt(exc, self.http, request, started)
         return AttemptOutcome(request, response, started=started)
 
     async def read_error_body(self, response: httpx.Response, deadline_at: float | None = None) -> str:

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ChatRequest, RequestDialect, RequestSpec, validate_messages
+from .base import ChatRequest, RequestDialect, RequestSpec, last_user_text, validate_messages
 
 __all__ = ["SESSION_HEADER", "build_chat_request", "last_user_text", "runtime_session_id"]
 
@@ -46,27 +46,6 @@ def runtime_session_id(thread_id: str) -> str:
     return f"aui-{digest}"
 
 
-def last_user_text(messages: list[dict[str, Any]]) -> str | None:
-    """The text of the last ``user`` message (its text parts joined), or ``None``."""
-    for i in range(len(messages) - 1, -1, -1):
-        msg = messages[i]
-        if msg["role"] != "user":
-            continue
-        content = msg.get("content")
-        if isinstance(content, str):
-            return content
-        content = content or []
-        kinds = {part.get("type") for part in content}
-        if kinds - {"text"}:
-            other = ", ".join(sorted(str(k) for k in kinds - {"text"}))
-            raise ValueError(
-                f"messages[{i}] has {other} parts: api='agentcore' sends only the text of the "
-                "last user message as the prompt; put anything else in a keyword argument"
-            )
-        return "".join(str(part.get("text", "")) for part in content)
-    return None
-
-
 _UNSENT = ("system", "tools", "commands", "run_config", "state")
 
 
@@ -78,7 +57,9 @@ def build_chat_request(req: ChatRequest) -> RequestSpec:
                 "pass what it reads as a keyword argument instead (it is added to the payload)"
             )
     extra: Mapping[str, Any] = req.extra or {}
-    prompt = last_user_text(validate_messages(req.messages))
+    prompt = last_user_text(
+        validate_messages(req.messages), "agentcore", "; put anything else in a keyword argument"
+    )
     if prompt is None and extra.get("prompt") is None:
         raise ValueError(
             "api='agentcore' sends the last user message's text as the prompt: give a user "

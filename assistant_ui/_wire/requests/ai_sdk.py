@@ -70,7 +70,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .base import ChatRequest, RequestDialect, RequestSpec, normalize_tools, validate_messages
+from .base import (
+    ChatRequest,
+    RequestDialect,
+    RequestSpec,
+    merge_fields,
+    normalize_tools,
+    validate_messages,
+)
 from .history import (
     content_parts,
     file_url,
@@ -330,13 +337,7 @@ def build_chat_request(req: ChatRequest) -> RequestSpec:
         "runConfig": run_config,
         "state": state,
     }
-    for key, value in optional.items():
-        if value is not None:
-            body[key] = value
-    for key, value in (extra or {}).items():
-        if value is not None:
-            body[key] = value
-    return RequestSpec("POST", path, body)
+    return RequestSpec("POST", path, merge_fields(body, optional, extra or {}))
 
 
 DIALECT = RequestDialect("ai-sdk", "/api/chat", build_chat_request)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ChatRequest, RequestDialect, RequestSpec, normalize_tools, validate_messages
+from .base import (
+    ChatRequest,
+    RequestDialect,
+    RequestSpec,
+    merge_fields,
+    normalize_tools,
+    validate_messages,
+)
 
 __all__ = ["build_cancel_request", "build_chat_request", "message_to_command_parts", "messages_to_commands"]
 
@@ -80,13 +87,7 @@ def build_chat_request(req: ChatRequest) -> RequestSpec:
         "state": state,
         "unstable_assistantMessageId": assistant_message_id,
     }
-    for key, value in optional.items():
-        if value is not None:
-            body[key] = value
-    for key, value in (extra or {}).items():
-        if value is not None:
-            body[key] = value
-    return RequestSpec("POST", path, body)
+    return RequestSpec("POST", path, merge_fields(body, optional, extra or {}))
 
 
 def build_cancel_request(*, path: str, thread_id: str) -> RequestSpec:

@@ -16,6 +16,8 @@ __all__ = [
     "RequestDialect",
     "RequestSpec",
     "format_path",
+    "last_user_text",
+    "merge_fields",
     "normalize_tools",
     "validate_messages",
 ]
@@ -162,3 +164,37 @@ def normalize_tools(tools: Any) -> dict[str, dict[str, Any]] | None:
         else:
             raise TypeError(f"cannot use {item!r} as a tool")
     return out
+
+
+def last_user_text(messages: list[dict[str, Any]], api: str, hint: str = "") -> str | None:
+    """The text of the last ``user`` message (its text parts joined), or ``None``.
+
+    For the dialects that send only that text (``api``): a part that is not text is a
+    ``ValueError`` naming it (``hint`` says where to put it instead), never dropped.
+    """
+    for i in range(len(messages) - 1, -1, -1):
+        msg = messages[i]
+        if msg["role"] != "user":
+            continue
+        content = msg.get("content")
+        if isinstance(content, str):
+            return content
+        content = content or []
+        kinds = {part.get("type") for part in content}
+        if kinds - {"text"}:
+            other = ", ".join(sorted(str(k) for k in kinds - {"text"}))
+            raise ValueError(
+                f"messages[{i}] has {other} parts: api={api!r} sends only the text of the "
+                f"last user message{hint}"
+            )
+        return "".join(str(part.get("text", "")) for part in content)
+    return None
+
+
+def merge_fields(body: dict[str, Any], *fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Add the ``fields`` to ``body`` in order, leaving out those whose value is None."""
+    for mapping in fields:
+        for key, value in mapping.items():
+            if value is not None:
+                body[key] = value
+    return body

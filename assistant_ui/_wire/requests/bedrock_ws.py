@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ChatRequest, RequestDialect, RequestSpec, validate_messages
+from .base import ChatRequest, RequestDialect, RequestSpec, last_user_text, validate_messages
 
 __all__ = [
     "API_NAME",
@@ -57,29 +57,9 @@ class SocketSpec(RequestSpec):
         return f"SocketSpec(thread_id={self.thread_id!r}, type={kind!r})"
 
 
-def last_user_text(messages: list[dict[str, Any]]) -> str | None:
-    """The text of the last ``user`` message (its text parts joined), or ``None``."""
-    for i in range(len(messages) - 1, -1, -1):
-        msg = messages[i]
-        if msg["role"] != "user":
-            continue
-        content = msg.get("content")
-        if isinstance(content, str):
-            return content
-        kinds = {part.get("type") for part in content or []}
-        if kinds - {"text"}:
-            other = ", ".join(sorted(str(k) for k in kinds - {"text"}))
-            raise ValueError(
-                f"messages[{i}] has {other} parts: api='bedrock-ws' sends only the text of "
-                "the last user message"
-            )
-        return "".join(str(part.get("text", "")) for part in content or [])
-    return None
-
-
 def build_chat_request(req: ChatRequest) -> RequestSpec:
     """The chat message of one turn: the last user message's text."""
-    text = last_user_text(validate_messages(req.messages))
+    text = last_user_text(validate_messages(req.messages), "bedrock-ws")
     if text is None:
         raise ValueError(
             "api='bedrock-ws' sends the last user message's text on the thread's WebSocket "
