@@ -17,28 +17,21 @@ import httpx
 
 from ._call.options import DEFAULT_MAX_RESPONSE_SIZE, CallOptions, check_max_response_size
 from ._call.retry import RetryPolicy
-from ._call.send_flow import NOTICE_DEADLINE, notice_flow
 from ._log import redact_url
-from ._transports.base import AsyncTransport, SyncTransport
 from ._transports.headers import HeadersSpec
-from ._transports.http import (
-    ACCEPT,
-    AsyncHTTPTransport,
-    SyncHTTPTransport,
-    drive_send_async,
-    drive_send_sync,
-)
 from ._transports.http_clients import HTTPClients
 from ._transports.redirects import RedirectGuard, merge_event_hooks
-from ._transports.websocket import AsyncWSTransport, SyncWSTransport, WSConnections
-from ._transports.ws_sockets import handshake_url
-from ._wire.decoder import DEFAULT_MAX_EVENT_SIZE
 from ._wire.dialects import PROTOCOLS
+from ._wire.limits import DEFAULT_MAX_EVENT_SIZE
 from ._wire.requests import APIS, REQUEST_DIALECTS, RequestSpec, format_path
-from .auth import invalidate_auth
 
+# What only a call needs (the call flows, the transports, the decoder, the auth
+# helpers, the WebSocket modules) is imported on first use, so that
+# ``from assistant_ui import AssistantClient`` costs little more than httpx.
 if TYPE_CHECKING:
     from ._thread import ThreadClient
+    from ._transports.base import AsyncTransport, SyncTransport
+    from ._transports.websocket import WSConnections
 
 __all__ = ["DEFAULT_TIMEOUT", "AssistantClient"]
 
@@ -204,7 +197,7 @@ class AssistantClient:
 
     def _client_kwargs(self, kind: type[Any]) -> dict[str, Any]:
         # a ws:// client's handshakes are http:// requests to the same origin
-        origin = handshake_url(self.base_url)
+        origin = _handshake_url(self.base_url)
         kwargs: dict[str, Any] = {"base_url": origin, "timeout": self.timeout}
         kwargs.update(self._httpx_kwargs)
         transport = kwargs.get("transport")
@@ -237,12 +230,20 @@ class AssistantClient:
         return self._http.async_
 
     def _sync_transport(self, opts: CallOptions | None) -> SyncTransport:
+        from ._transports.http import SyncHTTPTransport
+
         if self._ws is not None:
+            from ._transports.websocket import SyncWSTransport
+
             return SyncWSTransport(self._ws, self.sync_http, opts)
         return SyncHTTPTransport(self.sync_http, self._headers, self.timeout, opts)
 
     def _async_transport(self, opts: CallOptions | None) -> AsyncTransport:
+        from ._transports.http import AsyncHTTPTransport
+
         if self._ws is not None:
+            from ._transports.websocket import AsyncWSTransport
+
             return AsyncWSTransport(self._ws, self.async_http, opts)
         return AsyncHTTPTransport(self.async_http, self._headers, self.timeout, opts)
 
@@ -255,6 +256,9 @@ class AssistantClient:
     def _send_sync(self, spec: RequestSpec) -> httpx.Response:
         """Send a notice (a cancel) with the client's retries, within its own short
         deadline; its answer is read only in part, then closed (``notice_flow``)."""
+        from ._call.send_flow import notice_flow
+        from ._transports.http import SyncHTTPTransport, drive_send_sync
+
         with self._http.notice_sync() as http:
             transport = SyncHTTPTransport(http, self._headers, self.timeout, None)
             return drive_send_sync(transport, notice_flow(self._env, spec))
@@ -263,6 +267,9 @@ class AssistantClient:
         """:meth:`_send_sync` for async code."""
         # the running loop's client (made again if it was closed); one closed
         # meanwhile by another task fails the notice with a typed error
+        from ._call.send_flow import notice_flow
+        from ._transports.http import AsyncHTTPTransport, drive_send_async
+
         transport = AsyncHTTPTransport(self.async_http, self._headers, self.timeout, None)
         return await drive_send_async(transport, notice_flow(self._env, spec))
 
@@ -287,6 +294,8 @@ class AssistantClient:
         """
         if self._ws is not None:
             self._ws.close_sync()
+        from ._call.send_flow import NOTICE_DEADLINE
+
         self._http.close_sync(wait=NOTICE_DEADLINE)
 
     async def __aenter__(self) -> AssistantClient:
@@ -333,6 +342,8 @@ class AssistantClient:
             raise ValueError("stream_id must be a non-empty str")
         # one percent-encoded path segment, whatever the id (``/``, ``?``, ``..``)
         path = format_path(self.resume_path, stream_id=stream_id)
+        from ._transports.http import ACCEPT
+
         return RequestSpec("GET", path, headers={"Accept": ACCEPT})
 
 
@@ -350,6 +361,8 @@ class _ClientEnv:
         return self._client.retry
 
     def refresh_auth(self, request: Any) -> bool:
+        from .auth import invalidate_auth
+
         return invalidate_auth(self._client._headers, request)
 
     def resume_spec(self, stream_id: str) -> RequestSpec:
@@ -374,11 +387,19 @@ def _socket_api(base_url: str, api: str) -> str:
 def _socket_pool(base_url: str, headers: HeadersSpec, timeout: httpx.Timeout, max_size: int) -> WSConnections:
     """The WebSocket connections of a ``ws://`` client (ImportError without the ``ws`` extra);
     ``max_size`` (``max_event_size``) bounds one message from the server."""
+    from ._transports.websocket import WSConnections
     from ._transports.ws_auth import InBandAuth, is_auth_helper
 
     auth = InBandAuth(headers)
     handshake = None if is_auth_helper(headers) else headers
     return WSConnections(base_url, handshake, auth.sync, auth.async_, timeout, max_size)
+
+
+def _handshake_url(base_url: str) -> str:
+    """The HTTP URL of a WebSocket handshake (``ws`` -> ``http``, ``wss`` -> ``https``)."""
+    from ._transports.ws_sockets import handshake_url
+
+    return handshake_url(base_url) if base_url.startswith(("ws://", "wss://")) else base_url
 
 
 def _split_query(base_url: str) -> tuple[str, dict[str, str]]:

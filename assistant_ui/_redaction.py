@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -85,7 +86,7 @@ _TEXT_NAME = (
 _BARE = r"""[^\s,;&"'<>(){}\[\]]"""
 # "name": "value" / 'name': 'value' / name=value / name: value (a header line); an
 # unquoted value runs on across tabs (a token with a tab in it is one value)
-_KEY_VALUE = re.compile(
+_KEY_VALUE_PATTERN = (
     r"""(?ix)
     (?P<q>["']?)(?P<name>""" + _TEXT_NAME + r""")(?P=q)   # the name, maybe quoted
     (?P<sep>[ \t]{0,8}[:=][ \t]{0,8})
@@ -98,13 +99,24 @@ _KEY_VALUE = re.compile(
     )
     """
 )
-_BEARER = re.compile(
+_BEARER_PATTERN = (
     r"(?i)\b(bearer)([ \t]{1,8})[A-Za-z0-9\-._~+/]+=*(?:\t[^\s\"'<>]{1,4096}){0,8}"
 )
-_BASIC = re.compile(r"(?i)\b(basic)([ \t]{1,8})([A-Za-z0-9+/]{4,}=*)")
-_URL_USERINFO = re.compile(
+_BASIC_PATTERN = r"(?i)\b(basic)([ \t]{1,8})([A-Za-z0-9+/]{4,}=*)"
+_URL_USERINFO_PATTERN = (
     r"(?i)(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{0,31}://)([^/\s:@]{0,256}):([^/\s@]{1,256})@"
 )
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The redaction patterns, compiled on first use (``import assistant_ui`` stays light)."""
+    return (
+        re.compile(_URL_USERINFO_PATTERN),
+        re.compile(_KEY_VALUE_PATTERN),
+        re.compile(_BEARER_PATTERN),
+        re.compile(_BASIC_PATTERN),
+    )
 
 
 def _redact_key_value(match: re.Match[str]) -> str:
@@ -174,10 +186,11 @@ def _redact_expanded(text: str, expanded: list[str]) -> str:
     for secret in expanded:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
-    text = _KEY_VALUE.sub(_redact_key_value, text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    text = _BASIC.sub(_redact_basic, text)
+    url_userinfo, key_value, bearer, basic = _patterns()
+    text = url_userinfo.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
+    text = key_value.sub(_redact_key_value, text)
+    text = bearer.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = basic.sub(_redact_basic, text)
     return text
 
 

@@ -30,11 +30,10 @@ from .detect import (
 from .dialects import DIALECTS, FRAMING, create_dialect
 from .dialects.base import UnitError
 from .framing import Framer, JSONFramer, SSEFramer, Truncated, make_framer
+from .limits import DEFAULT_MAX_EVENT_SIZE
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_JSON_DEPTH", "StreamDecoder"]
 
-#: default bound on one line / SSE event / JSON body / AWS frame, in bytes
-DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 #: default bound on the nesting of arrays and objects in one JSON value
 DEFAULT_MAX_JSON_DEPTH = _json.DEFAULT_MAX_DEPTH
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .base import Framing
+if TYPE_CHECKING:
+    from .base import Framing
 
 __all__ = [
     "DIALECTS",
@@ -44,8 +44,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class DialectEntry:
+class DialectEntry(NamedTuple):
     #: the protocol name (``StreamDecoder(protocol=...)``, ``decoder.protocol``)
     name: str
     framing: Framing

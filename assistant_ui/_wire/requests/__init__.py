@@ -6,7 +6,9 @@ send it. :data:`REQUEST_DIALECTS` is the registry ``AssistantClient(api=...)`` r
 
 from __future__ import annotations
 
-from . import agentcore, ai_sdk, amazon_q, assistant_ui, bedrock_ws, openai
+import importlib
+from collections.abc import Iterator, Mapping
+
 from .base import (
     ChatRequest,
     RequestDialect,
@@ -27,17 +29,34 @@ __all__ = [
     "validate_messages",
 ]
 
-#: every request dialect, by the name ``AssistantClient(api=...)`` takes
-REQUEST_DIALECTS: dict[str, RequestDialect] = {
-    d.name: d
-    for d in (
-        assistant_ui.DIALECT,
-        ai_sdk.DIALECT,
-        openai.DIALECT,
-        amazon_q.DIALECT,
-        agentcore.DIALECT,
-        bedrock_ws.DIALECT,
-    )
+#: the module of each request dialect, by the name ``AssistantClient(api=...)`` takes; a
+#: dialect module is imported when its dialect is first used
+_MODULES = {
+    "assistant-ui": "assistant_ui",
+    "ai-sdk": "ai_sdk",
+    "openai": "openai",
+    "amazon-q": "amazon_q",
+    "agentcore": "agentcore",
+    "bedrock-ws": "bedrock_ws",
 }
+
+
+class _Registry(Mapping[str, RequestDialect]):
+    """name -> :class:`RequestDialect` (each module's ``DIALECT``), loaded on first use."""
+
+    def __getitem__(self, name: str) -> RequestDialect:
+        module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+        dialect: RequestDialect = module.DIALECT
+        return dialect
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+#: every request dialect, by the name ``AssistantClient(api=...)`` takes
+REQUEST_DIALECTS: Mapping[str, RequestDialect] = _Registry()
 #: the names ``AssistantClient(api=...)`` accepts
-APIS = tuple(REQUEST_DIALECTS)
+APIS = tuple(_MODULES)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 __all__ = [
@@ -42,8 +42,11 @@ class RequestSpec:
         return f"RequestSpec({self.method!r}, {self.path!r})"
 
 
-@dataclass(frozen=True)
-class ChatRequest:
+#: an empty mapping no one can change (the default of the mapping fields below)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class ChatRequest(NamedTuple):
     """Everything one chat call asks for, written once: each request dialect turns it
     into the body its backend takes (:attr:`RequestDialect.build_chat`)."""
 
@@ -57,17 +60,16 @@ class ChatRequest:
     state: Any = None
     assistant_message_id: str | None = None
     #: the call's extra keyword arguments: body fields, where the wire allows them
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = _EMPTY
     #: the client's ``model=`` (the OpenAI dialect needs one)
     model: str | None = None
     #: what the dialect kept for this thread id from earlier answers (for example a
     #: server-side conversation id): read-only here, updated by
     #: :attr:`RequestDialect.update_session` after each answer
-    session: Mapping[str, Any] = field(default_factory=dict)
+    session: Mapping[str, Any] = _EMPTY
 
 
-@dataclass(frozen=True)
-class RequestDialect:
+class RequestDialect(NamedTuple):
     """One backend's request side: what ``AssistantClient(api=name)`` POSTs."""
 
     name: str
