@@ -1,4 +1,4 @@
-"""Bedrock AgentCore runtime answers (README.md, "Bedrock AgentCore").
+"""Bedrock AgentCore runtime answers (docs/wire-formats.md §15).
 
 The runtime's SDK writes every value the agent yields as one ``data: <json>`` SSE event
 (no ``event:`` line), so what arrives is whatever the agent framework produced:

@@ -1,4 +1,4 @@
-"""The WebSocket chat of auto-bedrock-chat-fastapi, server side (README.md, "WebSocket chat").
+"""The WebSocket chat of auto-bedrock-chat-fastapi, server side (docs/wire-formats.md §16).
 
 The WebSocket transport hands over each JSON text message of a chat turn as one line
 (so the framing is ``lines``). What each message becomes:

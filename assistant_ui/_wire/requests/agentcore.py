@@ -1,4 +1,4 @@
-"""The ``agentcore`` request dialect: a Bedrock AgentCore runtime (README.md, "Bedrock AgentCore").
+"""The ``agentcore`` request dialect: a Bedrock AgentCore runtime (docs/wire-formats.md §15).
 
 ``POST {base}/invocations`` with the free-form JSON payload AgentCore agents read::
 

@@ -1,4 +1,4 @@
-"""``api="bedrock-ws"``: the WebSocket chat of auto-bedrock-chat-fastapi (README.md, "WebSocket chat").
+"""``api="bedrock-ws"``: the WebSocket chat of auto-bedrock-chat-fastapi (docs/wire-formats.md §16).
 
 Pure: what the client sends on a thread's WebSocket, as JSON text messages.
 
