@@ -96,9 +96,11 @@ class ChatSession:
             )
         with self.interrupts.installed():
             while True:
+                # forget the presses made before this prompt, then show it: a Ctrl-C
+                # pressed once the prompt is visible is never lost
+                self.interrupts.reset_prompt()
                 if self.interactive:
                     self._styled("you> ", "bold")
-                self.interrupts.reset_prompt()
                 try:
                     line, typed_ahead = self.reader.get(self.interrupts.pending)
                 except PromptInterrupted:
