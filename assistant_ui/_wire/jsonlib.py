@@ -30,6 +30,7 @@ __all__ = [
     "loads_lenient",
     "nesting_depth",
     "parse",
+    "scan_string",
     "too_deep",
 ]
 
@@ -42,6 +43,9 @@ DEFAULT_MAX_DEPTH = 512
 # not settle (not UTF-8, leading or trailing whitespace, extra data, no value) goes to
 # ``json.loads`` itself, so results and errors are the stdlib's.
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+#: the stdlib's (C) string scanner: ``scan_string(text, i)`` reads the JSON string
+#: whose opening quote is at ``i - 1``, strictly; gives (value, index after it)
+scan_string: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 def _loads_std(data: bytes | str) -> Any:
