@@ -81,19 +81,6 @@ def raw_event(ev: SSEEvent, data: Any) -> dict[str, Any]:
     return raw
 
 
-def json_string(raw: bytes) -> str | None:
-    """The value of ``raw`` when it is exactly one JSON string literal (the stdlib's
-    answer, strict: control characters refused), else None."""
-    try:
-        text = raw.decode("utf-8")
-        if text[:1] != '"':
-            return None
-        value, end = _json.scan_string(text, 1)
-    except ValueError:  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
-        return None
-    return value if end == len(text) else None
-
-
 class JSONEventDialect:
     """Base of the SSE dialects whose events each carry one JSON value.
 
@@ -123,11 +110,21 @@ class JSONEventDialect:
         max_depth = self.max_json_depth
         event = self.event
         hits = 0
+        scan_string = _json.scan_string
         for ev in units:
             data = ev.data
             prefix = self.text_prefix
             if prefix is not None and data.startswith(prefix) and data.endswith(self.text_suffix):
-                text = json_string(data[len(prefix) : len(data) - len(self.text_suffix)])
+                # the middle must be exactly one JSON string literal (strict, as the
+                # stdlib parses it); anything else goes the whole way below
+                try:
+                    middle = data[len(prefix) : len(data) - len(self.text_suffix)].decode("utf-8")
+                    text, end = scan_string(middle, 1) if middle[:1] == '"' else (None, -1)
+                except ValueError:
+                    text = None
+                else:
+                    if end != len(middle):
+                        text = None
                 if text is not None:
                     hits += 1
                     if text:
