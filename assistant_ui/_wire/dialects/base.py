@@ -111,14 +111,15 @@ class JSONEventDialect:
         event = self.event
         hits = 0
         scan_string = _json.scan_string
+        prefix, suffix = self.text_prefix, self.text_suffix
+        start, tail = len(prefix or b""), len(suffix)
         for ev in units:
             data = ev.data
-            prefix = self.text_prefix
-            if prefix is not None and data.startswith(prefix) and data.endswith(self.text_suffix):
+            if prefix is not None and data.startswith(prefix) and data.endswith(suffix):
                 # the middle must be exactly one JSON string literal (strict, as the
                 # stdlib parses it); anything else goes the whole way below
                 try:
-                    middle = data[len(prefix) : len(data) - len(self.text_suffix)].decode("utf-8")
+                    middle = data[start : len(data) - tail].decode("utf-8")
                     text, end = scan_string(middle, 1) if middle[:1] == '"' else (None, -1)
                 except ValueError:
                     text = None
@@ -151,6 +152,8 @@ class JSONEventDialect:
                 self.text_hits += hits
                 hits = 0
                 self.learn(value, data)
+                prefix, suffix = self.text_prefix, self.text_suffix
+                start, tail = len(prefix or b""), len(suffix)
         if hits:
             self.text_hits += hits
 
