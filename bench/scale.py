@@ -89,6 +89,12 @@ class TimedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         phases = PHASES.get(None)
+        if phases is not None:
+            async def trace(name: str, info: Any) -> None:
+                if name in ("connection.connect_tcp.complete", "http11.send_request_body.complete"):
+                    phases[name.split(".")[1]] = time.perf_counter()
+
+            request.extensions = dict(request.extensions, trace=trace)
         response = await self.inner.handle_async_request(request)
         if phases is None:
             return response
@@ -149,6 +155,10 @@ async def measure(
         return statistics.median(spans) * 1000 if spans else float("nan")
 
     return {
+        "connected": sum("connect_tcp" in m for m in phases),
+        "connect_ms": p50("start", "connect_tcp"),
+        "sent_ms": p50("start", "send_request_body"),
+        "wait_ms": p50("send_request_body", "head"),
         "head_ms": p50("start", "head"),
         "chunk_ms": p50("head", "chunk"),
         "event_ms": p50("chunk", "event"),
@@ -226,12 +236,14 @@ def main() -> None:
     args = parser.parse_args()
     rows = asyncio.run(main_async(args.streams, args.deltas))
     print(f"{args.streams} concurrent streams x {args.deltas} deltas, server and client on one 2-core machine\n")
-    print("| client | total s | events/s | p50 TTFE ms | p99 TTFE ms | p50 until head ms "
-          "| p50 head -> 1st chunk ms | p50 1st chunk -> 1st event ms |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| client | total s | events/s | p50 TTFE ms | p99 TTFE ms | new connections "
+          "| p50 until connected ms | p50 until request sent ms | p50 request sent -> head ms "
+          "| p50 until head ms | p50 head -> 1st chunk ms | p50 1st chunk -> 1st event ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['name']} | {r['total_s']:.2f} | {r['events_per_s']:,.0f} | "
-              f"{r['p50_ttfe_ms']:.0f} | {r['p99_ttfe_ms']:.0f} | {r['head_ms']:.0f} | "
+              f"{r['p50_ttfe_ms']:.0f} | {r['p99_ttfe_ms']:.0f} | {r['connected']} | "
+              f"{r['connect_ms']:.0f} | {r['sent_ms']:.0f} | {r['wait_ms']:.0f} | {r['head_ms']:.0f} | "
               f"{r['chunk_ms']:.0f} | {r['event_ms']:.0f} |")
 
 
