@@ -17,7 +17,6 @@ import httpx
 
 from ._call.options import DEFAULT_MAX_RESPONSE_SIZE, CallOptions, check_max_response_size
 from ._call.retry import RetryPolicy
-from ._log import redact_url
 from ._transports.headers import HeadersSpec
 from ._transports.http_clients import HTTPClients
 from ._transports.redirects import RedirectGuard, merge_event_hooks
@@ -114,6 +113,8 @@ class AssistantClient:
         **httpx_kwargs: Any,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://", "ws://", "wss://")):
+            from ._log import redact_url  # (loaded on first use: import time)
+
             shown = redact_url(base_url) if isinstance(base_url, str) else base_url
             raise ValueError(f"base_url must be an http(s) or ws(s) URL, got {shown!r}")
         api = _socket_api(base_url, api)
@@ -163,6 +164,8 @@ class AssistantClient:
         self._in_flight: dict[str, weakref.WeakSet[Any]] = {}
 
     def __repr__(self) -> str:
+        from ._log import redact_url
+
         return f"AssistantClient(base_url={redact_url(self.base_url)!r}, api={self.api!r})"
 
     # -- threads --------------------------------------------------------------------

@@ -6,14 +6,19 @@ Starts an ``assistant-stream`` app under uvicorn in a subprocess (a data-stream
 endpoint and an OpenAI-format endpoint with the same content), then opens
 ``--streams`` concurrent streams through one ``AssistantClient`` and, for
 comparison, through openai-python's ``AsyncOpenAI``. Reports total throughput and
-p50/p99 time to first event. Needs ``uvicorn``, ``starlette`` and
-``assistant-stream`` (the test extra) and optionally ``openai``.
+p50/p99 time to first event, and where the first event waited: the p50 of
+each phase of one stream (request sent until the response head arrived; head until
+the first body chunk; that chunk until the first event came out of the client), taken
+by a timing wrapper around the same httpx transport for both clients. Needs
+``uvicorn``, ``starlette`` and ``assistant-stream`` (the test extra) and optionally
+``openai``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import os
 import socket
 import statistics
@@ -58,6 +63,50 @@ SERVER = textwrap.dedent(
 )
 
 
+#: per stream (each runs in its own task): when each phase ended
+PHASES: contextvars.ContextVar[dict[str, float]] = contextvars.ContextVar("phases")
+
+
+class _FirstChunk(httpx.AsyncByteStream):
+    def __init__(self, inner: Any, phases: dict[str, float]) -> None:
+        self.inner = inner
+        self.phases = phases
+
+    async def __aiter__(self) -> Any:
+        async for chunk in self.inner:
+            self.phases.setdefault("chunk", time.perf_counter())
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class TimedTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, noting when the head and the first body chunk arrive."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self.inner = httpx.AsyncHTTPTransport(limits=limits)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        phases = PHASES.get(None)
+        if phases is not None:
+            async def trace(name: str, info: Any) -> None:
+                if name in ("connection.connect_tcp.complete", "http11.send_request_body.complete"):
+                    phases[name.split(".")[1]] = time.perf_counter()
+
+            request.extensions = dict(request.extensions, trace=trace)
+        response = await self.inner.handle_async_request(request)
+        if phases is None:
+            return response
+        phases["head"] = time.perf_counter()
+        return httpx.Response(response.status_code, headers=response.headers,
+                              stream=_FirstChunk(response.stream, phases),
+                              extensions=response.extensions)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -88,11 +137,31 @@ async def measure(
     name: str, streams: int, one: Callable[[], Awaitable[tuple[float, int]]]
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    results = await asyncio.gather(*(one() for _ in range(streams)))
+    phases: list[dict[str, float]] = []
+
+    async def timed() -> tuple[float, int]:
+        marks = {"start": time.perf_counter()}
+        PHASES.set(marks)
+        phases.append(marks)
+        return await one()
+
+    results = await asyncio.gather(*(timed() for _ in range(streams)))
     total = time.perf_counter() - t0
     ttfe = sorted(r[0] for r in results)
     events = sum(r[1] for r in results)
+
+    def p50(a: str, b: str) -> float:
+        spans = [m[b] - m[a] for m in phases if a in m and b in m]
+        return statistics.median(spans) * 1000 if spans else float("nan")
+
     return {
+        "connected": sum("connect_tcp" in m for m in phases),
+        "connect_ms": p50("start", "connect_tcp"),
+        "sent_ms": p50("start", "send_request_body"),
+        "wait_ms": p50("send_request_body", "head"),
+        "head_ms": p50("start", "head"),
+        "chunk_ms": p50("head", "chunk"),
+        "event_ms": p50("chunk", "event"),
         "name": name,
         "total_s": total,
         "events_per_s": events / total,
@@ -108,7 +177,8 @@ async def main_async(streams: int, deltas: int) -> list[dict[str, Any]]:
     limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
     out = []
     try:
-        client = AssistantClient(base_url=base, limits=limits, timeout=httpx.Timeout(60, pool=60))
+        client = AssistantClient(base_url=base, transport=TimedTransport(limits),
+                                 timeout=httpx.Timeout(60, pool=60))
         thread = client.threads("bench")
 
         async def ours() -> tuple[float, int]:
@@ -119,6 +189,7 @@ async def main_async(streams: int, deltas: int) -> list[dict[str, Any]]:
                 async for _ in stream:
                     if first is None:
                         first = time.perf_counter() - start
+                        PHASES.get({})["event"] = start + first
                     count += 1
             return first or 0.0, count
 
@@ -131,7 +202,8 @@ async def main_async(streams: int, deltas: int) -> list[dict[str, Any]]:
             return out
         oc = openai.AsyncOpenAI(
             base_url=base + "/v1", api_key="sk-bench", max_retries=0,
-            http_client=httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60, pool=60)),
+            http_client=httpx.AsyncClient(transport=TimedTransport(limits),
+                                          timeout=httpx.Timeout(60, pool=60)),
         )
 
         async def theirs() -> tuple[float, int]:
@@ -144,6 +216,7 @@ async def main_async(streams: int, deltas: int) -> list[dict[str, Any]]:
             async for _ in stream:
                 if first is None:
                     first = time.perf_counter() - start
+                    PHASES.get({})["event"] = start + first
                 count += 1
             return first or 0.0, count
 
@@ -163,11 +236,15 @@ def main() -> None:
     args = parser.parse_args()
     rows = asyncio.run(main_async(args.streams, args.deltas))
     print(f"{args.streams} concurrent streams x {args.deltas} deltas, server and client on one 2-core machine\n")
-    print("| client | total s | events/s | p50 TTFE ms | p99 TTFE ms |")
-    print("|---|---|---|---|---|")
+    print("| client | total s | events/s | p50 TTFE ms | p99 TTFE ms | new connections "
+          "| p50 until connected ms | p50 until request sent ms | p50 request sent -> head ms "
+          "| p50 until head ms | p50 head -> 1st chunk ms | p50 1st chunk -> 1st event ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['name']} | {r['total_s']:.2f} | {r['events_per_s']:,.0f} | "
-              f"{r['p50_ttfe_ms']:.0f} | {r['p99_ttfe_ms']:.0f} |")
+              f"{r['p50_ttfe_ms']:.0f} | {r['p99_ttfe_ms']:.0f} | {r['connected']} | "
+              f"{r['connect_ms']:.0f} | {r['sent_ms']:.0f} | {r['wait_ms']:.0f} | {r['head_ms']:.0f} | "
+              f"{r['chunk_ms']:.0f} | {r['event_ms']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,14 @@ Unpack[ChatOptions]``) so that a type checker rejects a misspelt name.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, Union
 
-from typing_extensions import TypedDict
+if sys.version_info >= (3, 11):  # (typing_extensions costs ~3 ms of import time)
+    from typing import TypedDict
+else:  # pragma: no cover
+    from typing_extensions import TypedDict
 
 __all__ = [
     "CALL_KNOBS",

@@ -32,8 +32,6 @@ from typing import Any
 
 import httpx
 
-from .._redaction import SECRETS_EXTENSION, is_secret_name
-
 __all__ = ["RedirectGuard", "merge_event_hooks", "same_origin"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -74,6 +72,8 @@ class RedirectGuard:
         """Drop the credential headers of ``request`` when it leaves the origin; their names."""
         if same_origin(request.url, self.origin):
             return []
+        from .._redaction import SECRETS_EXTENSION, is_secret_name  # (first use: import time)
+
         recorded = set(request.extensions.get(SECRETS_EXTENSION) or ())
         names = [
             name

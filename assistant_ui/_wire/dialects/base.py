@@ -91,6 +91,16 @@ class JSONEventDialect:
 
     name = "sse"
     max_json_depth = _json.DEFAULT_MAX_DEPTH
+    #: a dialect that sets these (see :meth:`learn`) says: an event whose data is
+    #: ``text_prefix`` + one JSON string literal + ``text_suffix`` means exactly one
+    #: ``text-delta`` of that string (nothing when it is empty), and changes nothing
+    #: else; such events skip the JSON parse and :meth:`event`
+    text_prefix: bytes | None = None
+    text_suffix = b""
+    #: call :meth:`learn` after each claimed event
+    learning = False
+    #: events that took the text fast path
+    text_hits = 0
 
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
@@ -99,8 +109,28 @@ class JSONEventDialect:
         loads = _json.loads
         max_depth = self.max_json_depth
         event = self.event
+        hits = 0
+        scan_string = _json.scan_string
+        prefix, suffix = self.text_prefix, self.text_suffix
+        start, tail = len(prefix or b""), len(suffix)
         for ev in units:
             data = ev.data
+            if prefix is not None and data.startswith(prefix) and data.endswith(suffix):
+                # the middle must be exactly one JSON string literal (strict, as the
+                # stdlib parses it); anything else goes the whole way below
+                try:
+                    middle = data[start : len(data) - tail].decode("utf-8")
+                    text, end = scan_string(middle, 1) if middle[:1] == '"' else (None, -1)
+                except ValueError:
+                    text = None
+                else:
+                    if end != len(middle):
+                        text = None
+                if text is not None:
+                    hits += 1
+                    if text:
+                        out.append({"type": "text-delta", "delta": text})
+                    continue
             # (data no longer than the limit cannot nest deeper: one length test
             # is all most events cost)
             if len(data) > max_depth and _json.too_deep(data, max_depth):
@@ -118,6 +148,19 @@ class JSONEventDialect:
                     continue
             if not event(value, ev, out):
                 out.append(raw_event(ev, value))
+            elif self.learning:
+                self.text_hits += hits
+                hits = 0
+                self.learn(value, data)
+                prefix, suffix = self.text_prefix, self.text_suffix
+                start, tail = len(prefix or b""), len(suffix)
+        if hits:
+            self.text_hits += hits
+
+    def learn(self, value: Any, data: bytes) -> None:
+        """``value`` (parsed from ``data``) was claimed by :meth:`event`; a dialect
+        may set ``text_prefix`` and ``text_suffix`` from it."""
+        return None
 
     def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         """Decode one event's JSON ``value``; ``False``: not claimed (it goes out raw)."""

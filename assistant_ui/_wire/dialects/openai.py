@@ -48,6 +48,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import jsonlib as _json
 from ..sse import SSEEvent
 from ..usage import normalize_usage
 from ._tools import ToolTracker
@@ -195,6 +196,8 @@ class OpenAIDialect(JSONEventDialect):
         self._refusal_sent = False
         self._sources = 0
         self._side: dict[Any, _Side] = {}
+        self.learning = True
+        self._learned = 0
 
     # -- streaming ------------------------------------------------------------------
 
@@ -231,6 +234,55 @@ class OpenAIDialect(JSONEventDialect):
         if value.get("error") is not None:
             self._error(value["error"], out)
         return True
+
+    def learn(self, value: Any, data: bytes) -> None:
+        """A chunk that carries only a text fragment of choice 0, once the metadata
+        is out, decodes to one ``text-delta`` and changes no state: the bytes around
+        its text become the fast path's envelope (``JSONEventDialect.feed``), so the
+        chunks that follow with the same envelope are not parsed as a whole."""
+        if not self._meta_sent or type(value) is not dict:
+            return
+        choices = value.get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return
+        choice = choices[0]
+        if type(choice) is not dict or choice.get("finish_reason") is not None:
+            return
+        index = choice.get("index", 0)
+        delta = choice.get("delta")
+        if type(index) is not int or index != 0 or type(delta) is not dict or len(delta) != 1:
+            return
+        text = delta.get("content")
+        if type(text) is not str or value.get("usage") is not None:
+            return
+        if value.get("x_groq") is not None or value.get("error") is not None:
+            return
+        # an envelope that changes with every chunk (a per-chunk padding field)
+        # is not worth learning again and again
+        self._learned += 1
+        if self._learned > 16 and self._learned > self.text_hits:
+            self.learning = False
+            self.text_prefix = None
+            return
+        self.text_prefix = None
+        # the only "content" key, written without escapes, right before its string:
+        # with no backslash around the string, no other key can decode to "content"
+        if data.count(b'"content"') != 1:
+            return
+        start = data.find(b'"content":') + 10
+        if start < 10:
+            return
+        try:
+            rest = data[start:].decode("utf-8")
+            found, end = _json.scan_string(rest, 1) if rest[:1] == '"' else (None, 0)
+        except ValueError:
+            return
+        if found != text:
+            return
+        prefix, suffix = data[:start], rest[end:].encode("utf-8")
+        if b"\\" in prefix or b"\\" in suffix:
+            return
+        self.text_prefix, self.text_suffix = prefix, suffix
 
     def end(self, out: list[Any], *, done: bool) -> None:
         if not done and self._reason is None:
