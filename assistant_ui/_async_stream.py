@@ -31,7 +31,7 @@ from ._call.actions import (
 from ._call.decisions import FailureKind
 from ._call.options import CallOptions
 from ._call.result import ChatResult
-from ._call.send_flow import CallInterrupted, send_flow
+from ._call.send_flow import CallInterrupted
 from ._call.state import ChatCall
 from ._call.stream_flow import StreamFlow
 from ._stream_view import AsyncTextStream, StreamView
@@ -169,15 +169,7 @@ class AsyncChatStream(StreamView):
                 try:
                     if action.delay > 0:
                         await anyio.sleep(action.delay)
-                    flow = send_flow(
-                        self._thread._client._env,
-                        action.spec,
-                        self._flow.opts,
-                        extra_headers=action.extra_headers,
-                        interrupted=inflight.event.is_set,
-                        deadline_at=action.deadline_at,
-                        max_retries=action.max_retries,
-                    )
+                    flow = self._flow.sender(action, inflight.event.is_set, action.deadline_at)
                     response = await drive_send_async(self._transport, flow, inflight.event)
                 except CallInterrupted:
                     pass

@@ -34,7 +34,7 @@ from ._call.actions import (
 from ._call.decisions import FailureKind
 from ._call.options import CallOptions
 from ._call.result import ChatResult
-from ._call.send_flow import CallInterrupted, send_flow
+from ._call.send_flow import CallInterrupted
 from ._call.state import ChatCall
 from ._call.stream_flow import StreamFlow
 from ._stream_view import StreamView, TextStream
@@ -165,15 +165,9 @@ class ChatStream(StreamView):
             inflight.event.wait(wait)
         if inflight.cancelled or (bound is not None and time.monotonic() >= bound):
             return SendOutcome()
-        flow = send_flow(
-            self._thread._client._env,
-            action.spec,
-            self._flow.opts,
-            extra_headers=action.extra_headers,
-            interrupted=inflight.event.is_set,
-            deadline_at=bound if bound is not None else action.deadline_at,
-            max_retries=action.max_retries,
-        )
+        # the bound is on time.monotonic() here, the send flow's clock
+        deadline_at = bound if bound is not None else action.deadline_at
+        flow = self._flow.sender(action, inflight.event.is_set, deadline_at)
         self._reader = threading.get_ident()
         try:
             response = drive_send_sync(self._transport, flow, inflight.event)

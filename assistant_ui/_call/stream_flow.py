@@ -43,7 +43,7 @@ from .actions import (
 from .decisions import FailureKind, ResumeMode, resume_delay, resume_mode, resume_verdict
 from .options import CallOptions
 from .result import ChatResult
-from .retry import RetryPolicy
+from .send_flow import SendEnv, SendFlow, send_flow
 from .state import ChatCall, ReplayMismatch
 from .stream_errors import StreamErrors
 
@@ -55,13 +55,8 @@ FEED_SLICE = 1 << 20
 Flow = Generator[Any, Any, Any]
 
 
-class StreamEnv(Protocol):
-    """What a streamed call needs of its client."""
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The client's retry policy."""
-        ...
+class StreamEnv(SendEnv, Protocol):
+    """What a streamed call needs of its client (what a send needs, and more)."""
 
     def resume_spec(self, stream_id: str) -> Any:
         """The request that replays the resumable stream ``stream_id``."""
@@ -223,6 +218,19 @@ class StreamFlow(StreamErrors):
     def stop_cancelled(self) -> Flow:
         self.call.cancelled = True
         yield Release()
+
+    def sender(self, action: Send, interrupted: Callable[[], bool], deadline_at: float | None) -> SendFlow:
+        """The send flow that performs ``action`` (its retries end at ``deadline_at``, on
+        ``time.monotonic()``; ``interrupted`` stops them)."""
+        return send_flow(
+            self.env,
+            action.spec,
+            self.opts,
+            extra_headers=action.extra_headers,
+            interrupted=interrupted,
+            deadline_at=deadline_at,
+            max_retries=action.max_retries,
+        )
 
     def open(self) -> Flow:
         """Send the request (with the client's retries) and attach its body."""

@@ -59,6 +59,15 @@ def q_usage(token_usage: dict[str, Any]) -> dict[str, Any]:
     return dict(normalize_usage(usage) or {})
 
 
+def _reference_title(ref: dict[str, Any]) -> str | None:
+    """A code reference's title: its repository, and its licence in brackets."""
+    repository, license_name = ref.get("repository"), ref.get("licenseName")
+    title = repository if isinstance(repository, str) and repository else None
+    if isinstance(license_name, str) and license_name:
+        title = f"{title} ({license_name})" if title else license_name
+    return title
+
+
 class AmazonQEvents:
     """The Amazon Q event family of one answer (state: tool uses, usage, errors)."""
 
@@ -160,22 +169,7 @@ class AmazonQEvents:
         return True
 
     def _code_reference(self, p: dict[str, Any], out: list[Any]) -> bool:
-        refs = p.get("references")
-        if not isinstance(refs, list):
-            return False
-        complete = True
-        for ref in refs:
-            url = ref.get("url") if isinstance(ref, dict) else None
-            if not isinstance(url, str) or not url:
-                complete = False
-                continue
-            assert isinstance(ref, dict)
-            repository, license_name = ref.get("repository"), ref.get("licenseName")
-            title = repository if isinstance(repository, str) and repository else None
-            if isinstance(license_name, str) and license_name:
-                title = f"{title} ({license_name})" if title else license_name
-            self._source(out, url, title)
-        return complete  # references without a URL: the whole event also goes out raw
+        return self._sources(p.get("references"), _reference_title, out)
 
     def _citation(self, p: dict[str, Any], out: list[Any]) -> bool:
         link = p.get("citationLink")
@@ -185,17 +179,23 @@ class AmazonQEvents:
         return True
 
     def _web_links(self, p: dict[str, Any], out: list[Any]) -> bool:
-        links = p.get("supplementaryWebLinks")
-        if not isinstance(links, list):
+        return self._sources(p.get("supplementaryWebLinks"), lambda link: link.get("title"), out)
+
+    def _sources(
+        self, items: Any, title_of: Callable[[dict[str, Any]], Any], out: list[Any]
+    ) -> bool:
+        """One source per item with a URL; False when ``items`` is no list or an item has
+        no URL (the whole event then also goes out raw)."""
+        if not isinstance(items, list):
             return False
         complete = True
-        for link in links:
-            url = link.get("url") if isinstance(link, dict) else None
+        for item in items:
+            url = item.get("url") if isinstance(item, dict) else None
             if not isinstance(url, str) or not url:
                 complete = False
                 continue
-            assert isinstance(link, dict)
-            self._source(out, url, link.get("title"))
+            assert isinstance(item, dict)
+            self._source(out, url, title_of(item))
         return complete
 
     def _followup(self, p: dict[str, Any], out: list[Any]) -> bool:

@@ -44,9 +44,14 @@ _MODULES = {
 class _Registry(Mapping[str, RequestDialect]):
     """name -> :class:`RequestDialect` (each module's ``DIALECT``), loaded on first use."""
 
+    def __init__(self) -> None:
+        self._loaded: dict[str, RequestDialect] = {}
+
     def __getitem__(self, name: str) -> RequestDialect:
-        module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
-        dialect: RequestDialect = module.DIALECT
+        dialect = self._loaded.get(name)
+        if dialect is None:
+            module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+            dialect = self._loaded[name] = module.DIALECT
         return dialect
 
     def __iter__(self) -> Iterator[str]:
