@@ -110,6 +110,7 @@ class AsyncChatStream(StreamView):
 
     async def final(self) -> ChatResult:
         """Read to the end and return the :class:`ChatResult`."""
+        self._flow.stop_collecting()
         while not self._flow.eof:
             await self._fill()
         return self._flow.result()

@@ -3,6 +3,7 @@ the response, the stream id, the protocol; and their ``text_stream`` helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._call.stream_flow import StreamFlow
@@ -39,8 +40,8 @@ class StreamView:
         return self._flow.message
 
     @property
-    def events(self) -> list[Event]:
-        """Every event decoded so far."""
+    def events(self) -> Sequence[Event]:
+        """Every event decoded so far (a live, read-only sequence)."""
         return self._flow.events
 
     @property

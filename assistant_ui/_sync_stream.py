@@ -115,6 +115,7 @@ class ChatStream(StreamView):
 
     def final(self) -> ChatResult:
         """Read to the end and return the :class:`ChatResult`."""
+        self._flow.stop_collecting()
         while not self._flow.eof:
             self._fill()
         return self._flow.result()

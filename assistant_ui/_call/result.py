@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..events import Event
@@ -20,7 +21,8 @@ class ChatResult:
 
     __slots__ = (
         "_document",
-        "events",
+        "_events",
+        "_log",
         "finish_reason",
         "message",
         "protocol",
@@ -35,7 +37,7 @@ class ChatResult:
         self,
         *,
         message: AssistantMessage,
-        events: list[Event],
+        events: Sequence[Event],
         response: httpx.Response | None,
         finish_reason: str | None = None,
         usage: Usage | None = None,
@@ -47,8 +49,9 @@ class ChatResult:
     ) -> None:
         #: the accumulated assistant message
         self.message = message
-        #: every normalized event, in order
-        self.events = events
+        # a list is kept as given; the call's compact log becomes a list when first read
+        self._events: list[Event] | None = events if isinstance(events, list) else None
+        self._log = events
         #: the HTTP response (status, headers; body already consumed)
         self.response = response
         self.finish_reason = finish_reason
@@ -62,6 +65,23 @@ class ChatResult:
         #: how many times the body was resumed after a network cut
         self.resumed = resumed
         self._document = document
+
+    @property
+    def events(self) -> list[Event]:
+        """Every normalized event, in order.
+
+        The call keeps its events compactly (text deltas as their text); this list of
+        dicts is built the first time it is read, so a call whose events nobody reads
+        costs about the size of its body in memory.
+        """
+        if self._events is None:
+            self._events = list(self._log)
+            self._log = self._events
+        return self._events
+
+    @events.setter
+    def events(self, value: list[Event]) -> None:
+        self._events = self._log = value
 
     @property
     def text(self) -> str:
@@ -108,5 +128,5 @@ class ChatResult:
             text = text[:57] + "..."
         return (
             f"<ChatResult status={self.status.get('type')!r} text={text!r} "
-            f"tool_calls={len(self.tool_calls)} events={len(self.events)}>"
+            f"tool_calls={len(self.tool_calls)} events={len(self._log)}>"
         )

@@ -45,6 +45,7 @@ from .._wire.dialects import FRAMING
 from ..errors import DecodeError, StreamError
 from ..events import Event
 from ..types import MessageStatus
+from .event_log import EventLog
 from .result import _NO_DOCUMENT, ChatResult
 from .sse_gate import SSEGate
 
@@ -92,6 +93,7 @@ class ChatCall:
         "events",
         "fed",
         "max_event_size",
+        "pending",
         "protocol",
         "received",
         "response",
@@ -112,7 +114,11 @@ class ChatCall:
         self.max_event_size = max_event_size
         self.acc = MessageAccumulator(state=state, message_id=message_id)
         self.decoder: StreamDecoder | None = None
-        self.events: list[Event] = []
+        #: every event so far, kept compactly (``stream.events``, ``ChatResult.events``)
+        self.events = EventLog()
+        #: events decoded but not handed out by an iterator yet (the very dicts the
+        #: decoder made); None once nobody iterates (``final()``): then only the log keeps them
+        self.pending: list[Event] | None = []
         self.response: httpx.Response | None = None
         self.cancelled = False
         self.stream_id: str | None = None
@@ -237,6 +243,9 @@ class ChatCall:
         if events:
             self.events.extend(events)
             self.acc.add_all(events)
+            pending = self.pending
+            if pending is not None:
+                pending.extend(events)
         return events
 
     def _restart(self, body: bytes) -> list[Event]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, NoReturn, Protocol
 
 from .._log import log_resume, log_stream_end, redact_for_request
@@ -41,6 +41,7 @@ from .actions import (
     TimedOut,
 )
 from .decisions import FailureKind, ResumeMode, resume_delay, resume_mode, resume_verdict
+from .event_log import EventLog
 from .options import CallOptions
 from .result import ChatResult
 from .send_flow import SendEnv, SendFlow, send_flow
@@ -75,7 +76,7 @@ class StreamFlow(StreamErrors):
         *,
         clock: Callable[[], float],
         cancelled: Callable[[], bool],
-        on_result: Callable[[list[Event]], None] | None = None,
+        on_result: Callable[[Sequence[Event]], None] | None = None,
     ) -> None:
         super().__init__(opts, call)
         self.env = env
@@ -114,16 +115,27 @@ class StreamFlow(StreamErrors):
         return self.call.acc.message
 
     @property
-    def events(self) -> list[Event]:
+    def events(self) -> EventLog:
         return self.call.events
 
     def next_buffered(self) -> Event | None:
-        events = self.call.events
-        if self.pos < len(events):
-            ev = events[self.pos]
-            self.pos += 1
+        """The next event the iterator has not handed out, or None."""
+        pending = self.call.pending
+        if pending:
+            pos = self.pos
+            ev = pending[pos]
+            pos += 1
+            if pos == len(pending):
+                pending.clear()
+                pos = 0
+            self.pos = pos
             return ev
         return None
+
+    def stop_collecting(self) -> None:
+        """Nobody iterates any more (``final()``): keep events in the log only."""
+        self.call.pending = None
+        self.pos = 0
 
     def result(self) -> ChatResult:
         """The final result (the stream has ended), or the error that ended it."""
@@ -131,7 +143,7 @@ class StreamFlow(StreamErrors):
             raise self.error
         result = self.call.result()
         if self.on_result is not None:
-            self.on_result(result.events)
+            self.on_result(self.call.events)
         try:
             self.call.raise_for_stream_error(result)
         except AssistantUIError as error:  # an in-band error may echo the request's key

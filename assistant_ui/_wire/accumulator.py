@@ -30,13 +30,16 @@ from typing import Any, cast
 from ..events import Event
 from ..types import AssistantMessage, MessageStatus, Usage
 from .message_parts import ToolState, copy_value, data_key, deep_merge
-from .partial_json import parse_partial_object
 from .state_ops import StateBuilder
+from .tool_parts import ToolCallParts
 from .usage import normalize_usage
 
 __all__ = ["MessageAccumulator", "copy_value", "status_for_finish_reason"]
 
 _Handler = Callable[[dict[str, Any]], None]
+
+#: text fragments kept as strings before they are folded into the UTF-8 buffer
+_FOLD = 64
 
 
 def status_for_finish_reason(reason: str) -> MessageStatus:
@@ -47,7 +50,7 @@ def status_for_finish_reason(reason: str) -> MessageStatus:
     return {"type": "incomplete", "reason": reason}
 
 
-class MessageAccumulator:
+class MessageAccumulator(ToolCallParts):
     """Builds the assistant message from normalized events."""
 
     #: applies the state operations (a class attribute, so that tests can count its work)
@@ -67,6 +70,8 @@ class MessageAccumulator:
         self._part: dict[str, Any] | None = None
         self._part_index = -1
         self._frags: list[str] = []
+        # the target's text folded from the fragments so far (see _fold)
+        self._text = ""
         self._tools: dict[str, ToolState] = {}
         self._open_tools: dict[str, ToolState] = {}
         self.id = message_id
@@ -216,8 +221,7 @@ class MessageAccumulator:
                 snaps[i] = dict(parts[i])
         self._changed.clear()
         if self._part is not None:
-            text = "".join(self._frags)
-            self._frags = [text] if text else []
+            text = self._target_text()
             snap = dict(self._part)
             snap["text"] = text
             snaps[self._part_index] = snap
@@ -251,12 +255,32 @@ class MessageAccumulator:
 
     def _close_target(self) -> None:
         if self._part is not None:
-            self._part["text"] = "".join(self._frags)
+            self._part["text"] = self._target_text()
             self._changed.add(self._part_index)
             self._part = None
-            self._frags = []
+            self._text = ""
             self._kind = None
             self._parent = None
+
+    def _fold(self) -> None:
+        """Append the fragments to the target's text, in place when nobody else holds it.
+
+        A string object per delta would cost ~60 bytes per token; folding every
+        :data:`_FOLD` fragments keeps one string that CPython grows in place (its
+        only reference is the local ``text`` while ``+=`` runs), so a long text costs
+        its own size while streaming and no second copy when it is finished.
+        """
+        text = self._text
+        self._text = ""
+        text += "".join(self._frags)
+        self._text = text
+        self._frags = []
+
+    def _target_text(self) -> str:
+        """The append target's whole text so far (the fragments are folded into it)."""
+        if self._frags:
+            self._fold()
+        return self._text
 
     def _open(self, kind: str, parent: Any, extra: dict[str, Any] | None = None) -> None:
         self._close_target()
@@ -281,13 +305,19 @@ class MessageAccumulator:
         parent = ev.get("parentId")
         if self._kind != "text" or self._parent != parent:
             self._open("text", parent)
-        self._frags.append(ev["delta"])
+        frags = self._frags
+        frags.append(ev["delta"])
+        if len(frags) >= _FOLD:
+            self._fold()
 
     def _on_reasoning_delta(self, ev: dict[str, Any]) -> None:
         parent = ev.get("parentId")
         if self._kind != "reasoning" or self._parent != parent:
             self._open("reasoning", parent)
-        self._frags.append(ev["delta"])
+        frags = self._frags
+        frags.append(ev["delta"])
+        if len(frags) >= _FOLD:
+            self._fold()
 
     def _on_text_start(self, ev: dict[str, Any]) -> None:
         self._open("text", ev.get("parentId"))
@@ -295,80 +325,6 @@ class MessageAccumulator:
     def _on_reasoning_start(self, ev: dict[str, Any]) -> None:
         extra = {"summary": ev["summary"]} if ev.get("summary") is not None else None
         self._open("reasoning", ev.get("parentId"), extra)
-
-    def _new_tool(self, ev: dict[str, Any]) -> ToolState:
-        part: dict[str, Any] = {
-            "type": "tool-call",
-            "toolCallId": ev["toolCallId"],
-            "toolName": ev.get("toolName") or "",
-            "args": {},
-            "argsText": "",
-        }
-        if ev.get("parentId") is not None:
-            part["parentId"] = ev["parentId"]
-        self._append_part(part)
-        tool = ToolState(part, len(self._parts) - 1)
-        self._tools[ev["toolCallId"]] = tool
-        return tool
-
-    def _on_tool_call_start(self, ev: dict[str, Any]) -> None:
-        if ev["toolCallId"] in self._tools:
-            self.warnings.append(f"duplicate tool call id {ev['toolCallId']!r} dropped")
-            return
-        tool = self._new_tool(ev)
-        self._open_tools[ev["toolCallId"]] = tool
-
-    def _on_tool_call_delta(self, ev: dict[str, Any]) -> None:
-        tool = self._open_tools.get(ev["toolCallId"])
-        if tool is None:
-            self.warnings.append(f"arguments for unknown or closed tool call {ev['toolCallId']!r} dropped")
-            return
-        delta = ev["argsTextDelta"]
-        if delta:
-            tool.frags.append(delta)
-
-    def _on_tool_call(self, ev: dict[str, Any]) -> None:
-        call_id = ev["toolCallId"]
-        tool = self._tools.get(call_id)
-        if tool is None:
-            tool = self._new_tool(ev)
-        elif ev.get("toolName") and not tool.part["toolName"]:
-            tool.part["toolName"] = ev["toolName"]
-        self._open_tools.pop(call_id, None)
-        self._changed.add(tool.index)
-        if tool.state != "partial-call":
-            return
-        # the decoder already joined (and parsed) the arguments: take them as they are
-        text = ev.get("argsText") or tool.args_text() or "{}"
-        args = ev.get("args")
-        if not isinstance(args, dict):
-            args = parse_partial_object(text) or {}
-        tool.part["argsText"] = text
-        tool.part["args"] = args
-        tool.frags = []
-        tool.state = "call"
-
-    def _on_tool_result(self, ev: dict[str, Any]) -> None:
-        call_id = ev["toolCallId"]
-        tool = self._tools.get(call_id)
-        if tool is None:
-            if not ev.get("toolName"):
-                self.warnings.append(f"result for unknown tool call {call_id!r} dropped")
-                return
-            tool = self._new_tool(ev)
-        tool.close()
-        self._open_tools.pop(call_id, None)
-        self._changed.add(tool.index)
-        part = tool.part
-        part["result"] = ev.get("result")
-        part["isError"] = bool(ev.get("isError", False))
-        if ev.get("artifact") is not None:
-            part["artifact"] = ev["artifact"]
-        tool.state = "result"
-
-    def _on_tool_approval(self, ev: dict[str, Any]) -> None:
-        if (tool := self._tools.get(ev["toolCallId"])) is not None:
-            tool.part["approval"] = dict(ev["approval"])
 
     def _on_source(self, ev: dict[str, Any]) -> None:
         part = {k: v for k, v in ev.items() if v is not None}
@@ -472,10 +428,3 @@ class MessageAccumulator:
         if ev.get("severity"):
             error["severity"] = ev["severity"]
         self.status = {"type": "incomplete", "reason": "error", "error": error}
-
-    def _close_all_args(self) -> None:
-        if self._open_tools:
-            for tool in self._open_tools.values():
-                tool.close()
-                self._changed.add(tool.index)
-            self._open_tools.clear()
