@@ -1,6 +1,7 @@
 """``from assistant_ui import AssistantClient`` and making a client load little more than
 httpx: the transports, the request and decoder dialects and the call core load on the
-first call (bench/RESULTS.md, "Round 2"). No timing here: the checks are on what is
+first call, and each public name of the package is imported on first use (bench/RESULTS.md,
+"Round 2"). No timing here: the checks are on what is
 in ``sys.modules``, each in a fresh interpreter.
 
 Also: the name tables the client checks its settings against (``_wire/names.py``)
@@ -38,11 +39,16 @@ LAZY = [
     "assistant_ui._wire.requests.assistant_ui",
     "assistant_ui._wire.requests.base",
     "assistant_ui.auth",
+    "assistant_ui.errors",
+    "assistant_ui.messages",
+    "assistant_ui.types",
     "typing_extensions",
 ]
 
 #: the first call's modules, for the check that LAZY names real modules
 FIRST_CALL = [
+    "assistant_ui.errors",
+    "assistant_ui.messages",
     "assistant_ui._call.options",
     "assistant_ui._transports.http",
     "assistant_ui._transports.http_clients",
@@ -89,14 +95,19 @@ text = asyncio.run(main())
 """
 
 
-def run_fresh(make: str, call: str) -> dict[str, object]:
-    code = SCRIPT.format(make=make, lazy=LAZY, call=call)
+def python(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout
+
+
+def run_fresh(make: str, call: str) -> dict[str, object]:
+    out = python(SCRIPT.format(make=make, lazy=LAZY, call=call))
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     return result
 
 
@@ -153,3 +164,33 @@ def test_the_client_checks_api_and_protocol_against_the_tables() -> None:
         assert AssistantClient("http://x", protocol=protocol).protocol == protocol
     with pytest.raises(ValueError, match="protocol must be one of"):
         AssistantClient("http://x", protocol="nope")
+
+
+def test_every_public_name_loads_on_first_use_from_its_module() -> None:
+    code = (
+        "import importlib, json, sys\n"
+        "import assistant_ui\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('assistant_ui.'))\n"
+        "names = [n for n in assistant_ui.__all__ if n != '__version__']\n"
+        "wrong = [n for n in names if getattr(assistant_ui, n) is not getattr(\n"
+        "    importlib.import_module(assistant_ui._LAZY[n], 'assistant_ui'), n)]\n"
+        "print(json.dumps({'loaded': loaded, 'wrong': wrong, 'names': names,\n"
+        "                  'lazy': sorted(assistant_ui._LAZY)}))"
+    )
+    out = json.loads(python(code))
+    assert out["loaded"] == []  # ``import assistant_ui`` alone loads none of its modules
+    assert out["wrong"] == []
+    assert sorted(out["names"]) == out["lazy"]  # __all__ and the lazy table name the same
+
+
+def test_the_submodules_of_0_1_1_are_attributes_after_a_bare_import() -> None:
+    code = (
+        "import assistant_ui\n"
+        "print(assistant_ui.errors.APIError.__name__, assistant_ui.types.TextPart.__name__,\n"
+        "      assistant_ui.messages.user.__name__, 'errors' in dir(assistant_ui))"
+    )
+    assert python(code).split() == ["APIError", "TextPart", "user", "True"]
+    import assistant_ui
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        assistant_ui.nope  # noqa: B018
