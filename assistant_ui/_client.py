@@ -15,22 +15,23 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from ._call.options import DEFAULT_MAX_RESPONSE_SIZE, CallOptions, check_max_response_size
 from ._call.retry import RetryPolicy
-from ._transports.headers import HeadersSpec
-from ._transports.http_clients import HTTPClients
-from ._transports.redirects import RedirectGuard, merge_event_hooks
-from ._wire.dialects import PROTOCOLS
-from ._wire.limits import DEFAULT_MAX_EVENT_SIZE
-from ._wire.requests import APIS, REQUEST_DIALECTS, RequestSpec, format_path
+from ._wire.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_RESPONSE_SIZE, check_max_response_size
+from ._wire.names import APIS, DEFAULT_CHAT_PATHS, PROTOCOLS
 
-# What only a call needs (the call flows, the transports, the decoder, the auth
-# helpers, the WebSocket modules) is imported on first use, so that
-# ``from assistant_ui import AssistantClient`` costs little more than httpx.
+# What only a call needs (the httpx clients, the request and decoder dialects, the
+# call flows, the transports, the auth helpers, the WebSocket modules) is imported on
+# first use: making a client checks its settings against the name tables of
+# ``_wire/names.py`` and loads nothing else, so that ``from assistant_ui import
+# AssistantClient`` costs little more than httpx (tests/test_import_weight.py).
 if TYPE_CHECKING:
+    from ._call.options import CallOptions
     from ._thread import ThreadClient
     from ._transports.base import AsyncTransport, SyncTransport
+    from ._transports.headers import HeadersSpec
+    from ._transports.http_clients import HTTPClients
     from ._transports.websocket import WSConnections
+    from ._wire.requests import RequestSpec
 
 __all__ = ["DEFAULT_TIMEOUT", "AssistantClient"]
 
@@ -58,7 +59,7 @@ class AssistantClient:
             reads), never "no limit".
         api: the backend's request dialect: ``"assistant-ui"`` (default),
             ``"ai-sdk"``, ``"openai"``, and the others of
-            ``assistant_ui._wire.requests.APIS``.
+            ``assistant_ui._wire.names.APIS``.
         model: the model name (``api="openai"`` needs one).
         chat_path: where chats are POSTed (default: the dialect's, ``/api/chat``
             or ``/v1/chat/completions``).
@@ -136,7 +137,7 @@ class AssistantClient:
         self.base_url = base_url.rstrip("/")
         self.api = api
         self.model = model
-        self.chat_path = chat_path or REQUEST_DIALECTS[api].default_chat_path
+        self.chat_path = chat_path or DEFAULT_CHAT_PATHS[api]
         self.cancel_path = cancel_path if api == "assistant-ui" or cancel_path != "/api/cancel" else None
         self.resume_path = resume_path
         self.protocol = protocol
@@ -150,7 +151,9 @@ class AssistantClient:
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._headers = headers
         self._httpx_kwargs = httpx_kwargs
-        self._http = HTTPClients(self._client_kwargs, http_client, async_http_client)
+        self._user_http = (http_client, async_http_client)
+        #: the httpx clients (``_http``), made on first use
+        self._http_clients: HTTPClients | None = None
         #: the WebSocket connections per thread (``ws://`` / ``wss://`` base URLs only)
         self._ws = _socket_pool(self.base_url, headers, self.timeout, max_event_size) if api == SOCKET_API else None
         self._lock = threading.Lock()
@@ -198,6 +201,19 @@ class AssistantClient:
 
     # -- httpx clients and transports ----------------------------------------------------
 
+    @property
+    def _http(self) -> HTTPClients:
+        """The httpx clients of this client (made on first use)."""
+        http = self._http_clients
+        if http is None:
+            from ._transports.http_clients import HTTPClients
+
+            with self._lock:
+                http = self._http_clients
+                if http is None:
+                    http = self._http_clients = HTTPClients(self._client_kwargs, *self._user_http)
+        return http
+
     def _client_kwargs(self, kind: type[Any]) -> dict[str, Any]:
         # a ws:// client's handshakes are http:// requests to the same origin
         origin = _handshake_url(self.base_url)
@@ -211,6 +227,8 @@ class AssistantClient:
                 f"pass {'http_client' if side == 'sync' else 'async_http_client'}= for those"
             )
         # with follow_redirects=True, credential headers never reach another origin
+        from ._transports.redirects import RedirectGuard, merge_event_hooks
+
         guard = RedirectGuard(origin)
         kwargs["event_hooks"] = merge_event_hooks(
             kwargs.get("event_hooks"),
@@ -287,7 +305,8 @@ class AssistantClient:
         """
         if self._ws is not None:
             await self._ws.close_async()
-        await self._http.close_async()
+        if self._http_clients is not None:
+            await self._http_clients.close_async()
 
     def close_sync(self) -> None:
         """Close the sync HTTP client (and every WebSocket of a ``ws://`` client).
@@ -297,9 +316,11 @@ class AssistantClient:
         """
         if self._ws is not None:
             self._ws.close_sync()
+        if self._http_clients is None:
+            return  # no httpx client was ever made
         from ._call.send_flow import NOTICE_DEADLINE
 
-        self._http.close_sync(wait=NOTICE_DEADLINE)
+        self._http_clients.close_sync(wait=NOTICE_DEADLINE)
 
     async def __aenter__(self) -> AssistantClient:
         return self
@@ -327,6 +348,9 @@ class AssistantClient:
     ) -> CallOptions:
         if protocol is not None and protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
+        from ._call.options import CallOptions
+        from ._wire.requests import REQUEST_DIALECTS
+
         return CallOptions(
             protocol=protocol or self.protocol or REQUEST_DIALECTS[self.api].default_protocol,
             idle_timeout=idle_timeout if idle_timeout is not None else self.idle_timeout,
@@ -343,9 +367,11 @@ class AssistantClient:
         """The request that replays the resumable stream ``stream_id`` (``resume_path``)."""
         if not isinstance(stream_id, str) or not stream_id:
             raise ValueError("stream_id must be a non-empty str")
+        from ._transports.http import ACCEPT
+        from ._wire.requests import RequestSpec, format_path
+
         # one percent-encoded path segment, whatever the id (``/``, ``?``, ``..``)
         path = format_path(self.resume_path, stream_id=stream_id)
-        from ._transports.http import ACCEPT
 
         return RequestSpec("GET", path, headers={"Accept": ACCEPT})
 

@@ -91,6 +91,15 @@ def test_tool_parameters_describe_a_json_schema_object() -> None:
     assert ToolParameters.__required_keys__ == frozenset({"type"})
 
 
+def test_not_required_keys_are_not_required_at_run_time() -> None:
+    from assistant_ui.types import AssistantMessage, StepInfo, TextPart, ToolCallPart
+
+    assert TextPart.__required_keys__ == frozenset({"type", "text"})
+    assert ToolCallPart.__required_keys__ == frozenset({"type", "toolCallId", "toolName", "args"})
+    assert AssistantMessage.__required_keys__ == frozenset({"role", "content"})
+    assert "messageId" in StepInfo.__optional_keys__
+
+
 def test_import_assistant_ui_does_not_load_httpx() -> None:
     out = run_python(
         "import sys, json\n"

@@ -35,7 +35,7 @@ from assistant_ui import (
     UnprocessableEntityError,
 )
 from assistant_ui._call.retry import RetryPolicy, parse_retry_after
-from assistant_ui.errors import make_status_error, status_error_class
+from assistant_ui._call.status_errors import make_status_error, status_error_class
 from assistant_ui.messages import user
 from assistant_ui.testing import serve as serve_app
 

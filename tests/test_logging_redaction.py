@@ -41,6 +41,7 @@ from assistant_ui import (
     InternalServerError,
     user,
 )
+from assistant_ui._call.status_errors import make_status_error
 from assistant_ui._log import (
     REDACTED,
     RedactingFilter,
@@ -50,7 +51,6 @@ from assistant_ui._log import (
     secrets_from_headers,
 )
 from assistant_ui.auth import api_key, bearer
-from assistant_ui.errors import make_status_error
 
 pytestmark = pytest.mark.timeout(60)
 

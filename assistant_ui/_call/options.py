@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, Union
 
+from .._wire.limits import DEFAULT_MAX_RESPONSE_SIZE, check_max_response_size
+
 if sys.version_info >= (3, 11):  # (typing_extensions costs ~3 ms of import time)
     from typing import TypedDict
 else:  # pragma: no cover
@@ -95,17 +97,6 @@ class RunOptions(ChatOptions, total=False):
 
 #: the options that tune the call rather than fill the request body
 CALL_KNOBS = ("protocol", "idle_timeout", "deadline", "resume", "max_response_size")
-
-#: the default of ``max_response_size``: 64 MiB decoded per response
-DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
-
-
-def check_max_response_size(value: object) -> int:
-    """``value`` if it is a valid ``max_response_size`` (an int > 0), else ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"max_response_size must be an int > 0 (bytes), got {value!r}")
-    return value
-
 
 def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(body options, call knobs, extra body fields) of a call's keywords.

@@ -28,12 +28,12 @@ from ..errors import (
     APITimeoutError,
     AssistantUIError,
     DecodeError,
-    make_status_error,
 )
 from .actions import Attempt, AttemptOutcome, ReadErrorBody, ReadNotice, Sleep
 from .decisions import FailureKind, HeadVerdict, back_off_delay, judge_head
 from .options import CallOptions
 from .retry import RetryPolicy
+from .status_errors import make_status_error
 
 __all__ = [
     "NOTICE_BODY_LIMIT",

@@ -57,7 +57,7 @@ import os
 import sys
 from typing import Any
 
-from .._wire.requests import APIS as _APIS
+from .._wire.names import APIS as _APIS
 from ._render import isatty as _isatty
 from ._session import ChatSession as _ChatSession
 from ._session import new_thread_id as _new_thread_id

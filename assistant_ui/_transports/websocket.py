@@ -280,13 +280,8 @@ class AsyncWSTransport:
 def command_error(exc: Exception) -> Exception | None:
     """The typed error of a failed command (``history``, ``clear``, ``ping``), or None
     when ``exc`` is not the transport's."""
-    from ..errors import (
-        APIConnectionError,
-        APIError,
-        APITimeoutError,
-        DecodeError,
-        make_status_error,
-    )
+    from .._call.status_errors import make_status_error
+    from ..errors import APIConnectionError, APIError, APITimeoutError, DecodeError
 
     httpx_ws = import_httpx_ws()
     if isinstance(exc, CommandFailed):

@@ -1,7 +1,9 @@
 """Request dialects: what the client sends for each kind of backend (docs/wire-formats.md).
 
 Pure functions from a :class:`ChatRequest` to a :class:`RequestSpec`; the transports
-send it. :data:`REQUEST_DIALECTS` is the registry ``AssistantClient(api=...)`` reads.
+send it. :data:`REQUEST_DIALECTS` is the registry ``AssistantClient(api=...)`` reads;
+its names (:data:`APIS`, each dialect's module) are in ``_wire/names.py``, so that
+the client can check ``api=`` without importing this package.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Mapping
 
+from ..names import API_MODULES, APIS
 from .base import (
     ChatRequest,
     RequestDialect,
@@ -29,17 +32,6 @@ __all__ = [
     "validate_messages",
 ]
 
-#: the module of each request dialect, by the name ``AssistantClient(api=...)`` takes; a
-#: dialect module is imported when its dialect is first used
-_MODULES = {
-    "assistant-ui": "assistant_ui",
-    "ai-sdk": "ai_sdk",
-    "openai": "openai",
-    "amazon-q": "amazon_q",
-    "agentcore": "agentcore",
-    "bedrock-ws": "bedrock_ws",
-}
-
 
 class _Registry(Mapping[str, RequestDialect]):
     """name -> :class:`RequestDialect` (each module's ``DIALECT``), loaded on first use."""
@@ -50,18 +42,16 @@ class _Registry(Mapping[str, RequestDialect]):
     def __getitem__(self, name: str) -> RequestDialect:
         dialect = self._loaded.get(name)
         if dialect is None:
-            module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+            module = importlib.import_module(f"{__name__}.{API_MODULES[name]}")
             dialect = self._loaded[name] = module.DIALECT
         return dialect
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_MODULES)
+        return iter(API_MODULES)
 
     def __len__(self) -> int:
-        return len(_MODULES)
+        return len(API_MODULES)
 
 
 #: every request dialect, by the name ``AssistantClient(api=...)`` takes
 REQUEST_DIALECTS: Mapping[str, RequestDialect] = _Registry()
-#: the names ``AssistantClient(api=...)`` accepts
-APIS = tuple(_MODULES)
