@@ -204,7 +204,7 @@ def test_templated_feed_keeps_the_state_of_the_plain_feed() -> None:
     assert any(isinstance(unit, TextRun) for unit in got)
     # a TextRun stands for unnamed events whose data is the template around its strings
     assert len(expanded) == len(expected)
-    for unit, ev in zip(expanded, expected):
+    for unit, ev in zip(expanded, expected, strict=True):
         if isinstance(unit, str):
             assert ev.event == "message" and ev.data.startswith(PREFIX) and ev.data.endswith(SUFFIX)
             middle = ev.data[len(PREFIX) : -len(SUFFIX)].decode()
