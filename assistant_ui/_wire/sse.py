@@ -168,8 +168,9 @@ class SSEDecoder:
         """
         if self.done:
             return
-        head = b"data: " + prefix
-        start, tail = len(head), len(suffix)
+        # the opening quote is part of the head: the string is read from just after it
+        head = b"data: " + prefix + b'"'
+        start, stop = len(head), -len(suffix) or None
         scan = _json.scan_string
         last = len(lines) - 1
         i = j = 0  # lines[:i] are decoded; lines[i:j] are ordinary lines not yet fed
@@ -187,20 +188,19 @@ class SSEDecoder:
                 j += 1
                 continue
             texts: list[str] = []
+            append = texts.append
             while j < last:
                 line = lines[j]
                 if lines[j + 1] or not line.startswith(head) or not line.endswith(suffix):
                     break
                 try:
-                    middle = line[start : len(line) - tail].decode("utf-8")
-                    if middle[:1] != '"':
-                        break
-                    text, end = scan(middle, 1)
+                    middle = line[start:stop].decode("utf-8")
+                    text, end = scan(middle, 0)
                 except ValueError:
                     break
                 if end != len(middle):
                     break
-                texts.append(text)
+                append(text)
                 j += 2
             if texts:
                 out.append(TextRun(texts))
