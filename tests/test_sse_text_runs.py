@@ -79,6 +79,9 @@ BLOCKS = [
     b"data: " + payload("two") + b"\ndata: " + payload("lines") + b"\n\n",
     b"data: " + payload("x") + b"\ndata:\n\n",
     b"event: custom\ndata: " + payload("named") + b"\n\n",
+    b"data\ndata: " + payload("after a bare data line") + b"\n\n",
+    b"event\ndata: " + payload("after a bare event line") + b"\n\n",
+    b"event:custom\ndata: " + payload("named") + b"\n\n",
     b"id: 7\ndata: " + payload("with id") + b"\n\n",
     b"id: 8\n\n",
     b"retry: 250\n\n",
@@ -159,22 +162,38 @@ def test_runs_of_templated_events_are_one_unit_each() -> None:
     lines = [b"data: " + FIRST, b""]
     for t in ["a", "", "b"]:
         lines += [b"data: " + payload(t), b""]
-    lines += [b": ping", b"data: " + payload("c"), b"", b"data: " + payload("d"), b"",
-              b"data: " + payload("e")]
+    lines += [b"data: " + TOOL.encode(), b"", b"data: " + payload("c"), b"", b"data: " + payload("d"),
+              b"", b"data: " + payload("e")]
     out: list[Any] = []
     where: list[int] = []
     sse = SSEDecoder(stop_at_done=True)
     sse.feed_templated(lines, out, where, PREFIX, SUFFIX)
     assert out[0] == SSEEvent("message", FIRST, "", None)
     assert isinstance(out[1], TextRun) and out[1].texts == ["a", "", "b"]
-    assert isinstance(out[2], TextRun) and out[2].texts == ["c", "d"]
-    assert len(out) == 3
-    assert where == [1, 7, 12]
-    assert sse.comments == 1
+    assert out[2] == SSEEvent("message", TOOL.encode(), "", None)
+    assert isinstance(out[3], TextRun) and out[3].texts == ["c", "d"]
+    assert len(out) == 4
+    assert where == [1, 7, 9, 13]
     # the last templated line waits for its blank line, as an ordinary pending event
     sse.feed_templated([b"", b"data: " + payload("f"), b""], out, where, PREFIX, SUFFIX)
-    assert out[3] == SSEEvent("message", payload("e"), "", None)
-    assert isinstance(out[4], TextRun) and out[4].texts == ["f"]
+    assert out[4] == SSEEvent("message", payload("e"), "", None)
+    assert isinstance(out[5], TextRun) and out[5].texts == ["f"]
+
+
+def test_a_run_goes_on_over_comments_ids_and_blank_lines() -> None:
+    lines = []
+    for n, t in enumerate("abc"):
+        lines += [b": ping", b"id: %d" % n, b"retry: 5", b"x-field: 1", b"data: " + payload(t), b"", b""]
+    lines += [b"event: named", b"data: " + payload("d"), b"", b"id", b"data: " + payload("e"), b""]
+    sse = SSEDecoder(stop_at_done=True)
+    out: list[Any] = []
+    where: list[int] = []
+    sse.feed_templated(lines, out, where, PREFIX, SUFFIX)
+    assert isinstance(out[0], TextRun) and out[0].texts == ["a", "b", "c"]
+    assert out[1] == SSEEvent("named", payload("d"), "2", 5)
+    assert isinstance(out[2], TextRun) and out[2].texts == ["e"]
+    assert len(out) == 3 and where == [20, 23, 26]
+    assert (sse.comments, sse.last_event_id, sse.retry) == (3, "", 5)
 
 
 def test_nothing_is_read_after_done() -> None:

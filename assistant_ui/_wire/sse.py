@@ -128,30 +128,35 @@ class SSEDecoder:
             if line[:1] == b":":
                 self.comments += 1
                 continue
-            colon = line.find(b":")
-            if colon < 0:
-                field, value = line, b""
-            else:
-                field, value = line[:colon], line[colon + 1 :]
-                if value[:1] == b" ":
-                    value = value[1:]
-            if field == b"data":
-                if limit is not None:
-                    self._grow(len(value), index)
-                data.append(value)
-                if len(data) > 32:
-                    compact(data, b"\n")
-            elif field == b"event":
-                self._event = value.decode("utf-8", "replace")
-            elif field == b"id":
-                if b"\x00" not in value:
-                    self.last_event_id = value.decode("utf-8", "replace")
-            elif field == b"retry":
-                # (a value of thousands of digits is no delay anyone means, and
-                # int() refuses to convert more than 4300 of them)
-                if value.isdigit() and len(value) <= 18:
-                    self.retry = int(value)
-            # any other field is ignored
+            self._field(line, index)
+
+    def _field(self, line: bytes, index: int) -> None:
+        """A line that is not blank, not a comment and does not start with ``data:``."""
+        colon = line.find(b":")
+        if colon < 0:
+            field, value = line, b""
+        else:
+            field, value = line[:colon], line[colon + 1 :]
+            if value[:1] == b" ":
+                value = value[1:]
+        if field == b"data":
+            if self._max is not None:
+                self._grow(len(value), index)
+            data = self._data
+            data.append(value)
+            if len(data) > 32:
+                compact(data, b"\n")
+        elif field == b"event":
+            self._event = value.decode("utf-8", "replace")
+        elif field == b"id":
+            if b"\x00" not in value:
+                self.last_event_id = value.decode("utf-8", "replace")
+        elif field == b"retry":
+            # (a value of thousands of digits is no delay anyone means, and
+            # int() refuses to convert more than 4300 of them)
+            if value.isdigit() and len(value) <= 18:
+                self.retry = int(value)
+        # any other field is ignored
 
     def feed_templated(
         self, lines: list[bytes], out: list[Any], where: list[int], prefix: bytes, suffix: bytes
@@ -159,7 +164,9 @@ class SSEDecoder:
         """As :meth:`feed`, but an event that is one ``data: `` line whose data is
         ``prefix`` + one JSON string literal + ``suffix``, dispatched by the blank line
         right after it while no other event is pending, is not built: runs of such
-        events go to ``out`` as one :class:`TextRun` each.
+        events (with blank lines, comments and fields other than ``data`` and
+        ``event`` between them) go to ``out`` as one :class:`TextRun` each, and
+        ``where`` gets the index of the run's last line.
 
         The literal is read as the JSON parsers of :mod:`~assistant_ui._wire.jsonlib`
         read it (strict, the data UTF-8 and nothing before or after it); an event
@@ -192,7 +199,16 @@ class SSEDecoder:
             while j < last:
                 line = lines[j]
                 if lines[j + 1] or not line.startswith(head) or not line.endswith(suffix):
-                    break
+                    # between the run's events, lines that leave no event pending:
+                    # blank lines, comments, fields other than data and event
+                    if line and line[:1] != b":":
+                        if line.startswith((b"data", b"event")):
+                            break
+                        self._field(line, j)
+                    elif line:
+                        self.comments += 1
+                    j += 1
+                    continue
                 try:
                     middle = line[start:stop].decode("utf-8")
                     text, end = scan(middle, 0)
