@@ -206,6 +206,32 @@ def test_nothing_is_read_after_done() -> None:
     assert len(out) == 1
 
 
+class CountingDecoder(SSEDecoder):
+    """Counts the lines handed to the plain feed."""
+
+    fed = 0
+
+    def feed(self, lines: list[bytes], out: list[Any], where: list[int] | None = None,
+             first: int = 0) -> None:
+        self.fed += len(lines)
+        super().feed(lines, out, where, first)
+
+
+@pytest.mark.parametrize("block", [
+    event(TOOL.encode()),  # runs of one event between ordinary events
+    b"data: x\n",  # every templated line continues a pending event
+    b"event: e\n",  # every templated event is named
+    b"data: " + payload("a") + b"\ndata: " + payload("b") + b"\n\n",
+    event(PREFIX + b'"\\x"' + SUFFIX),  # fits the template but is no JSON string
+])
+def test_every_line_goes_through_the_plain_feed_at_most_once(block: bytes) -> None:
+    body = b"".join(block + event(payload("t")) for _ in range(2000))
+    lines = body.split(b"\n")
+    sse = CountingDecoder(stop_at_done=True)
+    sse.feed_templated(lines, [], [], PREFIX, SUFFIX)
+    assert sse.fed <= len(lines)
+
+
 def test_templated_feed_keeps_the_state_of_the_plain_feed() -> None:
     rng = random.Random(5)
     blocks = [block for block in BLOCKS if b"[DONE]" not in block]
