@@ -126,3 +126,12 @@ def test_a_held_step_finish_still_sees_the_text(backend: str) -> None:
     events, _, error = check(body, [])
     assert error is None
     assert {"type": "text-delta", "delta": "next step"} in events
+
+
+def test_the_step_finish_hold_never_swaps_the_text_handler() -> None:
+    # the fast path decides once per batch that the text handler is the plain one
+    dialect = data_stream.DataStreamDialect()
+    out: list[Any] = []
+    dialect.feed([b'b:{"toolCallId":"c1","toolName":"f"}', b'e:{"finishReason":"tool-calls"}'], out)
+    assert dialect._hold.event is not None  # holding: handlers are swapped
+    assert dialect._handlers[b"0"] is dialect._text_handler

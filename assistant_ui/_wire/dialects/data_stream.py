@@ -115,11 +115,11 @@ class DataStreamDialect:
     def feed(self, lines: Sequence[bytes], out: list[Any]) -> None:
         handlers = self._handlers
         max_depth = self.max_json_depth
-        text, scan = self._text_handler, scan_string
+        # (the step-finish hold never swaps the text handler, so this holds for the batch)
+        fast = handlers.get(b"0") is self._text_handler
+        scan = scan_string
         for line in lines:
-            colon = line.find(b":")
-            handler = handlers.get(line[:colon]) if colon > 0 else None
-            if handler is text and line[2:3] == b'"':
+            if fast and line[:3] == b'0:"':
                 # a text delta that is exactly one JSON string (read strictly, as the
                 # parsers read it): no JSON parse; anything else goes the whole way
                 try:
@@ -131,6 +131,8 @@ class DataStreamDialect:
                     if end == len(middle):
                         out.append({"type": "text-delta", "delta": value})
                         continue
+            colon = line.find(b":")
+            handler = handlers.get(line[:colon]) if colon > 0 else None
             if handler is None:
                 if line and not line.isspace():
                     self._drop(line, "unknown code" if colon > 0 else "no code")
