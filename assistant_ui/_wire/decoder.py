@@ -28,7 +28,7 @@ from .detect import (
     framing_from_headers,
 )
 from .dialects import DIALECTS, FRAMING, create_dialect
-from .dialects.base import UnitError
+from .dialects.base import JSONEventDialect, UnitError
 from .framing import Framer, JSONFramer, SSEFramer, Truncated, make_framer
 from .limits import DEFAULT_MAX_EVENT_SIZE
 
@@ -313,8 +313,15 @@ class StreamDecoder:
             self.protocol = None
             return  # picked from the first JSON payload
         assert protocol is not None
-        self._dialect = create_dialect(protocol, self.warnings, max_json_depth=self.max_json_depth)
+        self._set_dialect(create_dialect(protocol, self.warnings, max_json_depth=self.max_json_depth))
         self.protocol = protocol
+
+    def _set_dialect(self, dialect: Any) -> None:
+        self._dialect = dialect
+        framer = self._framer
+        if isinstance(framer, SSEFramer) and isinstance(dialect, JSONEventDialect):
+            # the dialect's text template (the OpenAI fast path) reaches the framer
+            framer.template = dialect
 
     def _pick_sse_dialect(self, events: list[Any]) -> Any:
         """The SSE dialect, from the first payload that parses as JSON (generic SSE
@@ -324,7 +331,8 @@ class StreamDecoder:
         if protocol is None:
             # nothing parsed yet: these go out raw, and the next batch decides
             return create_dialect("sse", self.warnings, max_json_depth=max_depth)
-        dialect = self._dialect = create_dialect(protocol, self.warnings, max_json_depth=max_depth)
+        dialect = create_dialect(protocol, self.warnings, max_json_depth=max_depth)
+        self._set_dialect(dialect)
         self.protocol = protocol
         return dialect
 

@@ -12,13 +12,13 @@ is linear in the body: bytes are scanned once and buffered pieces joined once.
 from __future__ import annotations
 
 import codecs
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import DecodeError
 from . import jsonlib as _json
 from .eventstream import EventStreamFramer
 from .lines import LineSplitter, LineTooLong, compact
-from .sse import EventTooLarge, SSEDecoder, SSEEvent
+from .sse import EventTooLarge, SSEDecoder, SSEEvent, TextRun
 
 __all__ = [
     "AWSFramer",
@@ -27,6 +27,7 @@ __all__ = [
     "LinesFramer",
     "SSEFramer",
     "TextFramer",
+    "TextTemplate",
     "Truncated",
     "make_framer",
 ]
@@ -85,8 +86,26 @@ class LinesFramer(Framer):
         return self.lines.line_start(index)
 
 
+class TextTemplate(Protocol):
+    """What the reader of an :class:`SSEFramer`'s events may announce (the OpenAI
+    text fast path, ``JSONEventDialect``): an event whose data is ``text_prefix`` +
+    one JSON string literal + ``text_suffix`` means only that string to it, now and
+    for the rest of the body (also once it announces another template or none), and
+    it reads :class:`~assistant_ui._wire.sse.TextRun` units. The framer reads the
+    template before each batch, so a batch may be cut with the template of the
+    batch before."""
+
+    text_prefix: bytes | None
+    text_suffix: bytes
+
+
 class SSEFramer(LinesFramer):
-    """One unit per SSE event (:class:`~assistant_ui._wire.sse.SSEEvent`); stops at ``[DONE]``."""
+    """One unit per SSE event (:class:`~assistant_ui._wire.sse.SSEEvent`); stops at ``[DONE]``.
+
+    With a :attr:`template` whose ``text_prefix`` is set, runs of events that fit it
+    come as one :class:`~assistant_ui._wire.sse.TextRun` unit each
+    (:meth:`SSEDecoder.feed_templated <assistant_ui._wire.sse.SSEDecoder.feed_templated>`).
+    """
 
     def __init__(self, max_size: int) -> None:
         super().__init__(max_size)
@@ -95,6 +114,8 @@ class SSEFramer(LinesFramer):
         self._where: list[int] = []
         #: an event was dispatched
         self.seen_events = False
+        #: the reader's text template, read before each batch (set by the decoder)
+        self.template: TextTemplate | None = None
 
     @property
     def done(self) -> bool:  # type: ignore[override]
@@ -116,11 +137,17 @@ class SSEFramer(LinesFramer):
         )
 
     def _events(self, lines: list[bytes]) -> list[Any]:
-        events: list[SSEEvent] = []
+        events: list[SSEEvent | TextRun] = []
         where: list[int] = []
         self._where = where
+        template = self.template
         try:
-            self.sse.feed(lines, events, where)
+            if template is not None and template.text_prefix is not None and len(lines) > 1:
+                self.sse.feed_templated(
+                    lines, events, where, template.text_prefix, template.text_suffix
+                )
+            else:
+                self.sse.feed(lines, events, where)
         except EventTooLarge as exc:
             raise Truncated(
                 list(events),

@@ -157,6 +157,8 @@ class LineSplitter:
         lines = data.split(b"\n")
         tail = lines.pop()
         first_start = self._pending_start if self._pending else base
+        # no line of this read (nor its tail) is longer than the bytes held and read
+        held = self._pending_len + len(data)
         if self._pending:
             self._pending.append(lines[0])
             lines[0] = b"".join(self._pending)
@@ -171,7 +173,7 @@ class LineSplitter:
         self._base = base
         self._first_start = first_start
         limit = self._max_line
-        if limit is not None:
+        if limit is not None and held > limit:
             for k, line in enumerate(lines):
                 if len(line) > limit:
                     self._pending.clear()

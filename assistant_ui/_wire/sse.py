@@ -11,15 +11,22 @@ an event made of many lines.
 With ``stop_at_done``, an event whose data is exactly ``[DONE]`` (the end marker
 of OpenAI, the AI SDK and assistant-transport) is not dispatched: it sets
 :attr:`SSEDecoder.done`, and every line after it is ignored.
+
+Templated runs (:meth:`SSEDecoder.feed_templated`): when the reader of the events
+says that data of the form ``prefix`` + one JSON string literal + ``suffix`` is all
+it needs to know of an event (the OpenAI text fast path), consecutive events that
+are one ``data:`` line of that form are handed out as one :class:`TextRun` of their
+decoded strings instead of one :class:`SSEEvent` each.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from . import jsonlib as _json
 from .lines import LineError, compact
 
-__all__ = ["EventTooLarge", "SSEDecoder", "SSEEvent"]
+__all__ = ["EventTooLarge", "SSEDecoder", "SSEEvent", "TextRun"]
 
 
 class EventTooLarge(LineError):
@@ -35,6 +42,20 @@ class SSEEvent(NamedTuple):
 
 
 _new_event = tuple.__new__  # builds an SSEEvent without NamedTuple's Python-level __new__
+
+
+class TextRun:
+    """Consecutive events, each a single ``data:`` line holding exactly the template's
+    prefix, one JSON string literal and its suffix (see :meth:`SSEDecoder.feed_templated`):
+    ``texts`` are those strings, decoded, in order (one per event, empty ones included)."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def __repr__(self) -> str:
+        return f"TextRun({self.texts!r})"
 
 
 class SSEDecoder:
@@ -60,16 +81,16 @@ class SSEDecoder:
         self.done = False
 
     def feed(
-        self, lines: list[bytes], out: list[SSEEvent], where: list[int] | None = None
+        self, lines: list[bytes], out: list[Any], where: list[int] | None = None, first: int = 0
     ) -> None:
         """Events completed by ``lines`` go to ``out``; with ``where``, the index in
-        ``lines`` of the blank line that dispatched each of them goes there."""
+        ``lines`` (plus ``first``) of the blank line that dispatched each of them goes there."""
         if self.done:
             return
         marker = self._done_marker
         data = self._data
         limit = self._max
-        for index, line in enumerate(lines):
+        for index, line in enumerate(lines, first):
             if not line:
                 if data:
                     payload = data[0] if len(data) == 1 else b"\n".join(data)
@@ -107,30 +128,104 @@ class SSEDecoder:
             if line[:1] == b":":
                 self.comments += 1
                 continue
-            colon = line.find(b":")
-            if colon < 0:
-                field, value = line, b""
+            self._field(line, index)
+
+    def _field(self, line: bytes, index: int) -> None:
+        """A line that is not blank, not a comment and does not start with ``data:``."""
+        colon = line.find(b":")
+        if colon < 0:
+            field, value = line, b""
+        else:
+            field, value = line[:colon], line[colon + 1 :]
+            if value[:1] == b" ":
+                value = value[1:]
+        if field == b"data":
+            if self._max is not None:
+                self._grow(len(value), index)
+            data = self._data
+            data.append(value)
+            if len(data) > 32:
+                compact(data, b"\n")
+        elif field == b"event":
+            self._event = value.decode("utf-8", "replace")
+        elif field == b"id":
+            if b"\x00" not in value:
+                self.last_event_id = value.decode("utf-8", "replace")
+        elif field == b"retry":
+            # (a value of thousands of digits is no delay anyone means, and
+            # int() refuses to convert more than 4300 of them)
+            if value.isdigit() and len(value) <= 18:
+                self.retry = int(value)
+        # any other field is ignored
+
+    def feed_templated(
+        self, lines: list[bytes], out: list[Any], where: list[int], prefix: bytes, suffix: bytes
+    ) -> None:
+        """As :meth:`feed`, but an event that is one ``data: `` line whose data is
+        ``prefix`` + one JSON string literal + ``suffix``, dispatched by the blank line
+        right after it while no other event is pending, is not built: runs of such
+        events (with blank lines, comments and fields other than ``data`` and
+        ``event`` between them) go to ``out`` as one :class:`TextRun` each, and
+        ``where`` gets the index of the run's last line.
+
+        The literal is read as the JSON parsers of :mod:`~assistant_ui._wire.jsonlib`
+        read it (strict, the data UTF-8 and nothing before or after it); an event
+        whose middle is anything else is an ordinary event. Lines are looked at once:
+        the lines between runs go through :meth:`feed` in one piece.
+        """
+        if self.done:
+            return
+        # the opening quote is part of the head: the string is read from just after it
+        head = b"data: " + prefix + b'"'
+        start, stop = len(head), -len(suffix) or None
+        scan = _json.scan_string
+        last = len(lines) - 1
+        i = j = 0  # lines[:i] are decoded; lines[i:j] are ordinary lines not yet fed
+        while j < last:
+            line = lines[j]
+            if lines[j + 1] or not line.startswith(head) or not line.endswith(suffix):
+                j += 1
+                continue
+            if i < j:
+                self.feed(lines[i:j], out, where, i)
+                i = j
+                if self.done:
+                    return
+            if self._data or self._event:  # (a line of a pending event)
+                j += 1
+                continue
+            texts: list[str] = []
+            append = texts.append
+            while j < last:
+                line = lines[j]
+                if lines[j + 1] or not line.startswith(head) or not line.endswith(suffix):
+                    # between the run's events, lines that leave no event pending:
+                    # blank lines, comments, fields other than data and event
+                    if line and line[:1] != b":":
+                        if line.startswith((b"data", b"event")):
+                            break
+                        self._field(line, j)
+                    elif line:
+                        self.comments += 1
+                    j += 1
+                    continue
+                try:
+                    middle = line[start:stop].decode("utf-8")
+                    text, end = scan(middle, 0)
+                except ValueError:
+                    break
+                if end != len(middle):
+                    break
+                append(text)
+                j += 2
+            if texts:
+                out.append(TextRun(texts))
+                where.append(j - 1)
+                i = j
             else:
-                field, value = line[:colon], line[colon + 1 :]
-                if value[:1] == b" ":
-                    value = value[1:]
-            if field == b"data":
-                if limit is not None:
-                    self._grow(len(value), index)
-                data.append(value)
-                if len(data) > 32:
-                    compact(data, b"\n")
-            elif field == b"event":
-                self._event = value.decode("utf-8", "replace")
-            elif field == b"id":
-                if b"\x00" not in value:
-                    self.last_event_id = value.decode("utf-8", "replace")
-            elif field == b"retry":
-                # (a value of thousands of digits is no delay anyone means, and
-                # int() refuses to convert more than 4300 of them)
-                if value.isdigit() and len(value) <= 18:
-                    self.retry = int(value)
-            # any other field is ignored
+                j += 1
+        if i <= last:
+            self.feed(lines[i:] if i else lines, out, where, i)
 
     def _grow(self, size: int, index: int) -> None:
         size += self._size + (1 if self._data else 0)

@@ -37,7 +37,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from ...errors import DecodeError
 from .. import jsonlib as _json
-from ..sse import SSEEvent
+from ..sse import SSEEvent, TextRun
 
 __all__ = ["Dialect", "Framing", "JSONEventDialect", "UnitError", "raw_event"]
 
@@ -86,7 +86,9 @@ class JSONEventDialect:
 
     :meth:`feed` parses each event's data (one JSON parse per event) and hands the
     value to :meth:`event`; data that is not JSON, and values :meth:`event` does
-    not claim, go out as ``raw`` events.
+    not claim, go out as ``raw`` events. A :class:`~assistant_ui._wire.sse.TextRun`
+    unit (events the SSE framer matched with the text template, see below) is one
+    ``text-delta`` per non-empty string.
     """
 
     name = "sse"
@@ -94,7 +96,9 @@ class JSONEventDialect:
     #: a dialect that sets these (see :meth:`learn`) says: an event whose data is
     #: ``text_prefix`` + one JSON string literal + ``text_suffix`` means exactly one
     #: ``text-delta`` of that string (nothing when it is empty), and changes nothing
-    #: else; such events skip the JSON parse and :meth:`event`
+    #: else; such events skip the JSON parse and :meth:`event`. It must stay true for
+    #: the rest of the body, also after the template is replaced or dropped: the
+    #: SSE framer reads it once per batch (``framing.TextTemplate``)
     text_prefix: bytes | None = None
     text_suffix = b""
     #: call :meth:`learn` after each claimed event
@@ -105,7 +109,7 @@ class JSONEventDialect:
     def __init__(self, warnings: list[str] | None = None) -> None:
         self.warnings: list[str] = warnings if warnings is not None else []
 
-    def feed(self, units: Sequence[SSEEvent], out: list[Any]) -> None:
+    def feed(self, units: Sequence[SSEEvent | TextRun], out: list[Any]) -> None:
         loads = _json.loads
         max_depth = self.max_json_depth
         event = self.event
@@ -114,6 +118,13 @@ class JSONEventDialect:
         prefix, suffix = self.text_prefix, self.text_suffix
         start, tail = len(prefix or b""), len(suffix)
         for ev in units:
+            if isinstance(ev, TextRun):
+                # events the framer matched with an envelope announced before this
+                # batch: each means one text-delta whatever was learned since
+                texts = ev.texts
+                hits += len(texts)
+                out += [{"type": "text-delta", "delta": text} for text in texts if text]
+                continue
             data = ev.data
             if prefix is not None and data.startswith(prefix) and data.endswith(suffix):
                 # the middle must be exactly one JSON string literal (strict, as the

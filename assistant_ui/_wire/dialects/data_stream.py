@@ -1,7 +1,9 @@
 """The data stream protocol: AI SDK 4 codes and assistant-ui ``aui-*`` (docs/wire-formats.md §4).
 
 One record per line, ``CODE:JSON``. Per line the work is one ``find``, one dict
-lookup and one ``json.loads``.
+lookup and one ``json.loads``; a text delta (``0:``) that is exactly one JSON string
+is read by the standard library's strict string scanner instead, which gives what
+any of the parsers gives for it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,14 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeGuard
 
-from ..jsonlib import DEFAULT_MAX_DEPTH, JSON_ERRORS, loads, loads_lenient, too_deep
+from ..jsonlib import (
+    DEFAULT_MAX_DEPTH,
+    JSON_ERRORS,
+    loads,
+    loads_lenient,
+    scan_string,
+    too_deep,
+)
 from ..usage import normalize_usage
 from ._tools import StepFinishHold, ToolTracker
 from .base import UnitError
@@ -94,6 +103,8 @@ class DataStreamDialect:
             b"6": self._ignored,
         }
         self._handlers = h
+        #: the handler of text deltas as built (the fast path below is for it alone)
+        self._text_handler = h[b"0"]
         # (late argument deltas: the finish waits for them, see StepFinishHold)
         self._hold = StepFinishHold(
             self.tools, h, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a")
@@ -104,7 +115,22 @@ class DataStreamDialect:
     def feed(self, lines: Sequence[bytes], out: list[Any]) -> None:
         handlers = self._handlers
         max_depth = self.max_json_depth
+        # (the step-finish hold never swaps the text handler, so this holds for the batch)
+        fast = handlers.get(b"0") is self._text_handler
+        scan = scan_string
         for line in lines:
+            if fast and line[:3] == b'0:"':
+                # a text delta that is exactly one JSON string (read strictly, as the
+                # parsers read it): no JSON parse; anything else goes the whole way
+                try:
+                    middle = line[3:].decode("utf-8")
+                    value, end = scan(middle, 0)
+                except ValueError:
+                    pass
+                else:
+                    if end == len(middle):
+                        out.append({"type": "text-delta", "delta": value})
+                        continue
             colon = line.find(b":")
             handler = handlers.get(line[:colon]) if colon > 0 else None
             if handler is None:
