@@ -463,6 +463,10 @@ def run(quick: bool) -> str:
     return "\n".join(out) + "\n"
 
 
+#: where the hand-written part of RESULTS.md starts (kept by a full run)
+NOTES_MARKER = "<!-- notes: written by hand, kept by bench/run.py -->"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repetitions")
@@ -471,7 +475,15 @@ def main() -> None:
     report = run(args.quick)
     print(report)
     if not args.quick:
-        Path(args.output).write_text(report)
+        path = Path(args.output)
+        # the hand-written notes after NOTES_MARKER (the before/after of each round, the
+        # profiles) are kept; only the measured part above them is replaced
+        notes = ""
+        if path.exists():
+            old = path.read_text()
+            if NOTES_MARKER in old:
+                notes = "\n" + old[old.index(NOTES_MARKER):]
+        path.write_text(report + notes)
         print(f"written to {args.output}")
 
 
