@@ -38,7 +38,7 @@ from ._stream_view import AsyncTextStream, StreamView
 from ._transports.base import AsyncTransport
 from ._transports.http import drive_send_async
 from ._transports.inflight import InFlight
-from ._transports.loops import current_loop_token, spawn_detached
+from ._transports.loops import current_loop_token, loop_clock, scope_factory, spawn_detached
 from .errors import AssistantUIError
 from .events import Event
 
@@ -52,6 +52,12 @@ def _now() -> float:
     import anyio
 
     return anyio.current_time()
+
+
+def _cancel_scope(**kwargs: Any) -> Any:
+    import anyio
+
+    return anyio.CancelScope(**kwargs)
 
 
 class AsyncChatStream(StreamView):
@@ -71,6 +77,8 @@ class AsyncChatStream(StreamView):
         )
         self._transport: AsyncTransport | None = None
         self._iter: AsyncIterator[bytes] | None = None
+        #: makes the cancel scope of each send and read (see ``_open``)
+        self._scope: Callable[..., Any] = _cancel_scope
         #: inside the flow: an aclose() from another task then cancels, not races
         self._reading = False
 
@@ -128,7 +136,11 @@ class AsyncChatStream(StreamView):
         if self._flow.opened:
             return
         inflight = self._inflight
-        inflight.native_token = current_loop_token()
+        inflight.native_token = native = current_loop_token()
+        # the same clock as _now's and the same scopes as anyio.CancelScope's, looked
+        # up once (each chunk reads the clock and opens a scope)
+        self._flow.clock = loop_clock(native)
+        self._scope = scope_factory()
         client = self._thread._client
         self._transport = client._async_transport(self._flow.opts)
         self._thread._register(inflight)
@@ -162,7 +174,7 @@ class AsyncChatStream(StreamView):
         error: Exception | None = None
         try:
             bound = action.bound if action.bound is not None else math.inf
-            with anyio.CancelScope(deadline=bound) as scope:
+            with self._scope(deadline=bound) as scope:
                 if inflight.cancelled:
                     scope.cancel()
                 inflight.scope = scope
@@ -188,8 +200,6 @@ class AsyncChatStream(StreamView):
         self._iter = self._transport.body(action.response)
 
     async def _read(self, action: Read) -> object:
-        import anyio
-
         inflight = self._inflight
         it = self._iter
         assert it is not None and self._transport is not None
@@ -199,7 +209,7 @@ class AsyncChatStream(StreamView):
         kind: FailureKind | None = None
         try:
             bound = action.bound if action.bound is not None else math.inf
-            with anyio.CancelScope(deadline=bound) as scope:
+            with self._scope(deadline=bound) as scope:
                 inflight.scope = scope
                 try:
                     chunk = await it.__anext__()
