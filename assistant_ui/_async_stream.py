@@ -45,13 +45,25 @@ from .events import Event
 if TYPE_CHECKING:
     from ._thread import ThreadClient
 
-__all__ = ["AsyncChatStream"]
+__all__ = ["YIELD_EVERY", "AsyncChatStream"]
+
+#: the most events a stream hands out before it lets the event loop run other tasks
+#: once: one read can bring hundreds of events, and handing them all out in one go
+#: holds up the other streams' reads and connection set-up (``bench/RESULTS.md``)
+YIELD_EVERY = 16
 
 
 def _now() -> float:
     import anyio
 
     return anyio.current_time()
+
+
+async def _let_others_run() -> None:
+    # a yield to the event loop, not a cancellation point: cancelling works as before
+    import anyio.lowlevel
+
+    await anyio.lowlevel.cancel_shielded_checkpoint()
 
 
 def _cancel_scope(**kwargs: Any) -> Any:
@@ -81,6 +93,8 @@ class AsyncChatStream(StreamView):
         self._scope: Callable[..., Any] = _cancel_scope
         #: inside the flow: an aclose() from another task then cancels, not races
         self._reading = False
+        #: events handed out since the stream last let other tasks run
+        self._handed = 0
 
     async def __aenter__(self) -> AsyncChatStream:
         await self._open()
@@ -99,6 +113,11 @@ class AsyncChatStream(StreamView):
             ev = self._flow.next_buffered()
             if ev is None:
                 raise StopAsyncIteration
+        handed = self._handed + 1
+        if handed >= YIELD_EVERY:
+            handed = 0
+            await _let_others_run()
+        self._handed = handed
         return ev
 
     def __del__(self) -> None:
