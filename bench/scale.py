@@ -29,6 +29,8 @@ Clients (``--clients``):
     openai        openai-python's AsyncOpenAI, its own http client (httpx2), OpenAI endpoint
     openai-httpx  AsyncOpenAI given an httpx.AsyncClient (httpcore 1.0's own pool)
     ours-stock    AssistantClient given httpx's transport (httpcore 1.0's own pool)
+    httpx         the floor: a bare httpx.AsyncClient (with ours' pool) reading the data-stream
+                  endpoint's body chunks, no decoding (each chunk counts as an event)
 
 Every client gets the same limits: max(1000, streams) connections, 100 kept alive
 (the defaults of this client and of openai-python). Every item an iterator yields
@@ -86,7 +88,7 @@ SERVER = textwrap.dedent(
     """
 )
 
-ALL_CLIENTS = ("ours", "ours-openai", "openai", "openai-httpx", "ours-stock")
+ALL_CLIENTS = ("ours", "ours-openai", "openai", "openai-httpx", "ours-stock", "httpx")
 DEFAULT_CLIENTS = ("ours", "ours-openai", "openai", "openai-httpx")
 PHASES = ("prep", "pool", "send", "server", "body", "decode")
 #: (phase, from mark, to mark)
@@ -240,6 +242,18 @@ def make_client(name: str, base: str, limits: httpx.Limits) -> tuple[One, Callab
 
         return ours, client.close
 
+    if name == "httpx":
+        from assistant_ui._transports.pool import reserve_connections
+
+        bare = httpx.AsyncClient(limits=limits, timeout=timeout, event_hooks=HOOKS)
+        reserve_connections(bare)
+
+        async def floor() -> int:
+            async with bare.stream("POST", base + "/api/chat", json={"messages": []}) as response:
+                return await _count(response.aiter_bytes())
+
+        return floor, bare.aclose
+
     import openai
 
     if name == "openai":
@@ -264,6 +278,8 @@ def make_client(name: str, base: str, limits: httpx.Limits) -> tuple[One, Callab
 
 
 def client_label(name: str) -> str:
+    if name == "httpx":
+        return "floor: bare httpx.AsyncClient, body chunks (data stream)"
     if name.startswith("ours"):
         return {
             "ours": "assistant_ui `AssistantClient.stream` (data stream)",
