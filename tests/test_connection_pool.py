@@ -23,8 +23,8 @@ RESPONSE = [b"HTTP/1.1 200 OK\r\n", b"Content-Length: 2\r\n\r\n", b"ok"]
 class Backend(httpcore.AsyncMockBackend):
     """Each connection can answer ``answers`` requests; connections are counted."""
 
-    def __init__(self, answers: int = 50) -> None:
-        super().__init__(RESPONSE * answers)
+    def __init__(self, answers: int = 50, response: list[bytes] = RESPONSE) -> None:
+        super().__init__(response * answers)
         self.connects = 0
 
     async def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
@@ -161,6 +161,27 @@ async def test_an_expired_idle_connection_is_never_handed_out() -> None:
             assert await get(pool) == b"ok"
         assert backend.connects == 5
         assert len(pool.connections) <= 1
+
+
+@pytest.mark.anyio
+async def test_connections_the_server_closes_are_dropped_not_counted() -> None:
+    # "Connection: close": every answer ends its connection; with room for 2, the
+    # requests waiting get new connections instead of waiting on dead ones
+    closing = [b"HTTP/1.1 200 OK\r\n", b"Connection: close\r\nContent-Length: 2\r\n\r\n", b"ok"]
+    backend = Backend(answers=1, response=closing)
+    pool = make_pool(backend, max_connections=2)
+    async with pool:
+        for _ in range(3):
+            assert await get(pool) == b"ok"
+
+        async def one() -> None:
+            assert await get(pool) == b"ok"
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(6):
+                tg.start_soon(one)
+        assert backend.connects == 9
+        assert len(pool.connections) <= 2
 
 
 @pytest.mark.anyio

@@ -46,7 +46,7 @@ SWEEP_INTERVAL = 0.5
 _POOL_ATTRS = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections", "_http2", "_proxy")
 
 
-def _take(free: list[Any], origin: Any, closing: list[Any], drop: set[int], checked: bool) -> Any:
+def _take(free: list[Any], origin: Any, closing: list[Any], drop: set[Any], checked: bool) -> Any:
     """The oldest connection of ``free`` to ``origin`` that has not expired (or None);
     expired ones met on the way are closed. ``checked``: all were checked this pass."""
     i = 0
@@ -59,63 +59,78 @@ def _take(free: list[Any], origin: Any, closing: list[Any], drop: set[int], chec
         if checked or not connection.has_expired():
             return connection
         closing.append(connection)
-        drop.add(id(connection))
+        drop.add(connection)
     return None
 
 
 def _assign(pool: Any) -> list[Any]:
     """httpcore's ``_assign_requests_to_connections`` with reservations (see the
-    module doc). Returns the connections to close (the pool closes them after the pass)."""
+    module doc). Returns the connections to close (the pool closes them after the pass).
+
+    Connections are compared by identity (httpcore's define no ``__eq__``; checked in
+    :func:`_pool_class`). A pass costs a set of the requests' connections; the
+    connections are looked at only when a request waits, the idle ones may be past
+    the keep-alive bound, or a sweep is due; the requests only when one waits.
+    """
     requests = pool._requests
     connections = pool._connections
-    held = {id(r.connection) for r in requests if r.connection is not None}
+    held = {r.connection for r in requests}
+    queued = None in held
+    held.discard(None)
     now = time.monotonic()
     sweep = now >= getattr(pool, "_aui_sweep_at", 0.0)
     if sweep:
         pool._aui_sweep_at = now + SWEEP_INTERVAL
+    elif not queued and len(connections) - len(held) <= pool._max_keepalive_connections:
+        # nobody waits and the connections nobody holds are within the keep-alive
+        # bound: nothing to do until the next sweep (a closed one is dropped then)
+        return []
     closing: list[Any] = []
-    drop: set[int] = set()
+    drop: set[Any] = set()
     free: list[Any] = []  # idle and held by nobody: each can take one request
-    for connection in connections:
-        if id(connection) in held:
-            continue
-        if connection.is_closed():
-            drop.add(id(connection))
-        elif sweep and connection.has_expired():
-            closing.append(connection)
-            drop.add(id(connection))
-        elif connection.is_available():
-            free.append(connection)
-
-    budget = pool._max_connections - (len(connections) - len(drop))
-    created: list[Any] = []
-    for request in requests:
-        if not free and budget <= 0:
-            break
-        if request.connection is not None:  # not queued
-            continue
-        origin = request.request.url.origin
-        connection = _take(free, origin, closing, drop, sweep)
-        if connection is None:
-            if budget > 0:
-                budget -= 1
-            elif free:
-                # the pool is full: close an idle connection to another origin instead
-                closing.append(free.pop(0))
-                drop.add(id(closing[-1]))
-            else:
+    if len(held) < len(connections):
+        for connection in connections:
+            if connection in held:
                 continue
-            connection = pool.create_connection(origin)
-            created.append(connection)
-        request.assign_to_connection(connection)
+            if connection.is_closed():
+                drop.add(connection)
+            elif sweep and connection.has_expired():
+                closing.append(connection)
+                drop.add(connection)
+            elif connection.is_available():
+                free.append(connection)
+
+    created: list[Any] = []
+    if queued:
+        budget = pool._max_connections - (len(connections) - len(drop))
+        for request in requests:
+            if not free and budget <= 0:
+                break
+            if request.connection is not None:  # not queued
+                continue
+            origin = request.request.url.origin
+            connection = _take(free, origin, closing, drop, sweep)
+            if connection is None:
+                if budget > 0:
+                    budget -= 1
+                elif free:
+                    # the pool is full: close an idle connection to another origin instead
+                    closing.append(free.pop(0))
+                    drop.add(closing[-1])
+                else:
+                    continue
+                connection = pool.create_connection(origin)
+                created.append(connection)
+            request.assign_to_connection(connection)
 
     # idle connections nobody took, past the keep-alive bound: closed, oldest first
     for connection in free[: max(len(free) - pool._max_keepalive_connections, 0)]:
         closing.append(connection)
-        drop.add(id(connection))
+        drop.add(connection)
     if drop:
-        pool._connections = [c for c in connections if id(c) not in drop]
-    pool._connections.extend(created)
+        pool._connections = [c for c in connections if c not in drop]
+    if created:
+        pool._connections.extend(created)
     return closing
 
 
@@ -133,6 +148,12 @@ def _pool_class() -> type[Any] | None:
         return None
     if not all(callable(getattr(AsyncPoolRequest, a, None)) for a in ("assign_to_connection", "is_queued")):
         return None
+    try:
+        from httpcore._async.connection import AsyncHTTPConnection
+    except ImportError:  # pragma: no cover
+        return None
+    if AsyncHTTPConnection.__eq__ is not object.__eq__ or AsyncHTTPConnection.__hash__ is not object.__hash__:
+        return None  # the pass keeps connections in sets: by identity
 
     class ReservingAsyncPool(base):  # type: ignore[misc, valid-type]
         """httpcore's async pool whose assignment pass reserves idle connections."""
