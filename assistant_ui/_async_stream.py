@@ -11,7 +11,7 @@ task still hands its connection back.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from ._call.actions import (
@@ -166,10 +166,12 @@ class AsyncChatStream(StreamView):
         await self._run(self._flow.open())
 
     async def _fill(self) -> None:
-        if self._flow.eof:
+        flow = self._flow
+        if flow.eof:
             return
-        await self._open()
-        await self._run(self._flow.fill())
+        if not flow.opened:
+            await self._open()
+        await self._run(flow.fill())
 
     async def _run(self, flow: Generator[Any, Any, Any]) -> None:
         self._reading = True
@@ -179,10 +181,12 @@ class AsyncChatStream(StreamView):
             self._reading = False
             flow.close()
 
-    async def _perform(self, action: Any) -> Any:
+    def _perform(self, action: Any) -> Awaitable[Any]:
         # a class-level table: bound methods kept on the instance would make a
-        # reference cycle, and an abandoned stream must be freed (and released) at once
-        return await _ACTIONS[type(action)](self, action)
+        # reference cycle, and an abandoned stream must be freed (and released) at once;
+        # the handler's own coroutine is returned for drive_async to await (no extra
+        # coroutine per action: each chunk read is one)
+        return _ACTIONS[type(action)](self, action)  # type: ignore[no-any-return]
 
     async def _send(self, action: Send) -> SendOutcome:
         import anyio
