@@ -11,7 +11,7 @@ task still hands its connection back.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from ._call.actions import (
@@ -38,20 +38,38 @@ from ._stream_view import AsyncTextStream, StreamView
 from ._transports.base import AsyncTransport
 from ._transports.http import drive_send_async
 from ._transports.inflight import InFlight
-from ._transports.loops import current_loop_token, spawn_detached
+from ._transports.loops import current_loop_token, loop_clock, scope_factory, spawn_detached
 from .errors import AssistantUIError
 from .events import Event
 
 if TYPE_CHECKING:
     from ._thread import ThreadClient
 
-__all__ = ["AsyncChatStream"]
+__all__ = ["YIELD_EVERY", "AsyncChatStream"]
+
+#: the most events a stream hands out before it lets the event loop run other tasks
+#: once: one read can bring hundreds of events, and handing them all out in one go
+#: holds up the other streams' reads and connection set-up (``bench/RESULTS.md``)
+YIELD_EVERY = 16
 
 
 def _now() -> float:
     import anyio
 
     return anyio.current_time()
+
+
+async def _let_others_run() -> None:
+    # a yield to the event loop, not a cancellation point: cancelling works as before
+    import anyio.lowlevel
+
+    await anyio.lowlevel.cancel_shielded_checkpoint()
+
+
+def _cancel_scope(**kwargs: Any) -> Any:
+    import anyio
+
+    return anyio.CancelScope(**kwargs)
 
 
 class AsyncChatStream(StreamView):
@@ -71,8 +89,12 @@ class AsyncChatStream(StreamView):
         )
         self._transport: AsyncTransport | None = None
         self._iter: AsyncIterator[bytes] | None = None
+        #: makes the cancel scope of each send and read (see ``_open``)
+        self._scope: Callable[..., Any] = _cancel_scope
         #: inside the flow: an aclose() from another task then cancels, not races
         self._reading = False
+        #: events handed out since the stream last let other tasks run
+        self._handed = 0
 
     async def __aenter__(self) -> AsyncChatStream:
         await self._open()
@@ -91,6 +113,11 @@ class AsyncChatStream(StreamView):
             ev = self._flow.next_buffered()
             if ev is None:
                 raise StopAsyncIteration
+        handed = self._handed + 1
+        if handed >= YIELD_EVERY:
+            handed = 0
+            await _let_others_run()
+        self._handed = handed
         return ev
 
     def __del__(self) -> None:
@@ -129,17 +156,23 @@ class AsyncChatStream(StreamView):
         if self._flow.opened:
             return
         inflight = self._inflight
-        inflight.native_token = current_loop_token()
+        inflight.native_token = native = current_loop_token()
+        # the same clock as _now's and the same scopes as anyio.CancelScope's, looked
+        # up once (each chunk reads the clock and opens a scope)
+        self._flow.clock = loop_clock(native)
+        self._scope = scope_factory()
         client = self._thread._client
         self._transport = client._async_transport(self._flow.opts)
         self._thread._register(inflight)
         await self._run(self._flow.open())
 
     async def _fill(self) -> None:
-        if self._flow.eof:
+        flow = self._flow
+        if flow.eof:
             return
-        await self._open()
-        await self._run(self._flow.fill())
+        if not flow.opened:
+            await self._open()
+        await self._run(flow.fill())
 
     async def _run(self, flow: Generator[Any, Any, Any]) -> None:
         self._reading = True
@@ -149,10 +182,12 @@ class AsyncChatStream(StreamView):
             self._reading = False
             flow.close()
 
-    async def _perform(self, action: Any) -> Any:
+    def _perform(self, action: Any) -> Awaitable[Any]:
         # a class-level table: bound methods kept on the instance would make a
-        # reference cycle, and an abandoned stream must be freed (and released) at once
-        return await _ACTIONS[type(action)](self, action)
+        # reference cycle, and an abandoned stream must be freed (and released) at once;
+        # the handler's own coroutine is returned for drive_async to await (no extra
+        # coroutine per action: each chunk read is one)
+        return _ACTIONS[type(action)](self, action)  # type: ignore[no-any-return]
 
     async def _send(self, action: Send) -> SendOutcome:
         import anyio
@@ -163,7 +198,7 @@ class AsyncChatStream(StreamView):
         error: Exception | None = None
         try:
             bound = action.bound if action.bound is not None else math.inf
-            with anyio.CancelScope(deadline=bound) as scope:
+            with self._scope(deadline=bound) as scope:
                 if inflight.cancelled:
                     scope.cancel()
                 inflight.scope = scope
@@ -189,8 +224,6 @@ class AsyncChatStream(StreamView):
         self._iter = self._transport.body(action.response)
 
     async def _read(self, action: Read) -> object:
-        import anyio
-
         inflight = self._inflight
         it = self._iter
         assert it is not None and self._transport is not None
@@ -200,7 +233,7 @@ class AsyncChatStream(StreamView):
         kind: FailureKind | None = None
         try:
             bound = action.bound if action.bound is not None else math.inf
-            with anyio.CancelScope(deadline=bound) as scope:
+            with self._scope(deadline=bound) as scope:
                 inflight.scope = scope
                 try:
                     chunk = await it.__anext__()

@@ -339,6 +339,8 @@ class AsyncHTTPTransport:
         """
         import anyio
 
+        if body is not None and getattr(body, "ag_frame", True) is None:
+            body = None  # an async generator that has ended: nothing of it is left to end
         if body is not None:
             if drain:
                 total = 0

@@ -11,6 +11,11 @@ AssistantClient(...)``): a notice sent on the shared sync client holds it open,
 and ``close_sync()`` waits for such notices (each is bounded by its own short
 deadline) before it closes the client; a notice that comes when no shared client
 is open goes out on a short-lived client of the same settings.
+
+The clients made here hold up to :data:`DEFAULT_LIMITS` connections (a stream holds
+its connection for its whole length; httpx's own default, 100 connections, would
+queue the 101st stream until another ends) unless ``limits=`` (or ``transport=``) is
+given, and the async ones assign their connections with :mod:`.pool`.
 """
 
 from __future__ import annotations
@@ -24,8 +29,28 @@ from typing import Any
 import httpx
 
 from .loops import current_loop_token
+from .pool import reserve_connections
 
-__all__ = ["HTTPClients"]
+__all__ = ["DEFAULT_LIMITS", "HTTPClients"]
+
+#: the connection limits of the httpx clients made here (``limits=`` overrides them):
+#: as many connections as openai-python's clients (one per concurrent stream)
+DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=5.0)
+
+
+def _with_default_limits(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with :data:`DEFAULT_LIMITS` unless limits (or a transport, which
+    brings its own) are given."""
+    if "limits" in kwargs or "transport" in kwargs:
+        return kwargs
+    return {**kwargs, "limits": DEFAULT_LIMITS}
+
+
+def _make_async(kwargs: dict[str, Any]) -> httpx.AsyncClient:
+    http = httpx.AsyncClient(**_with_default_limits(kwargs))
+    if "transport" not in kwargs:  # a transport given is the user's: left as it is
+        reserve_connections(http)
+    return http
 
 
 class _LoopClient:
@@ -118,7 +143,7 @@ class HTTPClients:
             return self._user_sync
         with self._lock:
             if self._sync is None or self._sync.is_closed:
-                self._sync = httpx.Client(**self._make_kwargs(httpx.BaseTransport))
+                self._sync = httpx.Client(**_with_default_limits(self._make_kwargs(httpx.BaseTransport)))
             return self._sync
 
     @property
@@ -135,7 +160,7 @@ class HTTPClients:
             stale = [e for e in self._async.values() if e is not entry and _loop_closed(e.native)]
             for e in stale:
                 del self._async[id(e.native)]
-            entry = _LoopClient(native, httpx.AsyncClient(**self._make_kwargs(httpx.AsyncBaseTransport)))
+            entry = _LoopClient(native, _make_async(self._make_kwargs(httpx.AsyncBaseTransport)))
             self._async[key] = entry
         for e in stale:
             e.abandon()
@@ -186,7 +211,7 @@ class HTTPClients:
                     self._idle.notify_all()
             return
         kwargs = self._make_kwargs(httpx.BaseTransport)
-        own = httpx.Client(**kwargs)
+        own = httpx.Client(**_with_default_limits(kwargs))
         try:
             yield own
         finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import os
 import threading
 import time
@@ -25,6 +26,8 @@ __all__ = [
     "call_soon_threadsafe",
     "current_loop_token",
     "in_loop",
+    "loop_clock",
+    "scope_factory",
     "spawn_detached",
     "watchdog",
 ]
@@ -56,6 +59,38 @@ def current_loop_token() -> object:
         return trio.lowlevel.current_trio_token()
     except Exception as exc:  # ImportError, or not inside trio.run
         raise RuntimeError("no running event loop in this thread") from exc
+
+
+def loop_clock(native: object) -> Callable[[], float]:
+    """The clock of anyio's cancel-scope deadlines on the loop ``native`` (a
+    :func:`current_loop_token`), called from inside that loop: an asyncio loop's own
+    ``time`` (what ``anyio.current_time()`` reads there, without looking the backend
+    up on every call), else ``anyio.current_time``."""
+    import anyio
+
+    now = anyio.current_time()
+    own = getattr(native, "time", None)
+    # checked once: under trio (guest mode on an asyncio loop too) the clocks differ
+    if own is not None and callable(own) and abs(own() - now) < 1.0:
+        clock: Callable[[], float] = own
+        return clock
+    return anyio.current_time
+
+
+def scope_factory() -> Callable[..., Any]:
+    """Makes ``anyio.CancelScope(deadline=..., shield=...)`` for the running backend,
+    called from inside its loop: the backend's scope class itself when it can be
+    made directly (``anyio.CancelScope()`` looks the backend up on every call), else
+    ``anyio.CancelScope``."""
+    import anyio
+
+    made = type(anyio.CancelScope())
+    try:
+        if isinstance(made(deadline=math.inf), anyio.CancelScope):
+            return made
+    except Exception:
+        pass
+    return anyio.CancelScope
 
 
 def in_loop(native: object) -> bool:

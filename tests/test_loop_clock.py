@@ -1,0 +1,39 @@
+"""The clock and the cancel scopes the async driver looks up once per stream
+(``_transports/loops.py``): the same as anyio's, under asyncio and trio."""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import pytest
+
+from assistant_ui._transports.loops import current_loop_token, loop_clock, scope_factory
+
+
+@pytest.mark.anyio
+async def test_the_clock_is_anyios(anyio_backend: str) -> None:
+    clock = loop_clock(current_loop_token())
+    if anyio_backend == "asyncio":
+        assert clock == asyncio.get_running_loop().time
+    else:
+        assert clock is anyio.current_time
+    before = anyio.current_time()
+    now = clock()
+    assert before <= now <= anyio.current_time()
+
+
+@pytest.mark.anyio
+async def test_the_scopes_are_anyios_and_keep_their_deadline(anyio_backend: str) -> None:
+    make = scope_factory()
+    clock = loop_clock(current_loop_token())
+    with make(deadline=clock() - 1.0) as scope:
+        assert isinstance(scope, anyio.CancelScope)
+        await anyio.sleep(30)
+    assert scope.cancelled_caught
+    with make() as scope:
+        scope.cancel()
+        await anyio.sleep(30)
+    assert scope.cancelled_caught
+    with make(shield=True) as scope:
+        assert scope.shield
