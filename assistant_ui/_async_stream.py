@@ -45,12 +45,18 @@ from .events import Event
 if TYPE_CHECKING:
     from ._thread import ThreadClient
 
-__all__ = ["YIELD_EVERY", "AsyncChatStream"]
+__all__ = ["YIELD_AFTER", "YIELD_EVERY", "AsyncChatStream"]
 
-#: the most events a stream hands out before it lets the event loop run other tasks
-#: once: one read can bring hundreds of events, and handing them all out in one go
-#: holds up the other streams' reads and connection set-up (``bench/RESULTS.md``)
+#: how often (in events handed out without waiting) a stream looks at the clock to see
+#: whether it held the event loop for :data:`YIELD_AFTER` seconds: one read can bring
+#: hundreds of events, and handing them all out in one go holds up the other streams'
+#: reads and connection set-up (``bench/RESULTS.md``)
 YIELD_EVERY = 16
+
+#: the longest a stream hands out buffered events before it lets other tasks run once
+#: (a yield per 16 events cost ~1 us per event on a CPU-bound stream; one per
+#: millisecond costs ~1.5%)
+YIELD_AFTER = 0.001
 
 
 def _now() -> float:
@@ -93,8 +99,10 @@ class AsyncChatStream(StreamView):
         self._scope: Callable[..., Any] = _cancel_scope
         #: inside the flow: an aclose() from another task then cancels, not races
         self._reading = False
-        #: events handed out since the stream last let other tasks run
+        #: events handed out since the clock was last looked at
         self._handed = 0
+        #: when the stream last let other tasks run (on the flow's clock)
+        self._yielded_at = 0.0
 
     async def __aenter__(self) -> AsyncChatStream:
         await self._open()
@@ -116,7 +124,10 @@ class AsyncChatStream(StreamView):
         handed = self._handed + 1
         if handed >= YIELD_EVERY:
             handed = 0
-            await _let_others_run()
+            clock = self._flow.clock
+            if clock() - self._yielded_at >= YIELD_AFTER:
+                await _let_others_run()
+                self._yielded_at = clock()
         self._handed = handed
         return ev
 

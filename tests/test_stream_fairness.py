@@ -1,6 +1,7 @@
 """An async stream lets other tasks run while it hands out buffered events
-(``YIELD_EVERY``): one read can bring hundreds of events, and other streams' reads and
-connection set-up must not wait for all of them. Counted, not timed."""
+(``YIELD_EVERY``, ``YIELD_AFTER``): one read can bring hundreds of events, and other
+streams' reads and connection set-up must not wait for all of them. Counted, not timed:
+the time bound is set to 0 (a yield at every look at the clock) or to a day (none)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import anyio
 import httpx
 import pytest
 
+import assistant_ui._async_stream as async_stream
 from assistant_ui import AssistantClient, user
 from assistant_ui._async_stream import YIELD_EVERY
 
@@ -23,8 +25,7 @@ def _client() -> AssistantClient:
     return AssistantClient(base_url="http://test", transport=httpx.MockTransport(answer))
 
 
-@pytest.mark.anyio
-async def test_other_tasks_run_while_buffered_events_are_handed_out() -> None:
+async def _ticks_while_streaming() -> int:
     client = _client()
     ticks = 0
     done = False
@@ -43,12 +44,29 @@ async def test_other_tasks_run_while_buffered_events_are_handed_out() -> None:
             texts = [ev["delta"] async for ev in stream if ev["type"] == "text-delta"]
             done = True
     assert texts == [f"t{i} " for i in range(EVENTS)]
-    assert ticks >= EVENTS // YIELD_EVERY - 1
     await client.close()
+    return ticks
 
 
 @pytest.mark.anyio
-async def test_the_yield_is_not_a_cancellation_point() -> None:
+async def test_other_tasks_run_while_buffered_events_are_handed_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(async_stream, "YIELD_AFTER", 0.0)
+    assert await _ticks_while_streaming() >= EVENTS // YIELD_EVERY - 1
+
+
+@pytest.mark.anyio
+async def test_a_stream_that_did_not_hold_the_loop_long_does_not_yield(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(async_stream, "YIELD_AFTER", 86400.0)
+    assert await _ticks_while_streaming() <= 2  # the network reads' own checkpoints only
+
+
+@pytest.mark.anyio
+async def test_the_yield_is_not_a_cancellation_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(async_stream, "YIELD_AFTER", 0.0)
     # a scope cancelled while events are buffered: they are still handed out (the
     # stream only stops at the network, as before)
     client = _client()
