@@ -100,6 +100,14 @@ def test_a_run_spans_blocks_and_keeps_long_deltas() -> None:
         log[len(events)]
 
 
+def test_changing_a_delta_handed_out_changes_no_other_event() -> None:
+    # the iterator hands out the decoder's own dicts; a run is rebuilt from a copy
+    events = [{"type": "text-delta", "delta": "a"}, {"type": "text-delta", "delta": "b"}]
+    log = EventLog(events)  # type: ignore[arg-type]
+    events[0]["seen"] = True
+    assert list(log) == [{"type": "text-delta", "delta": "a"}, {"type": "text-delta", "delta": "b"}]
+
+
 def test_the_log_is_not_a_list_of_dicts() -> None:
     events = [{"type": "text-delta", "delta": f"t{i} "} for i in range(10 * BLOCK)]
     log = EventLog(events)  # type: ignore[arg-type]

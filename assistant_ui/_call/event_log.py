@@ -42,8 +42,9 @@ class _Run:
     __slots__ = ("blocks", "lengths", "long", "parent", "size", "tail", "template", "type")
 
     def __init__(self, event: dict[str, Any]) -> None:
-        #: the first event, its key order kept; every delta is this with its own text
-        self.template = event
+        #: a copy of the first event, its key order kept; every delta is this with its
+        #: own text (a copy: the event itself is the caller's, who may change it)
+        self.template = dict(event)
         self.type: str = event["type"]
         self.parent: Any = event.get("parentId")
         #: how many keys each event of the run has (2, or 3 with a ``parentId``)
