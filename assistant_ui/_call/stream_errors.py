@@ -100,13 +100,17 @@ class StreamErrors:
         exc.partial = self.call.interrupted_result("decode-error", exc.message)
         return exc
 
-    def replay_error(self, exc: ReplayMismatch) -> APIConnectionError:
-        what = f"the stream could not be resumed: {exc}"
+    def _lost(self, what: str, request: Any) -> APIConnectionError:
+        """The body stopped and could not be picked up again: ``what`` says why."""
         return APIConnectionError(
             what,
             partial=self.call.interrupted_result("connection-error", what),
-            request=self.request(),
+            request=request,
         )
+
+    def replay_error(self, exc: ReplayMismatch) -> APIConnectionError:
+        what = f"the stream could not be resumed: {exc}"
+        return self._lost(what, self.request())
 
     def gave_up(self, reason: str) -> APIConnectionError:
         attempts = self.opts.max_resume_attempts
@@ -114,19 +118,11 @@ class StreamErrors:
             f"the connection was lost mid-response and could not be resumed "
             f"({attempts} attempt{'s' if attempts != 1 else ''}): {reason}"
         )
-        return APIConnectionError(
-            what,
-            partial=self.call.interrupted_result("connection-error", what),
-            request=self.request(),
-        )
+        return self._lost(what, self.request())
 
     def refused(self, exc: APIStatusError) -> APIConnectionError:
         what = (
             f"the connection was lost mid-response and the server cannot resume the "
             f"stream (HTTP {exc.status_code} for {exc.response.request.url.path})"
         )
-        return APIConnectionError(
-            what,
-            partial=self.call.interrupted_result("connection-error", what),
-            request=exc.response.request,
-        )
+        return self._lost(what, exc.response.request)
