@@ -115,10 +115,10 @@ class AsyncChatStream(StreamView):
         return self
 
     async def __anext__(self) -> Event:
-        ev = self._flow.next_buffered()
+        ev = self._flow.call.next_pending()
         if ev is None:
             await self._fill()
-            ev = self._flow.next_buffered()
+            ev = self._flow.call.next_pending()
             if ev is None:
                 raise StopAsyncIteration
         handed = self._handed + 1
@@ -148,7 +148,7 @@ class AsyncChatStream(StreamView):
 
     async def final(self) -> ChatResult:
         """Read to the end and return the :class:`ChatResult`."""
-        self._flow.stop_collecting()
+        self._flow.call.stop_collecting()
         while not self._flow.eof:
             await self._fill()
         return self._flow.result()

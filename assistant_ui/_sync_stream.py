@@ -93,10 +93,10 @@ class ChatStream(StreamView):
         return self
 
     def __next__(self) -> Event:
-        ev = self._flow.next_buffered()
+        ev = self._flow.call.next_pending()
         if ev is None:
             self._fill()
-            ev = self._flow.next_buffered()
+            ev = self._flow.call.next_pending()
             if ev is None:
                 raise StopIteration
         return ev
@@ -115,7 +115,7 @@ class ChatStream(StreamView):
 
     def final(self) -> ChatResult:
         """Read to the end and return the :class:`ChatResult`."""
-        self._flow.stop_collecting()
+        self._flow.call.stop_collecting()
         while not self._flow.eof:
             self._fill()
         return self._flow.result()

@@ -80,6 +80,7 @@ class ChatCall:
     __slots__ = (
         "_crc",
         "_gate",
+        "_handed",
         "_headers",
         "_match",
         "_match_end",
@@ -119,6 +120,8 @@ class ChatCall:
         #: events decoded but not handed out by an iterator yet (the very dicts the
         #: decoder made); None once nobody iterates (``final()``): then only the log keeps them
         self.pending: list[Event] | None = []
+        #: how many of ``pending`` were handed out
+        self._handed = 0
         self.response: httpx.Response | None = None
         self.cancelled = False
         self.stream_id: str | None = None
@@ -247,6 +250,25 @@ class ChatCall:
             if pending is not None:
                 pending.extend(events)
         return events
+
+    def next_pending(self) -> Event | None:
+        """The next event an iterator has not handed out, or None."""
+        pending = self.pending
+        if pending:
+            i = self._handed
+            ev = pending[i]
+            i += 1
+            if i == len(pending):
+                pending.clear()
+                i = 0
+            self._handed = i
+            return ev
+        return None
+
+    def stop_collecting(self) -> None:
+        """Nobody iterates any more (``final()``): keep events in the log only."""
+        self.pending = None
+        self._handed = 0
 
     def _restart(self, body: bytes) -> list[Event]:
         """Decode a replay from byte 0 with a fresh decoder, reconciling its events."""

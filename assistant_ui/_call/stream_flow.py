@@ -99,7 +99,6 @@ class StreamFlow(StreamErrors):
         #: ``time.monotonic()`` at the start (the send flow's deadline, the end log line)
         self.mono_start = 0.0
         self.logged_end = False
-        self.pos = 0
         self.started_at = 0.0
         self.idle_since = 0.0
         self.opened = False
@@ -117,25 +116,6 @@ class StreamFlow(StreamErrors):
     @property
     def events(self) -> EventLog:
         return self.call.events
-
-    def next_buffered(self) -> Event | None:
-        """The next event the iterator has not handed out, or None."""
-        pending = self.call.pending
-        if pending:
-            pos = self.pos
-            ev = pending[pos]
-            pos += 1
-            if pos == len(pending):
-                pending.clear()
-                pos = 0
-            self.pos = pos
-            return ev
-        return None
-
-    def stop_collecting(self) -> None:
-        """Nobody iterates any more (``final()``): keep events in the log only."""
-        self.call.pending = None
-        self.pos = 0
 
     def result(self) -> ChatResult:
         """The final result (the stream has ended), or the error that ended it."""
