@@ -99,6 +99,11 @@ class AsyncChatStream(StreamView):
         self._scope: Callable[..., Any] = _cancel_scope
         #: inside the flow: an aclose() from another task then cancels, not races
         self._reading = False
+        #: the flow of the reads (:meth:`StreamFlow.fill`), made at the first fill
+        self._filler: Generator[Any, Any, None] | None = None
+        #: what stands for a read's cancel scope when the body can be aborted
+        #: (see ``_attach``); None: every read gets a real scope
+        self._unscoped: _AbortOnCancel | None = None
         #: events handed out since the clock was last looked at
         self._handed = 0
         #: when the stream last let other tasks run (on the flow's clock)
@@ -183,7 +188,18 @@ class AsyncChatStream(StreamView):
             return
         if not flow.opened:
             await self._open()
-        await self._run(flow.fill())
+        filler = self._filler
+        if filler is None:  # one flow for the whole call, resumed at each fill
+            filler = self._filler = flow.fill()
+        self._reading = True
+        try:
+            await drive_async(filler, self._perform)
+        except BaseException:
+            self._filler = None
+            filler.close()
+            raise
+        finally:
+            self._reading = False
 
     async def _run(self, flow: Generator[Any, Any, Any]) -> None:
         self._reading = True
@@ -231,8 +247,21 @@ class AsyncChatStream(StreamView):
         return SendOutcome(response, error)
 
     async def _attach(self, action: Attach) -> None:
-        assert self._transport is not None
-        self._iter = self._transport.body(action.response)
+        transport = self._transport
+        assert transport is not None
+        response = action.response
+        self._iter = transport.body(response)
+        inflight = self._inflight
+        if transport.abortable(response):
+            # a cancel can end a read by shutting the socket down under it: reads
+            # without a bound then need no cancel scope of their own (a scope costs
+            # more than decoding a small chunk)
+            with inflight.lock:
+                inflight.abort = transport.abort
+                inflight.response = response
+            self._unscoped = _AbortOnCancel(inflight)
+        else:
+            self._unscoped = None
 
     async def _read(self, action: Read) -> object:
         inflight = self._inflight
@@ -243,8 +272,12 @@ class AsyncChatStream(StreamView):
         failure: Exception | None = None
         kind: FailureKind | None = None
         try:
-            bound = action.bound if action.bound is not None else math.inf
-            with self._scope(deadline=bound) as scope:
+            bound = action.bound
+            if bound is None and self._unscoped is not None:
+                scope = self._unscoped
+            else:
+                scope = self._scope(deadline=bound if bound is not None else math.inf)
+            with scope:
                 inflight.scope = scope
                 try:
                     chunk = await it.__anext__()
@@ -264,7 +297,7 @@ class AsyncChatStream(StreamView):
             raise
         if chunk is not None:
             return chunk
-        if scope.cancelled_caught and not ended:
+        if scope.cancelled_caught and (not ended or scope is self._unscoped):
             return CANCELLED if inflight.cancelled else TimedOut()
         if failure is not None and kind is not None:
             return CANCELLED if inflight.cancelled else ReadFailed(failure, kind)
@@ -299,6 +332,27 @@ class AsyncChatStream(StreamView):
         if self._transport is not None:
             await _close_shielded(self._transport, it, response, drain=drain)
 
+
+class _AbortOnCancel:
+    """The stand-in for the cancel scope of a read that needs none: cancelling it
+    aborts the body under the read (which then fails, and is seen as cancelled)."""
+
+    __slots__ = ("cancelled_caught", "inflight")
+
+    def __init__(self, inflight: InFlight) -> None:
+        self.inflight = inflight
+        #: a cancel came (named as a scope's flag: the read's outcome reads it)
+        self.cancelled_caught = False
+
+    def __enter__(self) -> _AbortOnCancel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def cancel(self) -> None:
+        self.cancelled_caught = True
+        self.inflight.shutdown()
 
 
 #: how the driver performs each action of the flow

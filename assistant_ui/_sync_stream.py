@@ -75,6 +75,8 @@ class ChatStream(StreamView):
             on_result=thread._after_answer,
         )
         self._iter: Iterator[bytes] | None = None
+        #: the flow of the reads (:meth:`StreamFlow.fill`), made at the first fill
+        self._filler: Generator[Any, Any, None] | None = None
         #: the OS thread inside the flow, if any (a close() from another one cancels)
         self._reader: int | None = None
         #: the bound the watchdog enforces on the read in progress
@@ -145,7 +147,15 @@ class ChatStream(StreamView):
         if self._flow.eof:
             return
         self._open()
-        self._run(self._flow.fill())
+        filler = self._filler
+        if filler is None:  # one flow for the whole call, resumed at each fill
+            filler = self._filler = self._flow.fill()
+        try:
+            drive(filler, self._perform)
+        except BaseException:
+            self._filler = None
+            filler.close()
+            raise
 
     def _run(self, flow: Generator[Any, Any, Any]) -> None:
         try:

@@ -212,7 +212,7 @@ def test_the_deadline_fires_inside_one_huge_decompressed_chunk() -> None:
 
     _run_flow(flow.open(), answer)
     with pytest.raises(APITimeoutError) as info:
-        _run_flow(flow.step(), answer)
+        _run_flow(flow.fill(), answer)
     assert "deadline" in str(info.value)
     assert call.consumed < len(chunk)  # decoding stopped inside the chunk
     assert info.value.partial is not None and info.value.partial.text

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from live_server import LiveServer
 
-from assistant_ui import AssistantClient, ChatResult, user
+from assistant_ui import APITimeoutError, AssistantClient, ChatResult, user
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -108,6 +108,46 @@ async def test_cancel_from_another_task_ends_a_stream(client: AssistantClient, s
             result = await stream.final()
     assert "".join(seen) == result.text
     assert_aborted(result, server, tag, thread_id)
+
+
+@pytest.mark.anyio
+async def test_a_read_over_a_socket_is_cancelled_by_shutting_the_socket_down(
+    client: AssistantClient, server: LiveServer
+) -> None:
+    """A read with no idle bound runs without a cancel scope of its own when the body
+    has a socket: a cancel shuts the socket down under the read, and the stream
+    ends cancelled as promptly as with a scope."""
+    thread_id, tag = new_id(), new_id()
+    thread = client.threads(thread_id)
+    async with anyio.create_task_group() as tg:
+
+        async def cancel_soon() -> None:
+            await wait_started(server, tag)
+            box["cancel"] = time.monotonic()
+            await thread.cancel()
+
+        box: dict[str, float] = {}
+        async with thread.stream(MSGS, tag=tag, **LONG) as stream:
+            tg.start_soon(cancel_soon)
+            async for _ev in stream:
+                pass
+            ended = time.monotonic()
+            result = await stream.final()
+            unscoped = stream._unscoped
+    assert unscoped is not None and unscoped.cancelled_caught  # the abort did it
+    assert ended - box["cancel"] < 2
+    assert_aborted(result, server, tag, thread_id)
+
+
+@pytest.mark.anyio
+async def test_a_read_with_an_idle_bound_keeps_its_scope(client: AssistantClient, server: LiveServer) -> None:
+    thread_id, tag = new_id(), new_id()
+    thread = client.threads(thread_id)
+    async with thread.stream(MSGS, tag=tag, idle_timeout=0.05, **LONG) as stream:
+        with pytest.raises(APITimeoutError):  # the scope of the read, not the abort
+            async for _ev in stream:
+                pass
+    assert stream._unscoped is not None and not stream._unscoped.cancelled_caught
 
 
 @pytest.mark.anyio

@@ -19,6 +19,7 @@ T = TypeVar("T")
 __all__ = [
     "CANCELLED",
     "END",
+    "READY",
     "Attach",
     "Attempt",
     "AttemptOutcome",
@@ -191,6 +192,9 @@ class _Marker:
 END = _Marker("END")
 #: the call was cancelled (``thread.cancel()``, ``close()`` from elsewhere)
 CANCELLED = _Marker("CANCELLED")
+#: yielded by a flow, not an outcome: events are buffered for the consumer. The drive
+#: returns; the flow is resumed (with None) when the consumer wants more
+READY = _Marker("READY")
 
 
 class TimedOut:
@@ -241,13 +245,17 @@ class Release:
 
 
 def drive(flow: Generator[Any, Any, T], perform: Callable[[Any], Any]) -> T:
-    """Run ``flow`` to its end, performing each action it yields with ``perform``."""
+    """Run ``flow`` to its end, or until it yields :data:`READY` (then None: the flow
+    is paused, to be driven again later), performing each other action it yields
+    with ``perform``. Only flows whose own value is None yield :data:`READY`."""
     outcome: Any = None
     while True:
         try:
             action = flow.send(outcome)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        if action is READY:
+            return None  # type: ignore[return-value]
         outcome = perform(action)
 
 
@@ -259,4 +267,6 @@ async def drive_async(flow: Generator[Any, Any, T], perform: Callable[[Any], Awa
             action = flow.send(outcome)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        if action is READY:
+            return None  # type: ignore[return-value]
         outcome = await perform(action)

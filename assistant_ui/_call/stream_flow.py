@@ -30,6 +30,7 @@ from ..types import AssistantMessage
 from .actions import (
     CANCELLED,
     END,
+    READY,
     Attach,
     CloseBody,
     Discard,
@@ -253,18 +254,32 @@ class StreamFlow(StreamErrors):
             yield from self.stop_cancelled()
 
     def fill(self) -> Flow:
-        """Read until at least one new event is buffered or the stream ends."""
-        self.idle_since = self.clock()
+        """Read and decode until the call ends, yielding :data:`READY` whenever a read
+        buffered events (the driver hands them out and resumes this same flow when
+        its consumer wants more): one flow per call, not one per read."""
         while not self.eof:
-            if (yield from self.step()):
-                return
+            # the consumer asked for more: the idle clock starts again
+            self.idle_since = self.clock()
+            produced = False
+            while not produced:
+                if self.cancelled():
+                    yield from self.stop_cancelled()
+                    return
+                out = yield Read(self.bound())
+                if type(out) is bytes:
+                    # the common case, in line: a chunk, decoded without a problem
+                    produced, done = self.feed_bounded(out)
+                    if done or self.error is not None or self.opts.deadline is not None:
+                        produced = yield from self.after_feed(produced, done)
+                else:
+                    produced = yield from self.after_read(out)
+                if self.eof:
+                    return
+            yield READY
 
-    def step(self) -> Flow:
-        """Read and decode one chunk; returns True when it produced events."""
-        if self.cancelled():
-            yield from self.stop_cancelled()
-            return False
-        out = yield Read(self.bound())
+    def after_read(self, out: object) -> Generator[Any, Any, bool]:
+        """What a read's outcome other than a plain chunk leads to (an end, a failure, a
+        cancel, a timeout; or a chunk of another bytes type); True when events came."""
         now = self.clock()
         if out is CANCELLED:
             yield from self.stop_cancelled()
@@ -289,7 +304,11 @@ class StreamFlow(StreamErrors):
             self.call.result()  # settle the message: a snapshot read now shows its final status
             yield Release()
             return produced
-        produced, done = self.feed_bounded(out)
+        produced, done = self.feed_bounded(out)  # type: ignore[arg-type]
+        return (yield from self.after_feed(produced, done))
+
+    def after_feed(self, produced: bool, done: bool) -> Generator[Any, Any, bool]:
+        """After a chunk was decoded: its error, the deadline, the end of the message."""
         if self.error is not None:
             yield from self.fail(self.error)
         if self.deadline_passed(self.clock()):
@@ -302,8 +321,6 @@ class StreamFlow(StreamErrors):
                 yield from self.fail(self.error)
             self.call.result()
             yield Release(drain=True)
-        if produced:
-            self.idle_since = now
         return produced
 
     # -- resuming ---------------------------------------------------------------------------

@@ -75,3 +75,13 @@ class AsyncTransport(Protocol):
         """Hand ``response``'s connection back: drain a finished body's tail (bounded),
         or cut it off. Never raises."""
         ...
+
+    def abortable(self, response: Any) -> bool:
+        """Whether :meth:`abort` can end a read awaited on ``response`` (if not, each
+        read gets a cancel scope, which costs more)."""
+        ...
+
+    def abort(self, response: Any) -> None:
+        """On the call's event loop: make a read awaited on ``response`` (by another
+        task) fail at once."""
+        ...

@@ -128,24 +128,41 @@ def _build(
     return request
 
 
-def shutdown_socket(response: httpx.Response | None) -> None:
-    """Shut the connection's socket down: a ``recv`` blocked in another thread returns."""
+def _unencoded(response: httpx.Response) -> bool:
+    """Whether ``response``'s body is sent as is (no ``Content-Encoding``): its byte
+    stream is then read directly, without the layers of ``iter_bytes`` (a decoder
+    and a re-chunker that would do nothing, and two generators per chunk)."""
+    return response.headers.get("content-encoding", "identity").strip().lower() in ("identity", "")
+
+
+def socket_of(response: httpx.Response | None) -> Any:
+    """The socket under ``response``'s connection, or None (no network stream, as
+    with a mock transport). Under asyncio it is the loop's wrapper of the socket."""
     if response is None:
-        return
+        return None
     stream = response.extensions.get("network_stream")
     if stream is None:
-        return
+        return None
     try:
-        sock = stream.get_extra_info("socket")
+        return stream.get_extra_info("socket")
     except Exception:
-        return
+        return None
+
+
+def shutdown_socket(response: httpx.Response | None) -> None:
+    """Shut the connection's socket down: a read blocked on it (in another thread, or
+    awaited by another task) returns at once."""
+    sock = socket_of(response)
     if sock is None:
         return
     try:
-        # the base-class method: ``SSLSocket.shutdown`` would also drop its SSL
-        # object under a reader in another thread
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except (OSError, TypeError):
+        if isinstance(sock, socket.socket):
+            # the base-class method: ``SSLSocket.shutdown`` would also drop its SSL
+            # object under a reader in another thread
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        else:  # asyncio's TransportSocket hands it on to its socket
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, TypeError, AttributeError):
         pass
 
 
@@ -272,6 +289,9 @@ class SyncHTTPTransport:
         _collect_sync(response, response.iter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
+        if _unencoded(response) and isinstance(response.stream, httpx.SyncByteStream):
+            response.is_stream_consumed = True
+            return iter(response.stream)
         return response.iter_bytes()
 
     def classify(self, exc: BaseException) -> FailureKind | None:
@@ -323,7 +343,16 @@ class AsyncHTTPTransport:
         await _collect_async(response, response.aiter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        if _unencoded(response) and isinstance(response.stream, httpx.AsyncByteStream):
+            response.is_stream_consumed = True
+            return aiter(response.stream)
         return response.aiter_bytes()
+
+    def abortable(self, response: httpx.Response) -> bool:
+        return socket_of(response) is not None
+
+    def abort(self, response: httpx.Response) -> None:
+        shutdown_socket(response)
 
     def classify(self, exc: BaseException) -> FailureKind | None:
         return classify(exc)

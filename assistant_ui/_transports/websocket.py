@@ -276,6 +276,12 @@ class AsyncWSTransport:
             self.pool.forget(sock, "the previous call on it was cut short")
             await sock.close()
 
+    def abortable(self, response: Any) -> bool:
+        return False  # a read is ended by cancelling its scope
+
+    def abort(self, response: Any) -> None:
+        return None
+
 
 def command_error(exc: Exception) -> Exception | None:
     """The typed error of a failed command (``history``, ``clear``, ``ping``), or None
