@@ -20,6 +20,7 @@ __all__ = [
     "CANCELLED",
     "END",
     "READY",
+    "UNBOUNDED_READ",
     "Attach",
     "Attempt",
     "AttemptOutcome",
@@ -176,6 +177,10 @@ class Read:
 
     def __init__(self, bound: float | None) -> None:
         self.bound = bound
+
+
+#: a read without a bound (actions hold no state of their own: one serves every call)
+UNBOUNDED_READ = Read(None)
 
 
 class _Marker:

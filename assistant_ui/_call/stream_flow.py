@@ -31,6 +31,7 @@ from .actions import (
     CANCELLED,
     END,
     READY,
+    UNBOUNDED_READ,
     Attach,
     CloseBody,
     Discard,
@@ -257,19 +258,23 @@ class StreamFlow(StreamErrors):
         """Read and decode until the call ends, yielding :data:`READY` whenever a read
         buffered events (the driver hands them out and resumes this same flow when
         its consumer wants more): one flow per call, not one per read."""
+        opts = self.opts
+        idle = opts.idle_timeout is not None
+        # a call with neither bound reads with one shared action (none made per chunk)
+        unbounded = None if idle or opts.deadline is not None else UNBOUNDED_READ
         while not self.eof:
-            # the consumer asked for more: the idle clock starts again
-            self.idle_since = self.clock()
+            if idle:  # the consumer asked for more: the idle clock starts again
+                self.idle_since = self.clock()
             produced = False
             while not produced:
                 if self.cancelled():
                     yield from self.stop_cancelled()
                     return
-                out = yield Read(self.bound())
+                out = yield unbounded or Read(self.bound())
                 if type(out) is bytes:
                     # the common case, in line: a chunk, decoded without a problem
                     produced, done = self.feed_bounded(out)
-                    if done or self.error is not None or self.opts.deadline is not None:
+                    if done or self.error is not None or unbounded is None:
                         produced = yield from self.after_feed(produced, done)
                 else:
                     produced = yield from self.after_read(out)
