@@ -1,0 +1,105 @@
+"""What is computed once per call and remembered: each request is still the one httpx would build."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from assistant_ui import AssistantClient, user
+from assistant_ui._call.options import CallOptions
+from assistant_ui._transports import http as http_transport
+from assistant_ui._transports.http import request_timeout, request_url
+
+OK_BODY = b'0:"ok"\n'
+
+
+def _ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=OK_BODY, headers={"content-type": "text/plain; charset=utf-8"})
+
+
+@pytest.mark.parametrize("base", ["http://x", "http://x/", "http://x/sub", "http://x/sub/", "https://u:p@x:8443/a/b?k=v"])
+@pytest.mark.parametrize(
+    "path", ["/api/chat", "api/chat", "/a/b%20c?q=1&r=2", "/", "", "http://other/api/chat", "//other/p"]
+)
+def test_request_url_is_httpx_join(base: str, path: str) -> None:
+    http = httpx.Client(base_url=base)
+    expected = http.build_request("POST", path).url
+    for _ in range(2):  # computed, then remembered
+        url = request_url(http, path)
+        assert http.build_request("POST", url).url == expected
+        assert str(http.build_request("POST", url).url) == str(expected)
+
+
+def test_request_url_without_base_url_is_left_to_httpx() -> None:
+    http = httpx.Client()
+    assert request_url(http, "/api/chat") == "/api/chat"
+    assert request_url(http, "http://x/api/chat") == httpx.URL("http://x/api/chat")
+
+
+def test_request_url_follows_a_changed_base_url() -> None:
+    http = httpx.Client(base_url="http://one")
+    assert str(request_url(http, "/api/chat")) == "http://one/api/chat"
+    http.base_url = httpx.URL("http://two/v2")
+    assert str(request_url(http, "/api/chat")) == "http://two/v2/api/chat"
+    http.base_url = "http://one"  # equal to the first, a new object
+    assert str(request_url(http, "/api/chat")) == "http://one/api/chat"
+
+
+def test_request_url_cache_is_bounded() -> None:
+    http = httpx.Client(base_url="http://x")
+    for i in range(http_transport.URL_CACHE_SIZE * 3):
+        assert str(request_url(http, f"/p{i}")) == f"http://x/p{i}"
+        assert len(http_transport._URLS) <= http_transport.URL_CACHE_SIZE
+
+
+def test_calls_follow_a_user_client_whose_base_url_changes() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return _ok(request)
+
+    http = httpx.Client(base_url="http://one", transport=httpx.MockTransport(handler))
+    client = AssistantClient("http://ignored", http_client=http, max_retries=0)
+    thread = client.threads("t")
+    assert thread.chat_sync(messages=[user("hi")]).text == "ok"
+    http.base_url = httpx.URL("http://two/prefix")
+    assert thread.chat_sync(messages=[user("hi")]).text == "ok"
+    assert seen == ["http://one/api/chat", "http://two/prefix/api/chat"]
+
+
+def _opts(idle: float | None = None, deadline: float | None = None) -> CallOptions:
+    return CallOptions(
+        protocol=None, idle_timeout=idle, deadline=deadline, max_event_size=1 << 20, resume=True, max_resume_attempts=3
+    )
+
+
+@pytest.mark.parametrize(
+    "timeout",
+    [
+        httpx.Timeout(120.0, connect=10.0),
+        httpx.Timeout(None),
+        httpx.Timeout(5.0, read=None),
+        httpx.Timeout(-1.0, connect=2.0),
+        httpx.Timeout(0.0),
+    ],
+)
+@pytest.mark.parametrize("idle", [None, 0.5, 300.0])
+@pytest.mark.parametrize("deadline", [None, 1.0])
+@pytest.mark.parametrize("remaining", [None, 0.25, -1.0])
+def test_request_timeout_values(
+    timeout: httpx.Timeout, idle: float | None, deadline: float | None, remaining: float | None
+) -> None:
+    def cap(value: float | None, *bounds: float | None) -> float | None:
+        present = [b for b in (value, *bounds) if b is not None]
+        return max(min(present), 0.0) if present else None
+
+    got = request_timeout(timeout, _opts(idle, deadline), remaining)
+    assert got.as_dict() == {
+        "connect": cap(timeout.connect, remaining),
+        "read": cap(timeout.read, idle, deadline, remaining),
+        "write": cap(timeout.write, remaining),
+        "pool": cap(timeout.pool, remaining),
+    }
+    assert request_timeout(timeout, None, None) is timeout
+
