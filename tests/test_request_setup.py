@@ -103,3 +103,31 @@ def test_request_timeout_values(
     }
     assert request_timeout(timeout, None, None) is timeout
 
+
+def test_sniffers_follow_the_registry() -> None:
+    from assistant_ui._wire.decoder import StreamDecoder
+    from assistant_ui._wire.dialects import DIALECTS, DialectEntry, register, sniffers
+
+    body = b'say:"hello there"\n'
+
+    def protocol() -> str | None:
+        decoder = StreamDecoder()
+        decoder.feed(body)  # (a whole line: the protocol is picked)
+        return decoder.protocol
+
+    before = sniffers("lines")
+    assert protocol() == "plain-text"  # (and the sniffers of "lines" are remembered)
+    # a lines dialect sniffed before the others: every line is a data-stream record to it
+    entry = DialectEntry("say-lines", "lines", ".dialects.data_stream:DataStreamDialect",
+                         sniff="operator:is_")
+    register(entry)
+    try:
+        assert [name for name, _ in sniffers("lines")] == [*(name for name, _ in before), "say-lines"]
+        assert protocol() == "plain-text"  # line is complete: False, still not claimed
+        DIALECTS["say-lines"] = entry._replace(sniff="operator:is_not")  # changed in place
+        assert protocol() == "say-lines"
+    finally:
+        del DIALECTS["say-lines"]
+    assert sniffers("lines") == before
+    assert protocol() == "plain-text"
+
