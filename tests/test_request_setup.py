@@ -131,3 +131,24 @@ def test_sniffers_follow_the_registry() -> None:
     assert sniffers("lines") == before
     assert protocol() == "plain-text"
 
+
+def test_a_held_step_finish_changes_only_its_own_dialect() -> None:
+    # the handlers are a class-level table copied per dialect: a hold swaps entries of the copy
+    from assistant_ui._wire.dialects import data_stream
+
+    table = dict(data_stream._HANDLERS)
+    held = data_stream.DataStreamDialect()
+    out: list[object] = []
+    held.feed([b'b:{"toolCallId":"c1","toolName":"f"}', b'e:{"finishReason":"tool-calls"}'], out)
+    assert held._hold.event is not None
+    assert data_stream._HANDLERS == table
+    other = data_stream.DataStreamDialect()
+    other_out: list[object] = []
+    other.feed([b'e:{"finishReason":"stop"}', b'f:{"messageId":"m2"}'], other_out)
+    assert [ev["type"] for ev in other_out] == ["step-finish", "step-start"]  # type: ignore[index]
+    held.feed([b'c:{"toolCallId":"c1","argsTextDelta":"{}"}', b'f:{"messageId":"m2"}'], out)
+    assert held._hold.event is None
+    assert held._handlers == table == data_stream._HANDLERS
+    assert [ev["type"] for ev in out] == [  # type: ignore[index]
+        "tool-call-start", "tool-call-delta", "tool-call", "step-finish", "step-start"
+    ]
