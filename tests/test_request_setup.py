@@ -152,3 +152,26 @@ def test_a_held_step_finish_changes_only_its_own_dialect() -> None:
     assert [ev["type"] for ev in out] == [  # type: ignore[index]
         "tool-call-start", "tool-call-delta", "tool-call", "step-finish", "step-start"
     ]
+
+
+def test_held_sources_change_only_their_own_dialect() -> None:
+    import json
+
+    from assistant_ui._wire.decoder import StreamDecoder
+    from assistant_ui._wire.dialects import ui_message_stream
+
+    def sse(*chunks: dict[str, object]) -> bytes:
+        return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
+
+    table = dict(ui_message_stream._HANDLERS)
+    held = StreamDecoder(protocol="ui-message-stream")
+    events = held.feed(sse({"type": "text-start", "id": "t"}, {"type": "source-url", "sourceId": "s", "url": "u"}))
+    assert [e["type"] for e in events] == []  # the source waits for the text part's end
+    assert ui_message_stream._HANDLERS == table
+    other = StreamDecoder(protocol="ui-message-stream")
+    assert [e["type"] for e in other.feed(sse({"type": "start-step"}, {"type": "finish-step"}))] == [
+        "step-start", "step-finish"
+    ]
+    events = held.feed(sse({"type": "start-step"}))  # any other chunk releases the source first
+    assert [e["type"] for e in events] == ["source", "step-start"]
+    assert held._dialect._handlers == table == ui_message_stream._HANDLERS
