@@ -259,6 +259,8 @@ def _secrets_of_url(url: Any) -> list[str]:
         parsed = url if isinstance(url, httpx.URL) else httpx.URL(str(url))
     except Exception:
         return []
+    if not parsed.query and not parsed.userinfo:
+        return []  # no user info, no query: nothing in it can be a credential
     found = [parsed.username, parsed.password]
     try:
         found += [value for _, value in parsed.params.multi_items()]
@@ -285,7 +287,7 @@ def attach_secrets(
     secrets recorded.
     """
     found: list[str] = list(extra)
-    if headers is not None:
+    if headers:
         for name, value in _items(headers):
             if is_sensitive_header(name) or len(value.strip()) >= _MIN_PLAIN_VALUE:
                 found.append(value)

@@ -45,6 +45,7 @@ __all__ = [
     "drive_send_async",
     "drive_send_sync",
     "request_timeout",
+    "request_url",
     "shutdown_socket",
 ]
 
@@ -85,8 +86,9 @@ def request_timeout(
 ) -> httpx.Timeout:
     """The httpx timeout of one attempt: reads never wait longer than the idle bound or
     the deadline, and nothing waits longer than what is ``remaining`` of the deadline."""
-    if opts is None and remaining is None:
-        return timeout
+    if remaining is None and (opts is None or (opts.idle_timeout is None and opts.deadline is None)):
+        if opts is None or _non_negative(timeout):
+            return timeout  # nothing caps it (the same values as a capped copy)
 
     def cap(value: float | None, *bounds: float | None) -> float | None:
         present = [b for b in (value, *bounds) if b is not None]
@@ -100,6 +102,39 @@ def request_timeout(
         write=cap(timeout.write, remaining),
         pool=cap(timeout.pool, remaining),
     )
+
+
+def _non_negative(timeout: httpx.Timeout) -> bool:
+    return all(v is None or v >= 0 for v in (timeout.connect, timeout.read, timeout.write, timeout.pool))
+
+
+#: (id of a client's ``base_url``, path) -> (that ``base_url``, the absolute URL of path)
+_URLS: dict[tuple[int, str], tuple[httpx.URL, httpx.URL]] = {}
+#: the most entries :data:`_URLS` holds (then it starts again, empty)
+URL_CACHE_SIZE = 256
+
+
+def request_url(http: httpx.Client | httpx.AsyncClient, path: str) -> httpx.URL | str:
+    """``path`` joined onto ``http.base_url`` as httpx's ``build_request`` joins a relative
+    URL (the base URL's path, then ``path`` without its leading ``/``; an absolute
+    ``path`` stands alone), remembered per base URL: httpx would parse both again on
+    every request. An entry counts only while its ``base_url`` is the very object the
+    client holds (``httpx.URL`` is immutable and setting ``base_url`` makes a new one),
+    and it holds that object, so its id is not reused meanwhile."""
+    base = http.base_url
+    key = (id(base), path)
+    hit = _URLS.get(key)
+    if hit is not None and hit[0] is base:
+        return hit[1]
+    url = httpx.URL(path)
+    if url.is_relative_url:
+        url = base.copy_with(raw_path=base.raw_path + url.raw_path.lstrip(b"/"))
+        if url.is_relative_url:
+            return path  # no base URL to join onto: httpx says what it says
+    if len(_URLS) >= URL_CACHE_SIZE:
+        _URLS.clear()
+    _URLS[key] = (base, url)
+    return url
 
 
 def _build(
@@ -118,7 +153,7 @@ def _build(
         merged.setdefault("Accept", ACCEPT)
     request = http.build_request(
         spec.method,
-        spec.path,
+        request_url(http, spec.path),
         json=spec.json,
         headers=merged,
         timeout=request_timeout(timeout, opts, action.remaining),

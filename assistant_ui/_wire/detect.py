@@ -246,7 +246,8 @@ class BodySniffer:
         """The protocol, from what was buffered (at the end of the body, from all of it)."""
         head = b"".join(self._head)
         self._head = [head]
-        if not self.text_only and head[:1] and head[0] not in _BLANK and looks_like_aws_prelude(head):
+        # (feed looked at the same first 12 bytes already, once it had them)
+        if not self._aws_checked and head[:1] and head[0] not in _BLANK and looks_like_aws_prelude(head):
             return "aws-eventstream"
         first = head[: self.limit].lstrip(_BLANK)
         i = _find_line_end(first)

@@ -50,7 +50,13 @@ def normalize_usage(usage: Any, warnings: list[str] | None = None) -> Usage | No
     out: dict[str, int] = {}
     for name, spellings in _SPELLINGS:
         for spelling in spellings:
-            count = _count(usage.get(spelling), warnings)
+            value = usage.get(spelling)
+            if value is None:
+                continue  # (not a count: the next spelling)
+            if type(value) is int and 0 <= value <= MAX_TOKEN_COUNT:
+                out[name] = value  # (what _count gives for it)
+                break
+            count = _count(value, warnings)
             if count is not None:
                 out[name] = count
                 break

@@ -155,10 +155,22 @@ def sniffers(framing: str) -> list[tuple[str, Any]]:
 
     ``framing="document"`` gives the predicates of entries reading a JSON body.
     """
-    entries = DIALECTS.values()
+    entries = list(DIALECTS.values())
+    made = _sniffers_made.get(framing)
+    if made is not None and made[0] == entries:
+        return list(made[1])
     if framing == "document":
-        return [(e.name, load(e.document_sniff)) for e in entries if e.document_sniff]
-    return [(e.name, load(e.sniff)) for e in entries if e.framing == framing and e.sniff]
+        found = [(e.name, load(e.document_sniff)) for e in entries if e.document_sniff]
+    else:
+        found = [(e.name, load(e.sniff)) for e in entries if e.framing == framing and e.sniff]
+    _sniffers_made[framing] = (entries, tuple(found))
+    return found
+
+
+#: framing -> (the registry's entries when its sniffers were listed, that list): asked
+#: for every body, listed again only when the registry changed (``register``, or
+#: ``DIALECTS`` changed directly); one entry per framing name asked for
+_sniffers_made: dict[str, tuple[list[DialectEntry], tuple[tuple[str, Any], ...]]] = {}
 
 
 def create_dialect(

@@ -9,7 +9,7 @@ closes argument streams that the server left open.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..jsonlib import loads_bounded
@@ -151,7 +151,7 @@ class ToolTracker:
             self.finish(out, call_id)
 
 
-_Handler = Callable[[Any, list[Any]], None]
+_Handler = Callable[..., None]
 
 
 class StepFinishHold:
@@ -179,10 +179,12 @@ class StepFinishHold:
         *,
         release_on: Iterable[Any],
         closing: Iterable[Any],
+        normal: Mapping[Any, Any] | None = None,
     ) -> None:
         self.tools = tools
         self._handlers = handlers
-        self._normal = dict(handlers)
+        #: the handlers when nothing is held (``normal``: a table that never changes)
+        self._normal = dict(handlers) if normal is None else normal
         self._release_keys = tuple(release_on)
         self._closing_keys = tuple(closing)
         #: the step finish held back, and the calls it waits for
@@ -214,18 +216,21 @@ class StepFinishHold:
             self.tools.finish(out, call_id)
         out.append(event)
 
+    # (a handler is called as ``handler(value, out)``, or ``handler(dialect, value, out)``
+    # from a table of plain functions: ``out`` is the last argument either way)
+
     def _releasing(self, handler: _Handler) -> _Handler:
-        def release_then(value: Any, out: list[Any]) -> None:
-            self.release(out)
-            handler(value, out)
+        def release_then(*args: Any) -> None:
+            self.release(args[-1])
+            handler(*args)
 
         return release_then
 
     def _closing(self, handler: _Handler) -> _Handler:
-        def then_release_when_closed(value: Any, out: list[Any]) -> None:
-            handler(value, out)
+        def then_release_when_closed(*args: Any) -> None:
+            handler(*args)
             is_open = self.tools.is_open
             if not any(is_open(call_id) for call_id in self.calls):
-                self.release(out)
+                self.release(args[-1])
 
         return then_release_when_closed

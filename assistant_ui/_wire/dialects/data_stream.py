@@ -61,6 +61,10 @@ def looks_like_data_stream(line: bytes) -> bool:
     return sniff_line(line, True)
 
 
+#: a code's handler: ``handler(dialect, value, out)``
+_Handler = Callable[["DataStreamDialect", Any, list[Any]], None]
+
+
 def _str(value: Any) -> TypeGuard[str]:
     return type(value) is str
 
@@ -75,39 +79,15 @@ class DataStreamDialect:
         self.tools = ToolTracker(self.warnings)
         #: lines dropped (no code, unknown code, invalid JSON)
         self.dropped = 0
-        h: dict[bytes, Callable[[Any, list[Any]], None]] = {
-            b"0": self._text,
-            b"g": self._reasoning,
-            b"aui-text-delta": self._aui_text,
-            b"aui-reasoning-delta": self._aui_reasoning,
-            b"aui-reasoning-part-start": self._aui_reasoning_start,
-            b"b": self._tool_start,
-            b"c": self._tool_delta,
-            b"9": self._tool_call,
-            b"a": self._tool_result,
-            b"2": self._data,
-            b"8": self._annotations,
-            b"h": self._source,
-            b"k": self._file,
-            b"aui-data": self._aui_data,
-            b"aui-state": self._state,
-            b"f": self._step_start,
-            b"e": self._step_finish,
-            b"d": self._finish,
-            b"3": self._error,
-            b"i": self._ignored,
-            b"j": self._ignored,
-            # retired "assistant stream" codes
-            b"4": self._ignored,
-            b"5": self._ignored,
-            b"6": self._ignored,
-        }
-        self._handlers = h
+        # a copy of the class's table (plain functions, called with the dialect): the
+        # step-finish hold swaps entries of it in place (one dict per call, no bound methods)
+        self._handlers: dict[bytes, _Handler] = dict(_HANDLERS)
         #: the handler of text deltas as built (the fast path below is for it alone)
-        self._text_handler = h[b"0"]
+        self._text_handler: _Handler | None = _HANDLERS[b"0"]
         # (late argument deltas: the finish waits for them, see StepFinishHold)
         self._hold = StepFinishHold(
-            self.tools, h, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a")
+            self.tools, self._handlers, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a"),
+            normal=_HANDLERS,
         )
 
     # -- framing ---------------------------------------------------------------
@@ -151,7 +131,7 @@ class DataStreamDialect:
                 except ValueError:
                     self._drop(line, "invalid JSON")
                     continue
-            handler(value, out)
+            handler(self, value, out)
 
     def end(self, out: list[Any], *, done: bool) -> None:
         self._hold.release(out)
@@ -345,3 +325,34 @@ class DataStreamDialect:
 
     def _ignored(self, value: Any, out: list[Any]) -> None:
         return None
+
+
+#: code -> handler (the methods above, called as plain functions: a dialect made per
+#: call binds none of them)
+_HANDLERS: dict[bytes, _Handler] = {
+    b"0": DataStreamDialect._text,
+    b"g": DataStreamDialect._reasoning,
+    b"aui-text-delta": DataStreamDialect._aui_text,
+    b"aui-reasoning-delta": DataStreamDialect._aui_reasoning,
+    b"aui-reasoning-part-start": DataStreamDialect._aui_reasoning_start,
+    b"b": DataStreamDialect._tool_start,
+    b"c": DataStreamDialect._tool_delta,
+    b"9": DataStreamDialect._tool_call,
+    b"a": DataStreamDialect._tool_result,
+    b"2": DataStreamDialect._data,
+    b"8": DataStreamDialect._annotations,
+    b"h": DataStreamDialect._source,
+    b"k": DataStreamDialect._file,
+    b"aui-data": DataStreamDialect._aui_data,
+    b"aui-state": DataStreamDialect._state,
+    b"f": DataStreamDialect._step_start,
+    b"e": DataStreamDialect._step_finish,
+    b"d": DataStreamDialect._finish,
+    b"3": DataStreamDialect._error,
+    b"i": DataStreamDialect._ignored,
+    b"j": DataStreamDialect._ignored,
+    # retired "assistant stream" codes
+    b"4": DataStreamDialect._ignored,
+    b"5": DataStreamDialect._ignored,
+    b"6": DataStreamDialect._ignored,
+}

@@ -81,7 +81,8 @@ from .ui_message_tools import DENIED_RESULT, UIToolChunks, without_type
 
 __all__ = ["DENIED_RESULT", "UI_TYPES", "UIMessageStreamDialect", "sniff_event"]
 
-_Handler = Callable[[dict[str, Any], list[Any]], None]
+#: a chunk type's handler: ``handler(dialect, chunk, out)``
+_Handler = Callable[["UIMessageStreamDialect", dict[str, Any], list[Any]], None]
 
 #: the chunks that do not release sources held back while a text part is open
 _KEEP_SOURCES_HELD = frozenset(
@@ -155,45 +156,9 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         self._approvals: dict[str, tuple[str, dict[str, Any]]] = {}  # approvalId -> (call, approval)
         self._aborted = False
         self._finished = False
-        self._handlers: dict[str, _Handler] = {
-            "text-delta": self._text_delta,
-            "reasoning-delta": self._reasoning_delta,
-            "text-start": self._part_start,
-            "text-end": self._part_end,
-            "reasoning-start": self._part_start,
-            "reasoning-end": self._part_end,
-            "start": self._start,
-            "start-step": self._start_step,
-            "finish-step": self._finish_step,
-            "finish": self._finish,
-            "abort": self._abort,
-            "error": self._error,
-            "message-metadata": self._message_metadata,
-            "tool-input-start": self._tool_input_start,
-            "tool-input-delta": self._tool_input_delta,
-            "tool-input-available": self._tool_input_available,
-            "tool-input-error": self._tool_input_error,
-            "tool-output-available": self._tool_output_available,
-            "tool-output-error": self._tool_output_error,
-            "tool-output-denied": self._tool_output_denied,
-            "tool-approval-request": self._approval_request,
-            "tool-approval-response": self._approval_response,
-            "source-url": self._source_url,
-            "source-document": self._source_document,
-            "file": self._file,
-            "reasoning-file": self._file,
-            "custom": self._custom,
-            "steering-message": self._steering,
-            # older / alternate dialect
-            "source": self._legacy_source,
-            "tool-call-start": self._legacy_tool_start,
-            "tool-call-delta": self._legacy_tool_delta,
-            "tool-call-end": self._legacy_tool_end,
-            "tool-result": self._legacy_tool_result,
-        }
-        #: the handlers as built (``_handlers`` is changed in place while sources
-        #: are held back, see :meth:`_source`)
-        self._normal = dict(self._handlers)
+        #: chunk type -> handler: a copy of the class's table (plain functions, called
+        #: with the dialect; changed in place while sources are held back, see :meth:`_source`)
+        self._handlers: dict[str, _Handler] = dict(_HANDLERS)
         #: ids of the text / reasoning parts open (between ``*-start`` and ``*-end``)
         self._open_parts: set[str] = set()
         #: sources met while a text or reasoning part was open
@@ -209,7 +174,7 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             return False  # (a list or an object is no type, and cannot be looked up)
         handler = self._handlers.get(kind)
         if handler is not None:
-            handler(value, out)
+            handler(self, value, out)
             return True
         if kind.startswith("data-"):
             if self._held_sources:
@@ -267,19 +232,19 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             # any chunk but text, reasoning and sources releases them first
             releasing = self._releasing
             self._handlers.update(
-                {k: releasing(h) for k, h in self._normal.items() if k not in _KEEP_SOURCES_HELD}
+                {k: releasing(h) for k, h in _HANDLERS.items() if k not in _KEEP_SOURCES_HELD}
             )
         self._held_sources.append(ev)
 
     def _releasing(self, handler: _Handler) -> _Handler:
-        def release_then(chunk: dict[str, Any], out: list[Any]) -> None:
+        def release_then(dialect: UIMessageStreamDialect, chunk: dict[str, Any], out: list[Any]) -> None:
             self._release_sources(out)
-            handler(chunk, out)
+            handler(dialect, chunk, out)
 
         return release_then
 
     def _release_sources(self, out: list[Any]) -> None:
-        self._handlers.update(self._normal)
+        self._handlers.update(_HANDLERS)
         out.extend(self._held_sources)
         self._held_sources.clear()
 
@@ -440,3 +405,29 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         if type(title) is str:
             ev["title"] = title
         out.append(ev)
+
+
+def _table(pairs: str) -> dict[str, _Handler]:
+    """``"type:method type:method ..."`` -> {type: the method, as a plain function}."""
+    return {
+        kind: getattr(UIMessageStreamDialect, name)
+        for kind, _, name in (pair.partition(":") for pair in pairs.split())
+    }
+
+
+#: chunk type -> handler (a dialect made per call binds none of them)
+_HANDLERS = _table(
+    "text-delta:_text_delta reasoning-delta:_reasoning_delta text-start:_part_start"
+    " text-end:_part_end reasoning-start:_part_start reasoning-end:_part_end start:_start"
+    " start-step:_start_step finish-step:_finish_step finish:_finish abort:_abort error:_error"
+    " message-metadata:_message_metadata tool-input-start:_tool_input_start"
+    " tool-input-delta:_tool_input_delta tool-input-available:_tool_input_available"
+    " tool-input-error:_tool_input_error tool-output-available:_tool_output_available"
+    " tool-output-error:_tool_output_error tool-output-denied:_tool_output_denied"
+    " tool-approval-request:_approval_request tool-approval-response:_approval_response"
+    " source-url:_source_url source-document:_source_document file:_file reasoning-file:_file"
+    " custom:_custom steering-message:_steering"
+    # older / alternate dialect
+    " source:_legacy_source tool-call-start:_legacy_tool_start tool-call-delta:_legacy_tool_delta"
+    " tool-call-end:_legacy_tool_end tool-result:_legacy_tool_result"
+)
