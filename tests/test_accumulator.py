@@ -597,3 +597,26 @@ def test_reset_goes_back_to_the_initial_state() -> None:
 
 def test_unknown_event_types_are_ignored() -> None:
     assert message_of([{"type": "something-new", "x": 1}, T("a")])["content"] == [{"type": "text", "text": "a"}]
+
+
+def test_handlers_are_one_table_per_class_and_a_subclass_can_override_one() -> None:
+    """The handler table is made once per class (no bound methods per message), and a
+    subclass's own handler is the one called."""
+    from assistant_ui._wire.accumulator import MessageAccumulator
+
+    a, b = MessageAccumulator(), MessageAccumulator()
+    assert a._handlers is b._handlers
+    assert "_handlers" not in vars(a)
+
+    seen: list[str] = []
+
+    class Shouting(MessageAccumulator):
+        def _on_text_delta(self, ev: dict[str, Any]) -> None:
+            seen.append(ev["delta"])
+            super()._on_text_delta({**ev, "delta": ev["delta"].upper()})
+
+    acc = Shouting()
+    acc.add_all([{"type": "text-delta", "delta": "hi"}, {"type": "finish", "finishReason": "stop"}])
+    assert seen == ["hi"]
+    assert acc.finish()["content"] == [{"type": "text", "text": "HI"}]
+    assert MessageAccumulator._handlers["text-delta"] is MessageAccumulator._on_text_delta

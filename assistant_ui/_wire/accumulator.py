@@ -25,7 +25,7 @@ deeply nested value from a hostile server cannot raise ``RecursionError``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from ..events import Event
 from ..types import AssistantMessage, MessageStatus, Usage
@@ -36,9 +36,9 @@ from .usage import normalize_usage
 
 __all__ = ["MessageAccumulator", "copy_value", "status_for_finish_reason"]
 
-_Handler = Callable[[dict[str, Any]], None]
+_Handler = Callable[[Any, dict[str, Any]], None]
 
-#: text fragments kept as strings before they are folded into the UTF-8 buffer
+#: text fragments kept as strings before they are folded into the part's text (see _fold)
 _FOLD = 64
 
 
@@ -50,8 +50,44 @@ def status_for_finish_reason(reason: str) -> MessageStatus:
     return {"type": "incomplete", "reason": reason}
 
 
+#: each event type the accumulator applies, and the name of its handler
+_HANDLED = {
+    "text-delta": "_on_text_delta",
+    "reasoning-delta": "_on_reasoning_delta",
+    "text-start": "_on_text_start",
+    "reasoning-start": "_on_reasoning_start",
+    "tool-call-start": "_on_tool_call_start",
+    "tool-call-delta": "_on_tool_call_delta",
+    "tool-call": "_on_tool_call",
+    "tool-result": "_on_tool_result",
+    "tool-approval": "_on_tool_approval",
+    "source": "_on_source",
+    "file": "_on_file",
+    "data": "_on_data",
+    "annotations": "_on_annotations",
+    "metadata": "_on_metadata",
+    "state-update": "_on_state_update",
+    "step-start": "_on_step_start",
+    "step-finish": "_on_step_finish",
+    "finish": "_on_finish",
+    "error": "_on_error",
+}
+
+
+def _handler_table(cls: type) -> dict[str, _Handler]:
+    return {kind: getattr(cls, name) for kind, name in _HANDLED.items()}
+
+
 class MessageAccumulator(ToolCallParts):
     """Builds the assistant message from normalized events."""
+
+    #: event type -> the handler function of this class (a subclass gets its own
+    #: table): one look-up and one call per event, and no bound methods per message
+    _handlers: ClassVar[dict[str, _Handler]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = _handler_table(cls)
 
     #: applies the state operations (a class attribute, so that tests can count its work)
     _state_builder: type[StateBuilder] = StateBuilder
@@ -95,41 +131,20 @@ class MessageAccumulator(ToolCallParts):
         self.warnings: list[str] = []
         self._finished = False
         self._final: AssistantMessage | None = None
-        self._handlers: dict[str, _Handler] = {
-            "text-delta": self._on_text_delta,
-            "reasoning-delta": self._on_reasoning_delta,
-            "text-start": self._on_text_start,
-            "reasoning-start": self._on_reasoning_start,
-            "tool-call-start": self._on_tool_call_start,
-            "tool-call-delta": self._on_tool_call_delta,
-            "tool-call": self._on_tool_call,
-            "tool-result": self._on_tool_result,
-            "tool-approval": self._on_tool_approval,
-            "source": self._on_source,
-            "file": self._on_file,
-            "data": self._on_data,
-            "annotations": self._on_annotations,
-            "metadata": self._on_metadata,
-            "state-update": self._on_state_update,
-            "step-start": self._on_step_start,
-            "step-finish": self._on_step_finish,
-            "finish": self._on_finish,
-            "error": self._on_error,
-        }
 
     # -- feeding ------------------------------------------------------------
 
     def add(self, event: Event | dict[str, Any]) -> None:
         handler = self._handlers.get(event["type"])
         if handler is not None:
-            handler(cast("dict[str, Any]", event))
+            handler(self, cast("dict[str, Any]", event))
 
     def add_all(self, events: Iterable[Event | dict[str, Any]]) -> None:
         handlers = self._handlers
         for event in events:
             handler = handlers.get(event["type"])
             if handler is not None:
-                handler(cast("dict[str, Any]", event))
+                handler(self, cast("dict[str, Any]", event))
 
     def finish(
         self, *, cancelled: bool = False, interrupted: MessageStatus | None = None
@@ -428,3 +443,6 @@ class MessageAccumulator(ToolCallParts):
         if ev.get("severity"):
             error["severity"] = ev["severity"]
         self.status = {"type": "incomplete", "reason": "error", "error": error}
+
+
+MessageAccumulator._handlers = _handler_table(MessageAccumulator)
