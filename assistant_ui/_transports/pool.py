@@ -33,6 +33,7 @@ requests) and without a proxy; otherwise it is left as it is.
 from __future__ import annotations
 
 import functools
+import operator
 import time
 from typing import Any
 
@@ -44,6 +45,9 @@ SWEEP_INTERVAL = 0.5
 
 #: what the pass reads on the pool
 _POOL_ATTRS = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections", "_http2", "_proxy")
+
+
+_CONNECTION = operator.attrgetter("connection")
 
 
 def _take(free: list[Any], origin: Any, closing: list[Any], drop: set[Any], checked: bool) -> Any:
@@ -74,7 +78,7 @@ def _assign(pool: Any) -> list[Any]:
     """
     requests = pool._requests
     connections = pool._connections
-    held = {r.connection for r in requests}
+    held = set(map(_CONNECTION, requests))  # (a loop in C: this pass runs per request)
     queued = None in held
     held.discard(None)
     now = time.monotonic()
