@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from ._call.actions import (
     CANCELLED,
     END,
+    READY,
+    UNBOUNDED_READ,
     Attach,
     CloseBody,
     Discard,
@@ -193,7 +195,34 @@ class AsyncChatStream(StreamView):
             filler = self._filler = flow.fill()
         self._reading = True
         try:
-            await drive_async(filler, self._perform)
+            # drive_async, with the hot action in line: a read without a bound over a
+            # body that a cancel aborts is awaited right here (no coroutines per chunk)
+            outcome: object = None
+            while True:
+                try:
+                    action = filler.send(outcome)
+                except StopIteration:
+                    return
+                if action is READY:
+                    return
+                unscoped = self._unscoped
+                if action is UNBOUNDED_READ and unscoped is not None:
+                    inflight = self._inflight
+                    inflight.scope = unscoped
+                    try:
+                        try:
+                            outcome = await self._iter.__anext__()  # type: ignore[union-attr]
+                        except StopAsyncIteration:
+                            outcome = self._no_chunk(unscoped, None, ended=True)
+                        except Exception as exc:
+                            outcome = self._no_chunk(unscoped, exc, ended=False)
+                        finally:
+                            inflight.scope = None
+                    except BaseException:
+                        await self._abandon()
+                        raise
+                else:
+                    outcome = await _ACTIONS[type(action)](self, action)
         except BaseException:
             self._filler = None
             filler.close()
@@ -264,44 +293,52 @@ class AsyncChatStream(StreamView):
             self._unscoped = None
 
     async def _read(self, action: Read) -> object:
+        """A read with a bound, or over a body with nothing to abort: in a cancel scope."""
         inflight = self._inflight
         it = self._iter
-        assert it is not None and self._transport is not None
-        chunk: bytes | None = None
-        ended = False
+        assert it is not None
         failure: Exception | None = None
-        kind: FailureKind | None = None
+        ended = False
+        bound = action.bound
+        scope = self._unscoped if bound is None and self._unscoped is not None else None
+        if scope is None:
+            scope = self._scope(deadline=bound if bound is not None else math.inf)
         try:
-            bound = action.bound
-            if bound is None and self._unscoped is not None:
-                scope = self._unscoped
-            else:
-                scope = self._scope(deadline=bound if bound is not None else math.inf)
             with scope:
                 inflight.scope = scope
                 try:
-                    chunk = await it.__anext__()
+                    return await it.__anext__()
                 except StopAsyncIteration:
                     ended = True
                 except Exception as exc:
-                    kind = self._transport.classify(exc)
-                    if kind is None:
-                        raise
                     failure = exc
                 finally:
                     inflight.scope = None
+            return self._no_chunk(scope, failure, ended=ended)
         except BaseException:
-            # cancelled from outside (or KeyboardInterrupt): release, then propagate
-            self._flow.call.cancelled = True
-            await self._release()
+            await self._abandon()
             raise
-        if chunk is not None:
-            return chunk
+
+    def _no_chunk(self, scope: Any, failure: Exception | None, *, ended: bool) -> object:
+        """The outcome of a read that brought no chunk (``failure``: what it raised);
+        an exception that is not the transport's propagates (the caller releases)."""
+        inflight = self._inflight
+        kind: FailureKind | None = None
+        if failure is not None:
+            assert self._transport is not None
+            kind = self._transport.classify(failure)
+            if kind is None:
+                raise failure
         if scope.cancelled_caught and (not ended or scope is self._unscoped):
             return CANCELLED if inflight.cancelled else TimedOut()
         if failure is not None and kind is not None:
             return CANCELLED if inflight.cancelled else ReadFailed(failure, kind)
         return END
+
+    async def _abandon(self) -> None:
+        """A read was cancelled from outside (or a KeyboardInterrupt came): release."""
+        self._flow.call.cancelled = True
+        await self._release()
 
     async def _close_body(self, action: CloseBody) -> None:
         it, self._iter = self._iter, None

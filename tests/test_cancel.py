@@ -457,3 +457,49 @@ def test_sync_cancel_while_waiting_for_the_head_takes_effect_when_it_arrives(
     assert result.status == CANCELLED
     assert result.text == ""
     assert server.wait_for(tag, "disconnect")
+
+
+@pytest.mark.anyio
+async def test_a_foreign_error_in_a_read_without_scope_propagates_and_releases(server: LiveServer) -> None:
+    """An exception that is not the transport's, raised by a read that has no cancel
+    scope of its own (a body with a socket, no bound), propagates as it is and the
+    connection is handed back (a pool of one connection serves the next call)."""
+
+    class Broken(Exception):
+        pass
+
+    class BreaksAfterOne(httpx.AsyncByteStream):
+        def __init__(self, inner: httpx.AsyncByteStream) -> None:
+            self.inner = inner
+
+        async def __aiter__(self) -> Any:
+            async for chunk in self.inner:
+                yield chunk
+                raise Broken
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    broken: list[int] = []
+
+    async def on_response(response: httpx.Response) -> None:
+        if not broken:
+            broken.append(1)
+            response.stream = BreaksAfterOne(response.stream)  # type: ignore[arg-type]
+
+    client = AssistantClient(
+        server.base_url,
+        limits=httpx.Limits(max_connections=1),
+        timeout=httpx.Timeout(5, pool=1),
+        max_retries=0,
+        event_hooks={"response": [on_response]},
+    )
+    thread = client.threads(new_id())
+    stream = thread.stream(MSGS, **LONG)  # not in ``async with``: the read itself releases
+    with pytest.raises(Broken):
+        async for _ev in stream:
+            pass
+    assert stream._unscoped is not None  # the read had no scope of its own
+    assert thread._in_flight() == []
+    assert (await thread.chat(MSGS, scenario="fast", n=2)).text == "t0 t1 "
+    await client.close()
