@@ -112,7 +112,10 @@ class MessageAccumulator(ToolCallParts):
         self._open_tools: dict[str, ToolState] = {}
         self.id = message_id
         self.status: MessageStatus = {"type": "running"}
-        self._state = self._state_builder(state)
+        # the state builder is made by the first state operation (most messages have
+        # none); until then the state is the initial value as given
+        self._state: StateBuilder | None = None
+        self._plain_state = state
         # what reset() goes back to (state operations are copy-on-write, so the
         # initial state object itself is never changed)
         self._initial = (state, message_id)
@@ -196,11 +199,13 @@ class MessageAccumulator(ToolCallParts):
     @property
     def state(self) -> Any:
         """The state so far (``metadata.unstable_state``); later events leave this value unchanged."""
-        return self._state.value
+        builder = self._state
+        return self._plain_state if builder is None else builder.value
 
     @state.setter
     def state(self, value: Any) -> None:
-        self._state = self._state_builder(value)
+        self._state = None
+        self._plain_state = value
 
     @property
     def text(self) -> str:
@@ -396,7 +401,10 @@ class MessageAccumulator(ToolCallParts):
             self._meta_changed = True
 
     def _on_state_update(self, ev: dict[str, Any]) -> None:
-        self._state.apply(ev.get("operations"), self.warnings)
+        builder = self._state
+        if builder is None:
+            builder = self._state = self._state_builder(self._plain_state)
+        builder.apply(ev.get("operations"), self.warnings)
 
     def _on_step_start(self, ev: dict[str, Any]) -> None:
         self._meta_changed = True
