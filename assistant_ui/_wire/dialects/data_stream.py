@@ -116,7 +116,7 @@ class DataStreamDialect:
         handlers = self._handlers
         max_depth = self.max_json_depth
         # (the step-finish hold never swaps the text handler, so this holds for the batch)
-        fast = handlers.get(b"0") is self._text_handler
+        fast = handlers[b"0"] is self._text_handler
         scan = scan_string
         for line in lines:
             if fast and line.startswith(b'0:"'):
@@ -124,7 +124,7 @@ class DataStreamDialect:
                 # parsers read it): no JSON parse; anything else goes the whole way.
                 # (its first three bytes are ASCII: the line decodes as its payload does)
                 try:
-                    text = line.decode("utf-8")
+                    text = line.decode()  # (UTF-8, strict)
                     value, end = scan(text, 3)
                 except ValueError:
                     pass
