@@ -168,11 +168,12 @@ class ChatCall:
     def feed(self, data: bytes) -> list[Event]:
         self.received += len(data)
         if self._replay is None and self._gate is None:
-            return self._decode(data)  # the common case: nothing skipped nor held back
+            return self._decode(data)  # no replay to skip, no SSE gate: straight on
         return self._feed_held(data)
 
     def _feed_held(self, data: bytes) -> list[Event]:
-        """:meth:`feed` while a replay is skipped or an SSE gate holds bytes back."""
+        """:meth:`feed` through the replay being skipped or the SSE gate (an SSE body
+        with ``resume`` on), which may hold bytes back."""
         replay = self._replay
         if replay is not None:
             take = min(replay.left, len(data))
