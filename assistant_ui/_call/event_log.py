@@ -32,6 +32,8 @@ BLOCK = 64
 _LONG = 255
 
 _DELTAS = frozenset(("text-delta", "reasoning-delta"))
+#: the tail :meth:`EventLog.extend` starts with when there is no open run (never grown)
+_NO_TAIL: list[str] = []
 _UTF8 = "utf-8"
 _KEEP = "surrogatepass"
 
@@ -125,7 +127,7 @@ class EventLog(Sequence[Event]):
         rtype: str | None = None
         size = 0
         parent: Any = None
-        tail: list[str] = []
+        tail = _NO_TAIL  # (only read when an event matched ``rtype``: there is a run)
         if run is not None:
             rtype, size, parent, tail = run.type, run.size, run.parent, run.tail
         for ev in events:

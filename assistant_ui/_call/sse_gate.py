@@ -30,7 +30,7 @@ def _last_boundary(data: bytes) -> int:
     """The index just past the last empty line in ``data``, or -1."""
     i = data.rfind(b"\n\n")  # from the end: usually found at once
     end = i + 2 if i >= 0 else -1
-    if b"\r" in data:
+    if 13 in data:  # (an int: a plain byte search, cheaper than b"\r" in data)
         for pattern in (b"\r\r", b"\n\r"):
             i = data.rfind(pattern, max(end - 1, 0))
             if i >= 0 and i + 2 > end:
@@ -74,6 +74,13 @@ class SSEGate:
     def feed(self, data: bytes) -> bytes:
         if not data:
             return b""
+        if data[-2:] == b"\n\n" and not self.held:
+            # the usual read: whole events, nothing held back. It all passes: the
+            # last boundary is its end (what follows is what the general case does)
+            self.prev = b"\n"
+            self.held_len = 0
+            self.clean = True
+            return self._filter(data) if self.filtering else data
         cut = _last_boundary(data)
         if cut < 0 and self.prev and self.prev + data[:1] in _BLANKS:
             cut = 1

@@ -167,6 +167,13 @@ class ChatCall:
 
     def feed(self, data: bytes) -> list[Event]:
         self.received += len(data)
+        if self._replay is None and self._gate is None:
+            return self._decode(data)  # no replay to skip, no SSE gate: straight on
+        return self._feed_held(data)
+
+    def _feed_held(self, data: bytes) -> list[Event]:
+        """:meth:`feed` through the replay being skipped or the SSE gate (an SSE body
+        with ``resume`` on), which may hold bytes back."""
         replay = self._replay
         if replay is not None:
             take = min(replay.left, len(data))
@@ -187,18 +194,20 @@ class ChatCall:
         return self._decode(data)
 
     def _decode(self, data: bytes) -> list[Event]:
-        if not data:
+        size = len(data)
+        if not size:
             return []
-        assert self.decoder is not None
-        self.fed += len(data)
-        self.consumed += len(data)
+        decoder = self.decoder
+        assert decoder is not None
+        self.fed += size
+        self.consumed += size
         if self.stream_id is not None:
             self._crc = zlib.crc32(data, self._crc)
-        events = self.decoder.feed(data)
+        events = decoder.feed(data)
         gate = self._gate
-        if gate is not None and (gate.with_ids or self.decoder.last_event_id):
+        if gate is not None and (gate.with_ids or decoder.last_event_id):
             gate.remember(data)
-        return self._emit(events)
+        return self._emit(events) if events else events
 
     def end(self) -> list[Event]:
         """The body ended normally."""
@@ -226,6 +235,8 @@ class ChatCall:
         return events
 
     def _emit(self, events: list[Event]) -> list[Event]:
+        """Record and hand out ``events`` (past those a replay matched): the one place
+        decoded events reach the log, the message and the iterators."""
         if self._match_end and events:
             i, end, delivered = self._match, self._match_end, self.events
             n = 0

@@ -447,9 +447,12 @@ class StreamFlow(StreamErrors):
         part past it is not decoded; the call ends with :meth:`too_large`), and in
         slices of :data:`FEED_SLICE` bytes with the deadline checked between them (a
         decompression bomb hands over huge chunks without waiting on the network)."""
+        size = len(chunk)
         room = self.opts.max_response_size - self.body_size
-        self.body_size += len(chunk)
-        over = len(chunk) > room
+        self.body_size += size
+        if 0 < size <= room and size <= FEED_SLICE:
+            return self.feed(chunk)  # the common case: one slice, within the bound
+        over = size > room
         if over:
             chunk = chunk[: max(room, 0)]
         produced = done = False
@@ -467,15 +470,16 @@ class StreamFlow(StreamErrors):
 
     def feed(self, chunk: bytes) -> tuple[bool, bool]:
         """Decode one chunk: (events were produced, the message is complete)."""
+        call = self.call
         try:
-            events = self.call.feed(chunk)
+            events = call.feed(chunk)
         except DecodeError as exc:
             self.error = self.decode_error(exc)
             return False, False
         except ReplayMismatch as exc:
             self.error = self.replay_error(exc)
             return False, False
-        decoder = self.call.decoder
+        decoder = call.decoder
         return bool(events), decoder is not None and decoder.done
 
     def end_decoder(self) -> bool:

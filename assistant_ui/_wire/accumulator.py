@@ -140,14 +140,15 @@ class MessageAccumulator(ToolCallParts):
     def add(self, event: Event | dict[str, Any]) -> None:
         handler = self._handlers.get(event["type"])
         if handler is not None:
-            handler(self, cast("dict[str, Any]", event))
+            handler(self, event)  # type: ignore[arg-type]
 
     def add_all(self, events: Iterable[Event | dict[str, Any]]) -> None:
         handlers = self._handlers
         for event in events:
             handler = handlers.get(event["type"])
             if handler is not None:
-                handler(self, cast("dict[str, Any]", event))
+                # (no ``typing.cast``: it is a function call per event)
+                handler(self, event)  # type: ignore[arg-type]
 
     def finish(
         self, *, cancelled: bool = False, interrupted: MessageStatus | None = None

@@ -186,7 +186,7 @@ class StreamDecoder:
         self.offset += len(data)
         if self._done:
             return out
-        if not self._content and data.strip():
+        if not self._content and not data.isspace():  # (the blanks of ``bytes.strip``)
             self._content = True
         try:
             if self._sniffer is None:
@@ -197,9 +197,9 @@ class StreamDecoder:
             error = self._fail(exc)
             if not out:
                 raise error from None
-        if out:
+        if out and not self._emitted:
             self._emitted = True
-        return cast("list[Event]", out)
+        return out
 
     def end(self) -> list[Event]:
         """The body is complete: flush what is pending and close open tool arguments."""

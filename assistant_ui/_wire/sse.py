@@ -60,8 +60,8 @@ class TextRun:
 
 class SSEDecoder:
     __slots__ = (
-        "_data", "_done_marker", "_event", "_max", "_size", "comments", "done", "last_event_id",
-        "retry",
+        "_data", "_done_marker", "_event", "_head", "_max", "_size", "comments", "done",
+        "last_event_id", "retry",
     )
 
     def __init__(self, *, max_event_size: int | None = None, stop_at_done: bool = False) -> None:
@@ -79,6 +79,8 @@ class SSEDecoder:
         self.comments = 0
         #: a ``data: [DONE]`` event was seen: the rest is ignored
         self.done = False
+        #: the template prefix :meth:`feed_templated` last saw, and the line head it makes
+        self._head: tuple[bytes, bytes] = (b"", b'data: "')
 
     def feed(
         self, lines: list[bytes], out: list[Any], where: list[int] | None = None, first: int = 0
@@ -114,7 +116,8 @@ class SSEDecoder:
                 self._event = ""
                 continue
             if line.startswith(b"data:"):
-                value = line[6:] if line.startswith(b"data: ") else line[5:]
+                # (a one-byte slice is a cached object: cheaper than a second startswith)
+                value = line[6:] if line[5:6] == b" " else line[5:]
                 if limit is not None:
                     # (inline: this runs once per event; _grow only reports)
                     size = self._size + len(value) + (1 if data else 0)
@@ -176,54 +179,60 @@ class SSEDecoder:
         if self.done:
             return
         # the opening quote is part of the head: the string is read from just after it
-        head = b"data: " + prefix + b'"'
+        known, head = self._head
+        if prefix is not known:
+            head = b"data: " + prefix + b'"'
+            self._head = (prefix, head)
         start, stop = len(head), -len(suffix) or None
         scan = _json.scan_string
         last = len(lines) - 1
-        i = j = 0  # lines[:i] are decoded; lines[i:j] are ordinary lines not yet fed
+        # lines[:i] are decoded; lines[i:j] are ordinary lines not yet fed; ``texts``
+        # is the run being gathered (None: none is)
+        i = j = 0
+        texts: list[str] | None = None
         while j < last:
             line = lines[j]
-            if lines[j + 1] or not line.startswith(head) or not line.endswith(suffix):
-                j += 1
-                continue
-            if i < j:
-                self.feed(lines[i:j], out, where, i)
-                i = j
-                if self.done:
-                    return
-            if self._data or self._event:  # (a line of a pending event)
-                j += 1
-                continue
-            texts: list[str] = []
-            append = texts.append
-            while j < last:
-                line = lines[j]
-                if lines[j + 1] or not line.startswith(head) or not line.endswith(suffix):
-                    # between the run's events, lines that leave no event pending:
-                    # blank lines, comments, fields other than data and event
-                    if line and line[:1] != b":":
-                        if line.startswith((b"data", b"event")):
-                            break
-                        self._field(line, j)
-                    elif line:
-                        self.comments += 1
-                    j += 1
-                    continue
+            if not lines[j + 1] and line.startswith(head) and line.endswith(suffix):
+                if texts is None:
+                    if i < j:
+                        self.feed(lines[i:j], out, where, i)
+                        i = j
+                        if self.done:
+                            return
+                    if self._data or self._event:  # (a line of a pending event)
+                        j += 1
+                        continue
                 try:
-                    middle = line[start:stop].decode("utf-8")
+                    middle = line[start:stop].decode()
                     text, end = scan(middle, 0)
-                except ValueError:
-                    break
-                if end != len(middle):
-                    break
-                append(text)
-                j += 2
-            if texts:
+                except ValueError:  # not UTF-8, or not one JSON string literal
+                    middle, end = "", -1
+                if end == len(middle):
+                    if texts is None:
+                        texts = [text]
+                    else:
+                        texts.append(text)
+                    j += 2
+                    continue
+            elif texts is not None and not line.startswith((b"data", b"event")):
+                # between the run's events, lines that leave no event pending:
+                # blank lines, comments, fields other than data and event
+                if line[:1] == b":":
+                    self.comments += 1
+                elif line:
+                    self._field(line, j)
+                j += 1
+                continue
+            if texts is not None:  # the run ends before this line, an ordinary one
                 out.append(TextRun(texts))
                 where.append(j - 1)
+                texts = None
                 i = j
-            else:
-                j += 1
+            j += 1
+        if texts is not None:
+            out.append(TextRun(texts))
+            where.append(j - 1)
+            i = j
         if i <= last:
             self.feed(lines[i:] if i else lines, out, where, i)
 

@@ -121,9 +121,12 @@ class JSONEventDialect:
             if isinstance(ev, TextRun):
                 # events the framer matched with an envelope announced before this
                 # batch: each means one text-delta whatever was learned since
+                # (a loop, not a list comprehension: that is a function call per unit)
                 texts = ev.texts
                 hits += len(texts)
-                out += [{"type": "text-delta", "delta": text} for text in texts if text]
+                for piece in texts:
+                    if piece:
+                        out.append({"type": "text-delta", "delta": piece})
                 continue
             data = ev.data
             if prefix is not None and data.startswith(prefix) and data.endswith(suffix):

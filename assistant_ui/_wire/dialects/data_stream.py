@@ -96,19 +96,20 @@ class DataStreamDialect:
         handlers = self._handlers
         max_depth = self.max_json_depth
         # (the step-finish hold never swaps the text handler, so this holds for the batch)
-        fast = handlers.get(b"0") is self._text_handler
+        fast = handlers[b"0"] is self._text_handler
         scan = scan_string
         for line in lines:
-            if fast and line[:3] == b'0:"':
+            if fast and line.startswith(b'0:"'):
                 # a text delta that is exactly one JSON string (read strictly, as the
-                # parsers read it): no JSON parse; anything else goes the whole way
+                # parsers read it): no JSON parse; anything else goes the whole way.
+                # (its first three bytes are ASCII: the line decodes as its payload does)
                 try:
-                    middle = line[3:].decode("utf-8")
-                    value, end = scan(middle, 0)
+                    text = line.decode()  # (UTF-8, strict)
+                    value, end = scan(text, 3)
                 except ValueError:
                     pass
                 else:
-                    if end == len(middle):
+                    if end == len(text):
                         out.append({"type": "text-delta", "delta": value})
                         continue
             colon = line.find(b":")
