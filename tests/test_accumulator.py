@@ -620,3 +620,25 @@ def test_handlers_are_one_table_per_class_and_a_subclass_can_override_one() -> N
     assert seen == ["hi"]
     assert acc.finish()["content"] == [{"type": "text", "text": "HI"}]
     assert MessageAccumulator._handlers["text-delta"] is MessageAccumulator._on_text_delta
+
+
+def test_folds_are_spaced_by_the_length_of_the_text() -> None:
+    """A fold copies the text when CPython cannot grow it in place: folds are spaced by
+    a share of the text's length, so a long text is folded O(log n) times past the
+    first ones, not once per 64 deltas (which made copying quadratic)."""
+    from assistant_ui._wire.accumulator import MessageAccumulator
+
+    folds: list[int] = []
+
+    class Counting(MessageAccumulator):
+        def _fold(self) -> None:
+            folds.append(len(self._frags))
+            super()._fold()
+
+    acc = Counting()
+    deltas = [f"tok{i:06d} " for i in range(200_000)]  # 11 characters each
+    acc.add_all({"type": "text-delta", "delta": d} for d in deltas)
+    acc.add({"type": "finish", "finishReason": "stop"})
+    assert acc.finish()["content"] == [{"type": "text", "text": "".join(deltas)}]
+    assert len(folds) < 300  # 3,125 at one fold per 64 deltas
+    assert max(folds) < 200_000 * 11 // 256 + 64  # the fragments held stay a small share

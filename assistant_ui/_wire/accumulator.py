@@ -40,6 +40,8 @@ _Handler = Callable[[Any, dict[str, Any]], None]
 
 #: text fragments kept as strings before they are folded into the part's text (see _fold)
 _FOLD = 64
+#: past ``_FOLD``, the fragments are folded when there are (text length >> this) of them
+_FOLD_SHIFT = 8
 
 
 def status_for_finish_reason(reason: str) -> MessageStatus:
@@ -106,6 +108,8 @@ class MessageAccumulator(ToolCallParts):
         self._part: dict[str, Any] | None = None
         self._part_index = -1
         self._frags: list[str] = []
+        #: how many fragments are folded at once (grows with the text, see _fold)
+        self._fold_at = _FOLD
         # the target's text folded from the fragments so far (see _fold)
         self._text = ""
         self._tools: dict[str, ToolState] = {}
@@ -280,6 +284,7 @@ class MessageAccumulator(ToolCallParts):
             self._changed.add(self._part_index)
             self._part = None
             self._text = ""
+            self._fold_at = _FOLD
             self._kind = None
             self._parent = None
 
@@ -290,12 +295,18 @@ class MessageAccumulator(ToolCallParts):
         :data:`_FOLD` fragments keeps one string that CPython grows in place (its
         only reference is the local ``text`` while ``+=`` runs), so a long text costs
         its own size while streaming and no second copy when it is finished.
+
+        When the string cannot grow where it is (another block right after it), ``+=``
+        copies it; folds are then spaced by a share of the text's length (one
+        fragment per 256 characters, at least :data:`_FOLD`), so that copying stays
+        linear in the length of the text, not quadratic.
         """
         text = self._text
         self._text = ""
         text += "".join(self._frags)
         self._text = text
         self._frags = []
+        self._fold_at = max(_FOLD, len(text) >> _FOLD_SHIFT)
 
     def _target_text(self) -> str:
         """The append target's whole text so far (the fragments are folded into it)."""
@@ -328,7 +339,7 @@ class MessageAccumulator(ToolCallParts):
             self._open("text", parent)
         frags = self._frags
         frags.append(ev["delta"])
-        if len(frags) >= _FOLD:
+        if len(frags) >= self._fold_at:
             self._fold()
 
     def _on_reasoning_delta(self, ev: dict[str, Any]) -> None:
@@ -337,7 +348,7 @@ class MessageAccumulator(ToolCallParts):
             self._open("reasoning", parent)
         frags = self._frags
         frags.append(ev["delta"])
-        if len(frags) >= _FOLD:
+        if len(frags) >= self._fold_at:
             self._fold()
 
     def _on_text_start(self, ev: dict[str, Any]) -> None:
