@@ -260,3 +260,72 @@ def test_a_transport_given_is_left_alone() -> None:
         await client.close()
 
     anyio.run(check)
+
+
+@pytest.mark.anyio
+async def test_a_request_cancelled_while_queued_does_not_strand_the_others() -> None:
+    # the pass after a request leaves skips all work only when nobody waited before:
+    # here some wait, one of them gives up, and the rest must still get connections
+    backend = Backend()
+    pool = make_pool(backend, max_connections=1, max_keepalive_connections=1)
+    async with pool:
+        got: list[bytes] = []
+        first_open = anyio.Event()
+        release_first = anyio.Event()
+
+        async def first() -> None:
+            async with pool.stream("GET", "http://example.test/") as response:
+                first_open.set()
+                await release_first.wait()
+                got.append(b"".join([c async for c in response.aiter_stream()]))
+
+        async def later() -> None:
+            got.append(await get(pool))
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(first)
+                await first_open.wait()
+                with anyio.CancelScope() as gives_up:
+                    tg.start_soon(later)
+                    tg.start_soon(later)
+                    async with anyio.create_task_group() as inner:
+                        inner.start_soon(get, pool)  # queued, then cancelled
+                        await anyio.sleep(0.01)
+                        gives_up.cancel()
+                release_first.set()
+        assert got == [b"ok", b"ok", b"ok"]
+        assert await get(pool) == b"ok"
+        assert len(pool.connections) == 1
+
+
+@pytest.mark.anyio
+async def test_many_requests_coming_and_going_all_finish_within_the_bounds() -> None:
+    import random
+
+    rng = random.Random(7)
+    backend = Backend(answers=200)
+    pool = make_pool(backend, max_connections=3, max_keepalive_connections=1)
+    async with pool:
+        done = 0
+        most = 0
+
+        async def one(i: int) -> None:
+            nonlocal done, most
+            async with pool.stream("GET", "http://example.test/") as response:
+                most = max(most, len(pool.connections))
+                for _ in range(rng.randrange(3)):
+                    await anyio.sleep(0)
+                assert b"".join([c async for c in response.aiter_stream()]) == b"ok"
+            done += 1
+
+        with anyio.fail_after(10):
+            for _wave in range(5):
+                async with anyio.create_task_group() as tg:
+                    for i in range(rng.randrange(1, 12)):
+                        tg.start_soon(one, i)
+                        if rng.random() < 0.3:
+                            await anyio.sleep(0)
+        assert most <= 3
+        assert len(pool.connections) <= 1
+        assert done > 0

@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import operator
 import time
+from itertools import compress, filterfalse, repeat
 from typing import Any
 
 __all__ = ["SWEEP_INTERVAL", "reserve_connections"]
@@ -72,46 +73,67 @@ def _assign(pool: Any) -> list[Any]:
     module doc). Returns the connections to close (the pool closes them after the pass).
 
     Connections are compared by identity (httpcore's define no ``__eq__``; checked in
-    :func:`_pool_class`). A pass costs a set of the requests' connections; the
-    connections are looked at only when a request waits, the idle ones may be past
-    the keep-alive bound, or a sweep is due; the requests only when one waits.
+    :func:`_pool_class`). A pass costs a set of the requests' connections (made in C);
+    the connections are looked at only when a request waits, a sweep is due, or the
+    idle ones are past the keep-alive bound (then only the oldest of those); the
+    requests one by one only when one waits. The pass after a request left a pool
+    where none waited costs nothing more (``_aui_settled``).
     """
     requests = pool._requests
     connections = pool._connections
-    held = set(map(_CONNECTION, requests))  # (a loop in C: this pass runs per request)
-    queued = None in held
-    held.discard(None)
+    keep = pool._max_keepalive_connections
     now = time.monotonic()
     sweep = now >= getattr(pool, "_aui_sweep_at", 0.0)
+    count = len(requests)
+    if not sweep and count == getattr(pool, "_aui_settled", -2) - 1 and len(connections) - count <= keep:
+        # a request left a pool where none waited (httpcore runs this pass after each
+        # single change of its requests): the others each hold a connection, and the
+        # idle ones are within the keep-alive bound. Nothing to do, and no look at the
+        # requests: this pass runs twice per request
+        pool._aui_settled = count
+        return []
+    # (loops in C)
+    holders = list(map(_CONNECTION, requests))
+    held = set(holders)
+    queued = None in held
+    held.discard(None)
     if sweep:
         pool._aui_sweep_at = now + SWEEP_INTERVAL
-    elif not queued and len(connections) - len(held) <= pool._max_keepalive_connections:
+    elif not queued and len(connections) - len(held) <= keep:
         # nobody waits and the connections nobody holds are within the keep-alive
         # bound: nothing to do until the next sweep (a closed one is dropped then)
+        pool._aui_settled = count
         return []
     closing: list[Any] = []
     drop: set[Any] = set()
     free: list[Any] = []  # idle and held by nobody: each can take one request
+    # only trimming idle connections past the keep-alive bound (nobody waits, no sweep):
+    # the oldest ``trim`` idle ones are all that is looked at, not every connection
+    trim = None if queued or sweep else len(connections) - len(held) - keep
     if len(held) < len(connections):
-        for connection in connections:
-            if connection in held:
-                continue
+        for connection in filterfalse(held.__contains__, connections):  # held by nobody
             if connection.is_closed():
                 drop.add(connection)
+                if trim is not None:
+                    trim -= 1  # (one fewer idle connection to close)
             elif sweep and connection.has_expired():
                 closing.append(connection)
                 drop.add(connection)
             elif connection.is_available():
                 free.append(connection)
+            if trim is not None and len(free) >= trim:
+                break
+    if trim is not None:
+        keep = 0  # the idle connections gathered are the ones past the bound
 
     created: list[Any] = []
+    waiting = 0
     if queued:
+        waiting = holders.count(None)
         budget = pool._max_connections - (len(connections) - len(drop))
-        for request in requests:
+        for request in compress(requests, map(operator.is_, holders, repeat(None))):  # the queued
             if not free and budget <= 0:
                 break
-            if request.connection is not None:  # not queued
-                continue
             origin = request.request.url.origin
             connection = _take(free, origin, closing, drop, sweep)
             if connection is None:
@@ -126,15 +148,18 @@ def _assign(pool: Any) -> list[Any]:
                 connection = pool.create_connection(origin)
                 created.append(connection)
             request.assign_to_connection(connection)
+            waiting -= 1
 
     # idle connections nobody took, past the keep-alive bound: closed, oldest first
-    for connection in free[: max(len(free) - pool._max_keepalive_connections, 0)]:
+    for connection in free[: max(len(free) - keep, 0)]:
         closing.append(connection)
         drop.add(connection)
     if drop:
-        pool._connections = [c for c in connections if c not in drop]
+        pool._connections = list(filterfalse(drop.__contains__, connections))
     if created:
         pool._connections.extend(created)
+    # the requests after this pass, when none of them waits (else -1: no shortcut next time)
+    pool._aui_settled = count if not waiting else -1
     return closing
 
 
