@@ -261,8 +261,8 @@ class AsyncChatStream(StreamView):
                 try:
                     if action.delay > 0:
                         await anyio.sleep(action.delay)
-                    flow = self._flow.sender(action, inflight.event.is_set, action.deadline_at)
-                    response = await drive_send_async(self._transport, flow, inflight.event)
+                    flow = self._flow.sender(action, inflight.is_cancelled, action.deadline_at)
+                    response = await drive_send_async(self._transport, flow, inflight.is_cancelled)
                 except CallInterrupted:
                     pass
                 except AssistantUIError as exc:

@@ -13,7 +13,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -456,7 +456,7 @@ def drive_send_sync(
 
 
 async def drive_send_async(
-    transport: AsyncTransport, flow: SendFlow, interrupt: threading.Event | None = None
+    transport: AsyncTransport, flow: SendFlow, interrupted: Callable[[], bool] | None = None
 ) -> httpx.Response:
     """Run the send flow in async code (cancel the task, or its scope, to abort)."""
     import anyio
@@ -470,7 +470,7 @@ async def drive_send_async(
             return await transport.read_notice(action)
         assert isinstance(action, Sleep)
         await anyio.sleep(action.seconds)
-        return interrupt is not None and interrupt.is_set()
+        return interrupted is not None and interrupted()
 
     response: httpx.Response = await drive_async(flow, perform)
     return response

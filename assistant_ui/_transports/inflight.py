@@ -23,9 +23,9 @@ class InFlight:
 
     __slots__ = (
         "__weakref__",
+        "_event",
         "abort",
         "cancelled",
-        "event",
         "lock",
         "native_token",
         "released",
@@ -35,19 +35,32 @@ class InFlight:
 
     def __init__(self) -> None:
         self.cancelled = False
-        #: set on cancel (wakes the sync retry back-off)
-        self.event = threading.Event()
+        #: set on cancel (see :attr:`event`)
+        self._event: threading.Event | None = None
         #: guards ``released`` against a concurrent abort
         self.lock = threading.Lock()
         #: the event loop of an async call (None for a sync call)
         self.native_token: object | None = None
         self.released = False
-        #: the response of a sync call, once its head arrived
+        #: the response being read, once its head arrived (sync calls; async ones whose
+        #: reads have no scope, see ``AsyncChatStream._attach``)
         self.response: Any = None
-        #: the transport's abort (sync calls): wakes a read blocked on ``response``
+        #: the transport's abort: wakes a read blocked or awaited on ``response``
         self.abort: Callable[[Any], None] | None = None
         #: the cancel scope of the async read in progress, if any
         self.scope: Any = None
+
+    @property
+    def event(self) -> threading.Event:
+        """Set on cancel (wakes a sync call's retry back-off); made on first use (an
+        async call never needs one)."""
+        with self.lock:
+            event = self._event
+            if event is None:
+                event = self._event = threading.Event()
+                if self.cancelled:
+                    event.set()
+            return event
 
     def is_cancelled(self) -> bool:
         return self.cancelled
@@ -58,7 +71,9 @@ class InFlight:
             self.cancelled = True
             released = self.released
             native = self.native_token
-        self.event.set()
+            event = self._event
+        if event is not None:
+            event.set()
         if released:
             return
         if native is None:
