@@ -328,6 +328,9 @@ def test_cut_mid_body_sync() -> None:
     assert not isinstance(info.value, StreamError)
     check_partial(info.value.partial)
     assert len(calls) == 1  # never retried mid-stream
+    # the body's byte stream is read directly: httpx's exception still names its request
+    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
+    assert info.value.__cause__.request is calls[0]
 
 
 @pytest.mark.anyio
@@ -343,6 +346,8 @@ async def test_cut_mid_body_async() -> None:
             await client.threads("t").chat(messages=MESSAGES)
     check_partial(info.value.partial)
     assert len(calls) == 1
+    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
+    assert info.value.__cause__.request is calls[0]
 
 
 def test_cut_mid_body_while_streaming_keeps_the_events_seen() -> None:

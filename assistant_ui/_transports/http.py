@@ -58,8 +58,17 @@ DRAIN_TIMEOUT = 0.5
 ERROR_BODY_LIMIT = 64 * 1024
 
 
-def classify(exc: BaseException) -> FailureKind | None:
-    """What an httpx exception means to the call core (None: not one of httpx's)."""
+def classify(exc: BaseException, request: httpx.Request | None = None) -> FailureKind | None:
+    """What an httpx exception means to the call core (None: not one of httpx's).
+
+    ``request``: the request whose body was being read; an exception raised by the
+    byte stream read directly (see :func:`_unencoded`) gets it, as ``iter_bytes``
+    would have given it."""
+    if request is not None and isinstance(exc, httpx.RequestError):
+        try:
+            exc.request  # noqa: B018 - raises when it was never set
+        except RuntimeError:
+            exc.request = request
     if isinstance(exc, httpx.TimeoutException):
         return FailureKind.TIMEOUT
     if isinstance(exc, httpx.DecodingError):
@@ -297,7 +306,7 @@ def _failed_attempt(
 class SyncHTTPTransport:
     """Blocking HTTP over an ``httpx.Client`` (implements ``SyncTransport``)."""
 
-    __slots__ = ("headers", "http", "opts", "timeout")
+    __slots__ = ("headers", "http", "opts", "reading", "timeout")
 
     def __init__(
         self, http: httpx.Client, headers: HeadersSpec, timeout: httpx.Timeout, opts: CallOptions | None
@@ -306,6 +315,8 @@ class SyncHTTPTransport:
         self.headers = headers
         self.timeout = timeout
         self.opts = opts
+        #: the request whose body is being read (see :func:`classify`)
+        self.reading: httpx.Request | None = None
 
     def attempt(self, action: Attempt) -> AttemptOutcome:
         request = _build(self.http, action, resolve_headers_sync(self.headers), self.timeout, self.opts)
@@ -324,13 +335,14 @@ class SyncHTTPTransport:
         _collect_sync(response, response.iter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
+        self.reading = response.request
         if _unencoded(response) and isinstance(response.stream, httpx.SyncByteStream):
             response.is_stream_consumed = True
             return iter(response.stream)
         return response.iter_bytes()
 
     def classify(self, exc: BaseException) -> FailureKind | None:
-        return classify(exc)
+        return classify(exc, self.reading)
 
     def close(self, response: httpx.Response) -> None:
         try:
@@ -345,7 +357,7 @@ class SyncHTTPTransport:
 class AsyncHTTPTransport:
     """HTTP over an ``httpx.AsyncClient`` (implements ``AsyncTransport``)."""
 
-    __slots__ = ("headers", "http", "opts", "timeout")
+    __slots__ = ("headers", "http", "opts", "reading", "timeout")
 
     def __init__(
         self,
@@ -358,6 +370,8 @@ class AsyncHTTPTransport:
         self.headers = headers
         self.timeout = timeout
         self.opts = opts
+        #: the request whose body is being read (see :func:`classify`)
+        self.reading: httpx.Request | None = None
 
     async def attempt(self, action: Attempt) -> AttemptOutcome:
         headers = await resolve_headers_async(self.headers)
@@ -378,6 +392,7 @@ class AsyncHTTPTransport:
         await _collect_async(response, response.aiter_raw(), action.limit, action.deadline_at)
 
     def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        self.reading = response.request
         if _unencoded(response) and isinstance(response.stream, httpx.AsyncByteStream):
             response.is_stream_consumed = True
             return aiter(response.stream)
@@ -390,7 +405,7 @@ class AsyncHTTPTransport:
         shutdown_socket(response)
 
     def classify(self, exc: BaseException) -> FailureKind | None:
-        return classify(exc)
+        return classify(exc, self.reading)
 
     async def close(
         self, body: AsyncIterator[bytes] | None, response: httpx.Response | None, *, drain: bool
