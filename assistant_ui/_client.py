@@ -367,7 +367,7 @@ class AssistantClient:
         """The request that replays the resumable stream ``stream_id`` (``resume_path``)."""
         if not isinstance(stream_id, str) or not stream_id:
             raise ValueError("stream_id must be a non-empty str")
-        from ._transports.http import ACCEPT
+        from ._transports.http_requests import ACCEPT
         from ._wire.requests import RequestSpec, format_path
 
         # one percent-encoded path segment, whatever the id (``/``, ``?``, ``..``)

@@ -7,8 +7,8 @@ import pytest
 
 from assistant_ui import AssistantClient, user
 from assistant_ui._call.options import CallOptions
-from assistant_ui._transports import http as http_transport
-from assistant_ui._transports.http import request_timeout, request_url
+from assistant_ui._transports import http_requests as http_transport
+from assistant_ui._transports.http_requests import request_timeout, request_url
 
 OK_BODY = b'0:"ok"\n'
 

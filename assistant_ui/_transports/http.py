@@ -1,7 +1,7 @@
 """The HTTP transport: streaming responses over httpx, for both drivers.
 
-It builds each request (headers resolved per attempt, timeouts capped by the
-call's idle bound and deadline), sends it, hands out the body's chunks, closes
+It builds each request (:mod:`.http_requests`: headers resolved per attempt,
+timeouts capped by the call's idle bound and deadline), sends it, hands out the body's chunks, closes
 or drains a response, and classifies httpx's exceptions for the pure core. The
 send flow of :mod:`assistant_ui._call.send_flow` runs on it through
 :func:`drive_send_sync` / :func:`drive_send_async`.
@@ -13,7 +13,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -30,13 +30,13 @@ from .._call.actions import (
 from .._call.decisions import FailureKind
 from .._call.options import CallOptions
 from .._call.send_flow import SendFlow
-from .._log import attach_secrets, log_request
+from .._log import log_request
 from .base import AsyncTransport, SyncTransport
 from .headers import HeadersSpec, resolve_headers_async, resolve_headers_sync
+from .http_requests import build_request
 from .loops import watchdog
 
 __all__ = [
-    "ACCEPT",
     "DRAIN_LIMIT",
     "DRAIN_TIMEOUT",
     "AsyncHTTPTransport",
@@ -44,12 +44,9 @@ __all__ = [
     "classify",
     "drive_send_async",
     "drive_send_sync",
-    "request_timeout",
-    "request_url",
     "shutdown_socket",
 ]
 
-ACCEPT = "text/event-stream, text/plain, application/json"
 #: at most this many bytes are read after the message completed, to reuse the connection
 DRAIN_LIMIT = 64 * 1024
 #: ... and for at most this long (seconds)
@@ -88,88 +85,6 @@ def classify_send(exc: BaseException, http: httpx.Client | httpx.AsyncClient) ->
     if kind is None and isinstance(exc, RuntimeError) and http.is_closed:
         return FailureKind.OTHER
     return kind
-
-
-def request_timeout(
-    timeout: httpx.Timeout, opts: CallOptions | None, remaining: float | None
-) -> httpx.Timeout:
-    """The httpx timeout of one attempt: reads never wait longer than the idle bound or
-    the deadline, and nothing waits longer than what is ``remaining`` of the deadline."""
-    if remaining is None and (opts is None or (opts.idle_timeout is None and opts.deadline is None)):
-        if opts is None or _non_negative(timeout):
-            return timeout  # nothing caps it (the same values as a capped copy)
-
-    def cap(value: float | None, *bounds: float | None) -> float | None:
-        present = [b for b in (value, *bounds) if b is not None]
-        return max(min(present), 0.0) if present else None
-
-    idle = opts.idle_timeout if opts is not None else None
-    deadline = opts.deadline if opts is not None else None
-    return httpx.Timeout(
-        connect=cap(timeout.connect, remaining),
-        read=cap(timeout.read, idle, deadline, remaining),
-        write=cap(timeout.write, remaining),
-        pool=cap(timeout.pool, remaining),
-    )
-
-
-def _non_negative(timeout: httpx.Timeout) -> bool:
-    return all(v is None or v >= 0 for v in (timeout.connect, timeout.read, timeout.write, timeout.pool))
-
-
-#: (id of a client's ``base_url``, path) -> (that ``base_url``, the absolute URL of path)
-_URLS: dict[tuple[int, str], tuple[httpx.URL, httpx.URL]] = {}
-#: the most entries :data:`_URLS` holds (then it starts again, empty)
-URL_CACHE_SIZE = 256
-
-
-def request_url(http: httpx.Client | httpx.AsyncClient, path: str) -> httpx.URL | str:
-    """``path`` joined onto ``http.base_url`` as httpx's ``build_request`` joins a relative
-    URL (the base URL's path, then ``path`` without its leading ``/``; an absolute
-    ``path`` stands alone), remembered per base URL: httpx would parse both again on
-    every request. An entry counts only while its ``base_url`` is the very object the
-    client holds (``httpx.URL`` is immutable and setting ``base_url`` makes a new one),
-    and it holds that object, so its id is not reused meanwhile."""
-    base = http.base_url
-    key = (id(base), path)
-    hit = _URLS.get(key)
-    if hit is not None and hit[0] is base:
-        return hit[1]
-    url = httpx.URL(path)
-    if url.is_relative_url:
-        url = base.copy_with(raw_path=base.raw_path + url.raw_path.lstrip(b"/"))
-        if url.is_relative_url:
-            return path  # no base URL to join onto: httpx says what it says
-    if len(_URLS) >= URL_CACHE_SIZE:
-        _URLS.clear()
-    _URLS[key] = (base, url)
-    return url
-
-
-def _build(
-    http: httpx.Client | httpx.AsyncClient,
-    action: Attempt,
-    headers: Mapping[str, str],
-    timeout: httpx.Timeout,
-    opts: CallOptions | None,
-) -> httpx.Request:
-    spec = action.spec
-    merged = dict(headers)
-    merged.update(spec.headers)
-    if action.extra_headers:
-        merged.update(action.extra_headers)
-    if spec.json is not None:
-        merged.setdefault("Accept", ACCEPT)
-    request = http.build_request(
-        spec.method,
-        request_url(http, spec.path),
-        json=spec.json,
-        headers=merged,
-        timeout=request_timeout(timeout, opts, action.remaining),
-    )
-    # the call's own credentials, whatever their names: redacted from every error and log line
-    attach_secrets(request, headers, base_url=request.url)
-    return request
 
 
 def _unencoded(response: httpx.Response) -> bool:
@@ -319,7 +234,7 @@ class SyncHTTPTransport:
         self.reading: httpx.Request | None = None
 
     def attempt(self, action: Attempt) -> AttemptOutcome:
-        request = _build(self.http, action, resolve_headers_sync(self.headers), self.timeout, self.opts)
+        request = build_request(self.http, action, resolve_headers_sync(self.headers), self.timeout, self.opts)
         started = log_request(request, action.attempt, action.max_retries)
         try:
             response = self.http.send(request, stream=action.stream)
@@ -375,7 +290,7 @@ class AsyncHTTPTransport:
 
     async def attempt(self, action: Attempt) -> AttemptOutcome:
         headers = await resolve_headers_async(self.headers)
-        request = _build(self.http, action, headers, self.timeout, self.opts)
+        request = build_request(self.http, action, headers, self.timeout, self.opts)
         started = log_request(request, action.attempt, action.max_retries)
         try:
             response = await self.http.send(request, stream=action.stream)

@@ -24,7 +24,7 @@ from .._log import attach_secrets, log_request
 from .._wire.dialects.bedrock_ws import RECONNECTED
 from .._wire.requests.bedrock_ws import TURN_END_TYPES, SocketSpec
 from .http import classify as classify_http
-from .http import request_timeout
+from .http_requests import request_timeout
 from .ws_pool import WSConnections
 from .ws_protocol import (
     MAX_MESSAGE_SIZE,
