@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, NoReturn, Protocol
 
-from .._log import log_resume, log_stream_end, redact_for_request
+from .._log import log_resume, redact_for_request
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -48,7 +48,7 @@ from .options import CallOptions
 from .result import ChatResult
 from .send_flow import SendEnv, SendFlow, send_flow
 from .state import ChatCall, ReplayMismatch
-from .stream_errors import StreamErrors
+from .stream_ending import StreamEnding
 
 __all__ = ["FEED_SLICE", "StreamEnv", "StreamFlow"]
 
@@ -66,7 +66,7 @@ class StreamEnv(SendEnv, Protocol):
         ...
 
 
-class StreamFlow(StreamErrors):
+class StreamFlow(StreamEnding):
     """The state and the flow of one streamed call (see the module doc)."""
 
     def __init__(
@@ -98,16 +98,7 @@ class StreamFlow(StreamErrors):
         self.body_size = 0
         #: ``call.consumed`` when the last resumed body started
         self.resume_mark = 0
-        #: ``time.monotonic()`` at the start (the send flow's deadline, the end log line)
-        self.mono_start = 0.0
-        self.logged_end = False
-        self.started_at = 0.0
         self.idle_since = 0.0
-        self.opened = False
-        #: no more events will come (the body ended, or the stream was stopped)
-        self.eof = False
-        #: the connection was handed back (or is being)
-        self.released = False
 
     # -- what users read ------------------------------------------------------------------
 
@@ -148,55 +139,6 @@ class StreamFlow(StreamErrors):
         if opts.deadline is not None:
             bound = min(bound, self.started_at + opts.deadline)
         return bound if bound != math.inf else None
-
-    # -- closing --------------------------------------------------------------------------
-
-    def close_action(self, busy: bool) -> Release | object | None:
-        """What ``close()`` does: None (nothing left), :data:`CANCELLED` (another
-        thread or task is reading: cancel it, it releases) or a :class:`Release`."""
-        if self.released:
-            self.eof = True
-            return None
-        if busy:
-            return CANCELLED
-        if self.eof or (self.opened and self.message_done()):
-            return Release(drain=not self.eof)
-        self.call.cancelled = True
-        return Release()
-
-    def begin_release(self) -> bool:
-        """The call ends: False when it was released already."""
-        self.eof = True
-        if self.released:
-            return False
-        self.log_end()
-        return True
-
-    def log_end(self) -> None:
-        if self.logged_end:
-            return
-        self.logged_end = True
-        response = self.response
-        if response is None:
-            return
-        error = self.error
-        if error is not None:
-            outcome = "timeout" if isinstance(error, APITimeoutError) else f"error: {type(error).__name__}"
-        elif self.call.cancelled:
-            outcome = "cancelled"
-        else:
-            outcome = "complete"
-        resumed = self.call.resumed
-        if resumed:
-            outcome += f" (resumed {resumed} time{'s' if resumed != 1 else ''})"
-        log_stream_end(response.request, outcome, len(self.call.events), self.mono_start)
-
-    def message_done(self) -> bool:
-        """The message is complete although the body may not have ended."""
-        decoder = self.call.decoder
-        if decoder is not None and decoder.done:
-            return True
-        return self.call.acc.status.get("type") != "running"
 
     # -- the flows ------------------------------------------------------------------------
 
