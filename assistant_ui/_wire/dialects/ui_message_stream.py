@@ -407,27 +407,41 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         out.append(ev)
 
 
-def _table(pairs: str) -> dict[str, _Handler]:
-    """``"type:method type:method ..."`` -> {type: the method, as a plain function}."""
-    return {
-        kind: getattr(UIMessageStreamDialect, name)
-        for kind, _, name in (pair.partition(":") for pair in pairs.split())
-    }
-
-
-#: chunk type -> handler (a dialect made per call binds none of them)
-_HANDLERS = _table(
-    "text-delta:_text_delta reasoning-delta:_reasoning_delta text-start:_part_start"
-    " text-end:_part_end reasoning-start:_part_start reasoning-end:_part_end start:_start"
-    " start-step:_start_step finish-step:_finish_step finish:_finish abort:_abort error:_error"
-    " message-metadata:_message_metadata tool-input-start:_tool_input_start"
-    " tool-input-delta:_tool_input_delta tool-input-available:_tool_input_available"
-    " tool-input-error:_tool_input_error tool-output-available:_tool_output_available"
-    " tool-output-error:_tool_output_error tool-output-denied:_tool_output_denied"
-    " tool-approval-request:_approval_request tool-approval-response:_approval_response"
-    " source-url:_source_url source-document:_source_document file:_file reasoning-file:_file"
-    " custom:_custom steering-message:_steering"
+#: chunk type -> handler (the methods above, called as plain functions: a dialect made
+#: per call binds none of them)
+_HANDLERS: dict[str, _Handler] = {
+    "text-delta": UIMessageStreamDialect._text_delta,
+    "reasoning-delta": UIMessageStreamDialect._reasoning_delta,
+    "text-start": UIMessageStreamDialect._part_start,
+    "text-end": UIMessageStreamDialect._part_end,
+    "reasoning-start": UIMessageStreamDialect._part_start,
+    "reasoning-end": UIMessageStreamDialect._part_end,
+    "start": UIMessageStreamDialect._start,
+    "start-step": UIMessageStreamDialect._start_step,
+    "finish-step": UIMessageStreamDialect._finish_step,
+    "finish": UIMessageStreamDialect._finish,
+    "abort": UIMessageStreamDialect._abort,
+    "error": UIMessageStreamDialect._error,
+    "message-metadata": UIMessageStreamDialect._message_metadata,
+    "tool-input-start": UIMessageStreamDialect._tool_input_start,
+    "tool-input-delta": UIMessageStreamDialect._tool_input_delta,
+    "tool-input-available": UIMessageStreamDialect._tool_input_available,
+    "tool-input-error": UIMessageStreamDialect._tool_input_error,
+    "tool-output-available": UIMessageStreamDialect._tool_output_available,
+    "tool-output-error": UIMessageStreamDialect._tool_output_error,
+    "tool-output-denied": UIMessageStreamDialect._tool_output_denied,
+    "tool-approval-request": UIMessageStreamDialect._approval_request,
+    "tool-approval-response": UIMessageStreamDialect._approval_response,
+    "source-url": UIMessageStreamDialect._source_url,
+    "source-document": UIMessageStreamDialect._source_document,
+    "file": UIMessageStreamDialect._file,
+    "reasoning-file": UIMessageStreamDialect._file,
+    "custom": UIMessageStreamDialect._custom,
+    "steering-message": UIMessageStreamDialect._steering,
     # older / alternate dialect
-    " source:_legacy_source tool-call-start:_legacy_tool_start tool-call-delta:_legacy_tool_delta"
-    " tool-call-end:_legacy_tool_end tool-result:_legacy_tool_result"
-)
+    "source": UIMessageStreamDialect._legacy_source,
+    "tool-call-start": UIMessageStreamDialect._legacy_tool_start,
+    "tool-call-delta": UIMessageStreamDialect._legacy_tool_delta,
+    "tool-call-end": UIMessageStreamDialect._legacy_tool_end,
+    "tool-result": UIMessageStreamDialect._legacy_tool_result,
+}
