@@ -1,8 +1,8 @@
 """The HTTP transport: streaming responses over httpx, for both drivers.
 
 It builds each request (:mod:`.http_requests`: headers resolved per attempt,
-timeouts capped by the call's idle bound and deadline), sends it, hands out the body's chunks, closes
-or drains a response, and classifies httpx's exceptions for the pure core. The
+timeouts capped by the call's idle bound and deadline), sends it, hands out the
+body's chunks, closes or drains a response, and classifies httpx's exceptions for the pure core. The
 send flow of :mod:`assistant_ui._call.send_flow` runs on it through
 :func:`drive_send_sync` / :func:`drive_send_async`.
 """
@@ -59,7 +59,7 @@ def classify(exc: BaseException, request: httpx.Request | None = None) -> Failur
     """What an httpx exception means to the call core (None: not one of httpx's).
 
     ``request``: the request whose body was being read; an exception raised by the
-    byte stream read directly (see :func:`_unencoded`) gets it, as ``iter_bytes``
+    byte stream read directly (see :func:`_take_raw`) gets it, as ``iter_bytes``
     would have given it."""
     if request is not None and isinstance(exc, httpx.RequestError):
         try:
@@ -87,11 +87,16 @@ def classify_send(exc: BaseException, http: httpx.Client | httpx.AsyncClient) ->
     return kind
 
 
-def _unencoded(response: httpx.Response) -> bool:
-    """Whether ``response``'s body is sent as is (no ``Content-Encoding``): its byte
-    stream is then read directly, without the layers of ``iter_bytes`` (a decoder
-    and a re-chunker that would do nothing, and two generators per chunk)."""
-    return response.headers.get("content-encoding", "identity").strip().lower() in ("identity", "")
+def _take_raw(response: httpx.Response, stream_type: type) -> bool:
+    """Whether ``response``'s byte stream (of ``stream_type``) is read directly: when its
+    body is sent as is (no ``Content-Encoding``), without the layers of ``iter_bytes``
+    (a decoder and a re-chunker that would do nothing, and two generators per chunk).
+    The response then counts as read, as ``iter_bytes`` would have marked it."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "") or not isinstance(response.stream, stream_type):
+        return False
+    response.is_stream_consumed = True
+    return True
 
 
 def socket_of(response: httpx.Response | None) -> Any:
@@ -251,9 +256,8 @@ class SyncHTTPTransport:
 
     def body(self, response: httpx.Response) -> Iterator[bytes]:
         self.reading = response.request
-        if _unencoded(response) and isinstance(response.stream, httpx.SyncByteStream):
-            response.is_stream_consumed = True
-            return iter(response.stream)
+        if _take_raw(response, httpx.SyncByteStream):
+            return iter(response.stream)  # type: ignore[arg-type]
         return response.iter_bytes()
 
     def classify(self, exc: BaseException) -> FailureKind | None:
@@ -308,9 +312,8 @@ class AsyncHTTPTransport:
 
     def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         self.reading = response.request
-        if _unencoded(response) and isinstance(response.stream, httpx.AsyncByteStream):
-            response.is_stream_consumed = True
-            return aiter(response.stream)
+        if _take_raw(response, httpx.AsyncByteStream):
+            return aiter(response.stream)  # type: ignore[arg-type]
         return response.aiter_bytes()
 
     def abortable(self, response: httpx.Response) -> bool:
