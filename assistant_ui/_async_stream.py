@@ -242,7 +242,7 @@ class AsyncChatStream(StreamView):
         # a class-level table: bound methods kept on the instance would make a
         # reference cycle, and an abandoned stream must be freed (and released) at once;
         # the handler's own coroutine is returned for drive_async to await (no extra
-        # coroutine per action: each chunk read is one)
+        # coroutine per action)
         return _ACTIONS[type(action)](self, action)  # type: ignore[no-any-return]
 
     async def _send(self, action: Send) -> SendOutcome:
@@ -293,16 +293,15 @@ class AsyncChatStream(StreamView):
             self._unscoped = None
 
     async def _read(self, action: Read) -> object:
-        """A read with a bound, or over a body with nothing to abort: in a cancel scope."""
+        """A read with a bound, or over a body with nothing to abort: in a cancel scope
+        (an unbounded read of a body that can be aborted is awaited in ``_fill``)."""
         inflight = self._inflight
         it = self._iter
         assert it is not None
         failure: Exception | None = None
         ended = False
         bound = action.bound
-        scope = self._unscoped if bound is None and self._unscoped is not None else None
-        if scope is None:
-            scope = self._scope(deadline=bound if bound is not None else math.inf)
+        scope = self._scope(deadline=bound if bound is not None else math.inf)
         try:
             with scope:
                 inflight.scope = scope
