@@ -14,11 +14,11 @@ import random
 from typing import Any
 
 import pytest
+from cut_decoding import decode_in_pieces
 
 from assistant_ui._wire import jsonlib
 from assistant_ui._wire.decoder import StreamDecoder
 from assistant_ui._wire.dialects import data_stream
-from assistant_ui.errors import DecodeError
 
 BACKENDS = ["json"] + (["orjson"] if jsonlib.loads_orjson is not None else [])
 
@@ -46,17 +46,7 @@ def decode(body: bytes, cuts: list[int], fast: bool) -> Any:
     decoder = StreamDecoder(protocol="data-stream")
     if not fast:
         decoder._dialect._text_handler = None
-    events: list[Any] = []
-    error: Any = None
-    try:
-        start = 0
-        for cut in [*cuts, len(body)]:
-            events.extend(decoder.feed(body[start:cut]))
-            start = cut
-        events.extend(decoder.end())
-    except DecodeError as exc:
-        error = (exc.message, exc.protocol, exc.offset, list(exc.events))
-    return events, list(decoder.warnings), error
+    return decode_in_pieces(decoder, body, cuts)
 
 
 @pytest.fixture(params=BACKENDS)

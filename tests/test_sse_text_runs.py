@@ -28,6 +28,7 @@ import random
 from typing import Any
 
 import pytest
+from cut_decoding import decode_in_pieces
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +36,6 @@ from assistant_ui._wire.decoder import StreamDecoder
 from assistant_ui._wire.framing import SSEFramer
 from assistant_ui._wire.jsonlib import scan_string
 from assistant_ui._wire.sse import SSEDecoder, SSEEvent, TextRun
-from assistant_ui.errors import DecodeError
 
 ENVELOPE = (
     '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,'
@@ -107,20 +107,12 @@ def decode(body: bytes, cuts: list[int], mode: str, max_size: int | None = None)
     decoder = StreamDecoder(**kwargs)
     if mode == "parse":
         decoder._dialect.learning = False
-    events: list[Any] = []
-    error: Any = None
-    try:
-        start = 0
-        for cut in [*cuts, len(body)]:
-            if mode == "per-event":
-                assert isinstance(decoder._framer, SSEFramer)
-                decoder._framer.template = None
-            events.extend(decoder.feed(body[start:cut]))
-            start = cut
-        events.extend(decoder.end())
-    except DecodeError as exc:
-        error = (exc.message, exc.protocol, exc.offset, list(exc.events))
-    return events, list(decoder.warnings), error
+
+    def no_template() -> None:  # before every piece: the template is never used
+        assert isinstance(decoder._framer, SSEFramer)
+        decoder._framer.template = None
+
+    return decode_in_pieces(decoder, body, cuts, no_template if mode == "per-event" else None)
 
 
 def check(body: bytes, cuts: list[int], max_size: int | None = None) -> Any:
