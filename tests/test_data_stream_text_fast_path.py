@@ -45,7 +45,7 @@ def record(text: str) -> bytes:
 def decode(body: bytes, cuts: list[int], fast: bool) -> Any:
     decoder = StreamDecoder(protocol="data-stream")
     if not fast:
-        decoder._dialect._text_handler = None
+        decoder._dialect._fast_text = False
     return decode_in_pieces(decoder, body, cuts)
 
 
@@ -119,9 +119,9 @@ def test_a_held_step_finish_still_sees_the_text(backend: str) -> None:
 
 
 def test_the_step_finish_hold_never_swaps_the_text_handler() -> None:
-    # the fast path decides once per batch that the text handler is the plain one
+    # the fast path does the plain text handler's work, so a hold must leave it in place
     dialect = data_stream.DataStreamDialect()
     out: list[Any] = []
     dialect.feed([b'b:{"toolCallId":"c1","toolName":"f"}', b'e:{"finishReason":"tool-calls"}'], out)
     assert dialect._hold.event is not None  # holding: handlers are swapped
-    assert dialect._handlers[b"0"] is dialect._text_handler
+    assert dialect._handlers[b"0"] is data_stream.DataStreamDialect._text

@@ -29,8 +29,9 @@ from .detect import (
 )
 from .dialects import DIALECTS, FRAMING, create_dialect
 from .dialects.base import JSONEventDialect, UnitError
-from .framing import Framer, JSONFramer, SSEFramer, Truncated, make_framer
+from .framing import Framer, JSONFramer, LinesFramer, SSEFramer, Truncated, make_framer
 from .limits import DEFAULT_MAX_EVENT_SIZE
+from .lines import LineSplitter, LineTooLong
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_JSON_DEPTH", "StreamDecoder"]
 
@@ -120,6 +121,9 @@ class StreamDecoder:
         self._dialect: Any = None
         self._framer: Framer | None = None
         self._sniffer: BodySniffer | None = None
+        #: the line splitter, once the body is known to be lines for a known dialect
+        #: (the fast path of :meth:`feed`)
+        self._lines: LineSplitter | None = None
         self._done = False
         self._ended = False
         self._error: DecodeError | None = None
@@ -189,7 +193,17 @@ class StreamDecoder:
         if not self._content and not data.isspace():  # (the blanks of ``bytes.strip``)
             self._content = True
         try:
-            if self._sniffer is None:
+            lines = self._lines
+            if lines is not None:
+                # lines framing with its dialect known (the data stream): the splitter
+                # straight to the dialect, no framer or delivery call in between
+                try:
+                    units = lines.feed(data)
+                    if units:
+                        self._dialect.feed(units, out)
+                except (LineTooLong, UnitError) as exc:
+                    self._line_failure(exc, out)
+            elif self._sniffer is None:
                 self._feed(data, out)
             else:
                 self._sniff(data, out)
@@ -250,6 +264,19 @@ class StreamDecoder:
         except UnitError as exc:
             assert self._framer is not None
             raise self._error_at(exc.message, self._framer.offset_of(exc.index)) from None
+
+    def _line_failure(self, exc: DecodeError, out: list[Any]) -> None:
+        """The error of the lines fast path in :meth:`feed`, as :meth:`_feed` and
+        :meth:`_deliver` make it: the lines before a line too long are delivered
+        first; a dialect's unit error is placed at that line's body offset."""
+        framer = self._framer
+        assert isinstance(framer, LinesFramer)
+        if isinstance(exc, LineTooLong):
+            if exc.lines:
+                self._deliver(exc.lines, out)
+            raise framer.too_long(exc) from None
+        assert isinstance(exc, UnitError)
+        raise self._error_at(exc.message, framer.offset_of(exc.index)) from None
 
     def _end(self, out: list[Any]) -> None:
         if self._sniffer is not None:
@@ -319,6 +346,8 @@ class StreamDecoder:
     def _set_dialect(self, dialect: Any) -> None:
         self._dialect = dialect
         framer = self._framer
+        # (exactly a LinesFramer: an SSE framer does more than split lines)
+        self._lines = framer.lines if type(framer) is LinesFramer else None
         if isinstance(framer, SSEFramer) and isinstance(dialect, JSONEventDialect):
             # the dialect's text template (the OpenAI fast path) reaches the framer
             framer.template = dialect

@@ -70,9 +70,10 @@ class LinesFramer(Framer):
         try:
             return self.lines.feed(data)
         except LineTooLong as exc:
-            raise Truncated(exc.lines, self._too_long(exc)) from None
+            raise Truncated(exc.lines, self.too_long(exc)) from None
 
-    def _too_long(self, exc: LineTooLong) -> DecodeError:
+    def too_long(self, exc: LineTooLong) -> DecodeError:
+        """The decoding error of a line past the limit."""
         return DecodeError(f"a line exceeds the limit of {self.max_size} bytes", offset=exc.offset)
 
     def end(self) -> list[Any]:
@@ -128,10 +129,10 @@ class SSEFramer(LinesFramer):
             events = self._events(exc.lines)
             if self.sse.done:  # past [DONE] nothing matters
                 return events
-            raise Truncated(events, self._too_long(exc)) from None
+            raise Truncated(events, self.too_long(exc)) from None
         return self._events(lines)
 
-    def _too_long(self, exc: LineTooLong) -> DecodeError:
+    def too_long(self, exc: LineTooLong) -> DecodeError:
         return DecodeError(
             f"an SSE line exceeds the limit of {self.max_size} bytes", offset=exc.offset
         )

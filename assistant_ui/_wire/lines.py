@@ -127,9 +127,9 @@ class LineSplitter:
             if data[-1] == 13:
                 self._skip_lf = True
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        pending = self._pending
         if 10 not in data:
             if data:
+                pending = self._pending
                 if not pending:
                     self._pending_start = base
                 pending.append(data)
@@ -140,7 +140,9 @@ class LineSplitter:
             return []
         lines = data.split(b"\n")
         tail = lines.pop()
-        if pending:
+        # (the length, not the list: a chunk of whole lines touches no list of its own)
+        if self._pending_len:
+            pending = self._pending
             first_start = self._pending_start
             # no line of this read (nor its tail) is longer than the bytes held and read
             held = self._pending_len + len(data)
@@ -153,7 +155,7 @@ class LineSplitter:
             held = len(data)
         if tail:
             # the tail follows the last line end, so it is the end of ``raw`` as is
-            pending.append(tail)
+            self._pending.append(tail)
             self._pending_len = len(tail)
             self._pending_start = base + len(raw) - len(tail)
         self._chunk = raw

@@ -82,8 +82,9 @@ class DataStreamDialect:
         # a copy of the class's table (plain functions, called with the dialect): the
         # step-finish hold swaps entries of it in place (one dict per call, no bound methods)
         self._handlers: dict[bytes, _Handler] = dict(_HANDLERS)
-        #: the handler of text deltas as built (the fast path below is for it alone)
-        self._text_handler: _Handler | None = _HANDLERS[b"0"]
+        #: text deltas skip the JSON parse (see feed; the step-finish hold never swaps
+        #: the text handler, so the fast path does the handler's work)
+        self._fast_text = True
         # (late argument deltas: the finish waits for them, see StepFinishHold)
         self._hold = StepFinishHold(
             self.tools, self._handlers, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a"),
@@ -95,8 +96,7 @@ class DataStreamDialect:
     def feed(self, lines: Sequence[bytes], out: list[Any]) -> None:
         handlers = self._handlers
         max_depth = self.max_json_depth
-        # (the step-finish hold never swaps the text handler, so this holds for the batch)
-        fast = handlers[b"0"] is self._text_handler
+        fast = self._fast_text
         scan = scan_string
         for line in lines:
             if fast and line.startswith(b'0:"'):
