@@ -92,7 +92,7 @@ class AsyncChatStream(StreamView):
         self._thread = thread
         self._inflight = inflight = InFlight()
         self._flow = StreamFlow(
-            thread._client._env, spec, opts, call, clock=_now, cancelled=inflight.is_cancelled,
+            thread._client._env, spec, opts, call, clock=_now, cancel=inflight,
             on_result=thread._after_answer,
         )
         self._transport: AsyncTransport | None = None

@@ -71,7 +71,7 @@ class ChatStream(StreamView):
         self._transport = client._sync_transport(opts)
         inflight.abort = self._transport.abort
         self._flow = StreamFlow(
-            client._env, spec, opts, call, clock=time.monotonic, cancelled=inflight.is_cancelled,
+            client._env, spec, opts, call, clock=time.monotonic, cancel=inflight,
             on_result=thread._after_answer,
         )
         self._iter: Iterator[bytes] | None = None

@@ -185,6 +185,7 @@ def test_the_deadline_fires_inside_one_huge_decompressed_chunk() -> None:
     from assistant_ui._call.options import CallOptions
     from assistant_ui._call.state import ChatCall
     from assistant_ui._call.stream_flow import StreamFlow
+    from assistant_ui._transports.inflight import InFlight
 
     ticks = [0.0]
 
@@ -197,7 +198,7 @@ def test_the_deadline_fires_inside_one_huge_decompressed_chunk() -> None:
         resume=False, max_resume_attempts=0, max_response_size=1 << 40,
     )
     call = ChatCall(protocol="data-stream", max_event_size=1 << 20)
-    flow = StreamFlow(_Env(), None, opts, call, clock=clock, cancelled=lambda: False)
+    flow = StreamFlow(_Env(), None, opts, call, clock=clock, cancel=InFlight())
     line = b'0:"' + b"a" * 1000 + b'"\n'
     chunk = line * (8 * 1024)  # 8 MiB
     response = httpx.Response(200, headers={"x-vercel-ai-data-stream": "v1"}, request=httpx.Request("POST", "http://x/"))

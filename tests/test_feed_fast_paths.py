@@ -25,6 +25,7 @@ from assistant_ui._call import stream_flow
 from assistant_ui._call.options import CallOptions
 from assistant_ui._call.state import ChatCall
 from assistant_ui._call.stream_flow import StreamFlow
+from assistant_ui._transports.inflight import InFlight
 
 DATA_STREAM = {"content-type": "text/plain; charset=utf-8", "x-vercel-ai-data-stream": "v1"}
 SSE = {"content-type": "text/event-stream"}
@@ -77,7 +78,7 @@ def run(
         resume=resume, max_resume_attempts=0, max_response_size=max_response_size,
     )
     call = ChatCall(max_event_size=max_event_size)
-    flow = StreamFlow(_Env(), None, opts, call, clock=lambda: 0.0, cancelled=lambda: False)  # type: ignore[arg-type]
+    flow = StreamFlow(_Env(), None, opts, call, clock=lambda: 0.0, cancel=InFlight())  # type: ignore[arg-type]
     call.start(httpx.Response(200, headers=headers, request=httpx.Request("POST", "http://x/")))
     handed: list[Any] = []
     done = False

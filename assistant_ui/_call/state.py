@@ -50,7 +50,7 @@ from .result import _NO_DOCUMENT, ChatResult
 from .sse_gate import SSEGate
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     import httpx
 
@@ -74,6 +74,10 @@ class _Replay:
         self.expected = expected
         self.crc = 0
         self.held: list[bytes] = []
+
+
+#: ``ChatCall.pending`` when every event decoded was handed out
+_NOTHING_PENDING: tuple[Event, ...] = ()
 
 
 class ChatCall:
@@ -119,7 +123,7 @@ class ChatCall:
         self.events = EventLog()
         #: events decoded but not handed out by an iterator yet (the very dicts the
         #: decoder made); None once nobody iterates (``final()``): then only the log keeps them
-        self.pending: list[Event] | None = []
+        self.pending: Sequence[Event] | None = _NOTHING_PENDING
         #: how many of ``pending`` were handed out
         self._handed = 0
         self.response: httpx.Response | None = None
@@ -218,7 +222,7 @@ class ChatCall:
             # the replay is shorter than what was decoded: it cannot be the same
             # stream; decode it from its start and let reconciliation judge
             self._replay = None
-            events = self._restart(b"".join(replay.held))
+            events = list(self._restart(b"".join(replay.held)))  # (a copy: pending may be it)
         if self._gate is not None:
             events.extend(self._decode(self._gate.flush()))
         try:
@@ -259,7 +263,9 @@ class ChatCall:
             self.acc.add_all(events)
             pending = self.pending
             if pending is not None:
-                pending.extend(events)
+                # all handed out (the usual case): hand out this new list itself, so a
+                # chunk touches no list kept for the whole call
+                self.pending = [*pending, *events] if pending else events
         return events
 
     def next_pending(self) -> Event | None:
@@ -270,7 +276,7 @@ class ChatCall:
             ev = pending[i]
             i += 1
             if i == len(pending):
-                pending.clear()
+                self.pending = _NOTHING_PENDING  # (the list may be a caller's: not cleared)
                 i = 0
             self._handed = i
             return ev

@@ -58,6 +58,12 @@ FEED_SLICE = 1 << 20
 Flow = Generator[Any, Any, Any]
 
 
+class CancelFlag(Protocol):
+    """Says whether a call was cancelled (the drivers' in-flight handle)."""
+
+    cancelled: bool
+
+
 class StreamEnv(SendEnv, Protocol):
     """What a streamed call needs of its client (what a send needs, and more)."""
 
@@ -77,7 +83,7 @@ class StreamFlow(StreamEnding):
         call: ChatCall,
         *,
         clock: Callable[[], float],
-        cancelled: Callable[[], bool],
+        cancel: CancelFlag,
         on_result: Callable[[Sequence[Event]], None] | None = None,
     ) -> None:
         super().__init__(opts, call)
@@ -85,8 +91,10 @@ class StreamFlow(StreamEnding):
         self.spec = spec
         #: the driver's clock (cancel scopes and bounds are on it)
         self.clock = clock
-        #: whether the call was cancelled (``thread.cancel()``, a close from elsewhere)
-        self.cancelled = cancelled
+        #: says whether the call was cancelled (``thread.cancel()``, a close from elsewhere)
+        self.cancel = cancel
+        #: (``opts.max_response_size``, read for every chunk)
+        self.max_response_size = opts.max_response_size
         #: told the events of the final answer (a request dialect's per-thread session)
         self.on_result = on_result
         call.resume_enabled = opts.resume
@@ -99,6 +107,10 @@ class StreamFlow(StreamEnding):
         #: ``call.consumed`` when the last resumed body started
         self.resume_mark = 0
         self.idle_since = 0.0
+
+    def cancelled(self) -> bool:
+        """Whether the call was cancelled."""
+        return self.cancel.cancelled
 
     # -- what users read ------------------------------------------------------------------
 
@@ -204,12 +216,13 @@ class StreamFlow(StreamEnding):
         idle = opts.idle_timeout is not None
         # a call with neither bound reads with one shared action (none made per chunk)
         unbounded = None if idle or opts.deadline is not None else UNBOUNDED_READ
+        cancel = self.cancel
         while not self.eof:
             if idle:  # the consumer asked for more: the idle clock starts again
                 self.idle_since = self.clock()
             produced = False
             while not produced:
-                if self.cancelled():
+                if cancel.cancelled:
                     yield from self.stop_cancelled()
                     return
                 out = yield unbounded or Read(self.bound())
@@ -390,7 +403,7 @@ class StreamFlow(StreamEnding):
         slices of :data:`FEED_SLICE` bytes with the deadline checked between them (a
         decompression bomb hands over huge chunks without waiting on the network)."""
         size = len(chunk)
-        room = self.opts.max_response_size - self.body_size
+        room = self.max_response_size - self.body_size
         self.body_size += size
         if 0 < size <= room and size <= FEED_SLICE:
             return self.feed(chunk)  # the common case: one slice, within the bound
