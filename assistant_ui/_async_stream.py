@@ -88,6 +88,8 @@ class AsyncChatStream(StreamView):
     :class:`ChatResult`; :attr:`message` is the message so far, at any time.
     """
 
+    __slots__ = ("_filler", "_handed", "_iter", "_reading", "_scope", "_thread", "_transport", "_unscoped", "_yielded_at")
+
     def __init__(self, thread: ThreadClient, spec: Any, opts: CallOptions, call: ChatCall) -> None:
         self._thread = thread
         self._inflight = inflight = InFlight()

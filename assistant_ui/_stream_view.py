@@ -21,6 +21,8 @@ __all__ = ["AsyncTextStream", "StreamView", "TextStream"]
 class StreamView:
     """The read-only face of a streamed call (a base of both stream classes)."""
 
+    __slots__ = ("__weakref__", "_flow", "_inflight")
+
     _flow: StreamFlow
     _inflight: InFlight
 

@@ -64,6 +64,8 @@ class ChatStream(StreamView):
     :class:`ChatResult`; :attr:`message` is the message so far, at any time.
     """
 
+    __slots__ = ("_filler", "_iter", "_reader", "_thread", "_timed_out", "_timer_at", "_transport", "_watch_bound")
+
     def __init__(self, thread: ThreadClient, spec: Any, opts: CallOptions, call: ChatCall) -> None:
         self._thread = thread
         self._inflight = inflight = InFlight()

@@ -606,7 +606,7 @@ def test_handlers_are_one_table_per_class_and_a_subclass_can_override_one() -> N
 
     a, b = MessageAccumulator(), MessageAccumulator()
     assert a._handlers is b._handlers
-    assert "_handlers" not in vars(a)
+    assert not hasattr(a, "__dict__")  # (slots: no handler table nor anything else per message)
 
     seen: list[str] = []
 

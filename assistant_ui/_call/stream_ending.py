@@ -20,6 +20,8 @@ __all__ = ["StreamEnding"]
 class StreamEnding(StreamErrors):
     """The end state of one streamed call and its decisions (a base of ``StreamFlow``)."""
 
+    __slots__ = ("eof", "logged_end", "mono_start", "opened", "released")
+
     def __init__(self, opts: CallOptions, call: ChatCall) -> None:
         super().__init__(opts, call)
         #: ``time.monotonic()`` at the start (the send flow's deadline, the end log line)

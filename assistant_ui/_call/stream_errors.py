@@ -23,6 +23,8 @@ __all__ = ["StreamErrors"]
 class StreamErrors:
     """Builds the errors of one streamed call (a base of :class:`StreamFlow`)."""
 
+    __slots__ = ("call", "error", "opts", "response", "started_at")
+
     def __init__(self, opts: CallOptions, call: ChatCall) -> None:
         self.opts = opts
         self.call = call

@@ -83,6 +83,8 @@ def _handler_table(cls: type) -> dict[str, _Handler]:
 class MessageAccumulator(ToolCallParts):
     """Builds the assistant message from normalized events."""
 
+    __slots__ = ("_changed", "_data_parts", "_final", "_finished", "_fold_at", "_frags", "_initial", "_kind", "_meta_changed", "_parent", "_part", "_part_index", "_parts", "_plain_state", "_snap_meta", "_snap_parts", "_started_steps", "_state", "_text", "annotations", "custom", "data", "finish_reason", "id", "status", "steps", "usage", "warnings")
+
     #: event type -> the handler function of this class (a subclass gets its own
     #: table): one look-up and one call per event, and no bound methods per message
     _handlers: ClassVar[dict[str, _Handler]] = {}

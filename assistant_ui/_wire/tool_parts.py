@@ -19,6 +19,8 @@ __all__ = ["ToolCallParts"]
 class ToolCallParts:
     """The tool-call handlers; the accumulator provides the parts they go into."""
 
+    __slots__ = ("_open_tools", "_tools")
+
     _parts: list[dict[str, Any]]
     _changed: set[int]
     _tools: dict[str, ToolState]

@@ -70,11 +70,13 @@ def _str(value: Any) -> TypeGuard[str]:
 
 
 class DataStreamDialect:
+    __slots__ = ("_fast_text", "_handlers", "_hold", "dropped", "max_json_depth", "tools", "warnings")
+
     name = "data-stream"
-    #: a record whose JSON nests deeper is a UnitError (the decoder sets it)
-    max_json_depth = DEFAULT_MAX_DEPTH
 
     def __init__(self, warnings: list[str] | None = None) -> None:
+        #: a record whose JSON nests deeper is a UnitError (the decoder sets it)
+        self.max_json_depth = DEFAULT_MAX_DEPTH
         self.warnings: list[str] = warnings if warnings is not None else []
         self.tools = ToolTracker(self.warnings)
         #: lines dropped (no code, unknown code, invalid JSON)
