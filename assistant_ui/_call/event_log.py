@@ -105,7 +105,7 @@ def _runnable(event: dict[str, Any]) -> bool:
 class EventLog(Sequence[Event]):
     """The events of one call, in order: a read-only sequence (see the module doc)."""
 
-    __slots__ = ("_cache", "_items", "_len", "_run", "_starts")
+    __slots__ = ("_cache", "_items", "_len", "_parent", "_run", "_size", "_starts", "_tail", "_type")
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
         #: lists of events kept as they are, and runs of deltas, in order
@@ -115,21 +115,24 @@ class EventLog(Sequence[Event]):
         self._len = 0
         #: the run the next delta may join (the last item, when it is a run)
         self._run: _Run | None = None
+        # that run's type, size, parent and tail, kept here too: a delta joining it
+        # touches the log and the tail only (see extend)
+        self._type: str | None = None
+        self._size = 0
+        self._parent: Any = None
+        self._tail = _NO_TAIL
         #: the last block read: (run, block number, its deltas)
         self._cache: tuple[_Run, int, list[str]] | None = None
         self.extend(events)
 
     def extend(self, events: Iterable[Event]) -> None:
         """Record ``events`` after the ones already here (the hot path: one check per event)."""
-        run = self._run
         n = self._len
         # the open run's key, in locals: a delta that matches joins it with one append
-        rtype: str | None = None
-        size = 0
-        parent: Any = None
-        tail = _NO_TAIL  # (only read when an event matched ``rtype``: there is a run)
-        if run is not None:
-            rtype, size, parent, tail = run.type, run.size, run.parent, run.tail
+        rtype = self._type
+        size = self._size
+        parent = self._parent
+        tail = self._tail  # (only read when an event matched ``rtype``: there is a run)
         for ev in events:
             if ev["type"] == rtype:
                 delta = ev.get("delta")
@@ -140,17 +143,17 @@ class EventLog(Sequence[Event]):
                 ):
                     tail.append(delta)
                     if len(tail) == BLOCK:
-                        run.fold()  # type: ignore[union-attr]
+                        self._run.fold()  # type: ignore[union-attr]
                     n += 1
                     continue
-            run = self._add(ev, n)  # type: ignore[arg-type]
+            run = self._run = self._add(ev, n)  # type: ignore[arg-type]
             if run is None:
-                rtype = None
+                rtype = self._type = None
             else:
                 rtype, size, parent, tail = run.type, run.size, run.parent, run.tail
+                self._type, self._size, self._parent, self._tail = rtype, size, parent, tail
             n += 1
         self._len = n
-        self._run = run
 
     def _add(self, event: dict[str, Any], index: int) -> _Run | None:
         """Record ``event`` (at ``index``) outside any run; the run it starts, if any."""
