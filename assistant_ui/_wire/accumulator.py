@@ -83,7 +83,7 @@ def _handler_table(cls: type) -> dict[str, _Handler]:
 class MessageAccumulator(ToolCallParts):
     """Builds the assistant message from normalized events."""
 
-    __slots__ = ("_changed", "_data_parts", "_final", "_finished", "_fold_at", "_frags", "_initial", "_kind", "_meta_changed", "_parent", "_part", "_part_index", "_parts", "_plain_state", "_snap_meta", "_snap_parts", "_started_steps", "_state", "_text", "annotations", "custom", "data", "finish_reason", "id", "status", "steps", "usage", "warnings")
+    __slots__ = ("_annotations", "_changed", "_data", "_data_parts", "_final", "_finished", "_fold_at", "_frags", "_initial", "_kind", "_meta_changed", "_parent", "_part", "_part_index", "_parts", "_plain_state", "_snap_meta", "_snap_parts", "_started_steps", "_state", "_text", "_warnings", "custom", "finish_reason", "id", "status", "steps", "usage")
 
     #: event type -> the handler function of this class (a subclass gets its own
     #: table): one look-up and one call per event, and no bound methods per message
@@ -99,8 +99,9 @@ class MessageAccumulator(ToolCallParts):
     def __init__(self, *, state: Any = None, message_id: str | None = None) -> None:
         self._parts: list[dict[str, Any]] = []
         # the copy of each part in the last snapshot, and the parts changed since
-        self._snap_parts: list[dict[str, Any]] = []
-        self._changed: set[int] = set()
+        # (both made by the first snapshot: most calls take none, see _snapshot)
+        self._snap_parts: list[dict[str, Any]] | None = None
+        self._changed: set[int] | None = None
         # the metadata of the last snapshot, and whether steps/custom changed since
         self._snap_meta: dict[str, Any] = {}
         self._meta_changed = True
@@ -125,8 +126,9 @@ class MessageAccumulator(ToolCallParts):
         # what reset() goes back to (state operations are copy-on-write, so the
         # initial state object itself is never changed)
         self._initial = (state, message_id)
-        self.data: list[Any] = []
-        self.annotations: list[Any] = []
+        # (data, annotations and warnings: lists made on first use, see the properties)
+        self._data: list[Any] | None = None
+        self._annotations: list[Any] | None = None
         self.steps: list[dict[str, Any]] = []
         # the steps started and not finished yet, oldest first (a step-finish
         # finishes the last one): no scan of ``steps`` per event
@@ -137,7 +139,7 @@ class MessageAccumulator(ToolCallParts):
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         #: problems met while accumulating (dropped events, bad state operations)
-        self.warnings: list[str] = []
+        self._warnings: list[str] | None = None
         self._finished = False
         self._final: AssistantMessage | None = None
 
@@ -215,6 +217,27 @@ class MessageAccumulator(ToolCallParts):
         self._plain_state = value
 
     @property
+    def data(self) -> list[Any]:
+        """The message's data items (``metadata.unstable_data``)."""
+        if self._data is None:
+            self._data = []
+        return self._data
+
+    @property
+    def annotations(self) -> list[Any]:
+        """The message's annotations (``metadata.unstable_annotations``)."""
+        if self._annotations is None:
+            self._annotations = []
+        return self._annotations
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems met while accumulating (dropped events, bad state operations)."""
+        if self._warnings is None:
+            self._warnings = []
+        return self._warnings
+
+    @property
     def text(self) -> str:
         return "".join(p["text"] for p in self.message["content"] if p["type"] == "text")
 
@@ -241,12 +264,16 @@ class MessageAccumulator(ToolCallParts):
     def _snapshot(self) -> AssistantMessage:
         parts = self._parts
         snaps = self._snap_parts
+        changed = self._changed
+        if snaps is None or changed is None:
+            snaps = self._snap_parts = []
+            changed = self._changed = set()
         for i in range(len(snaps), len(parts)):
             snaps.append(dict(parts[i]))
-        for i in self._changed:
+        for i in changed:
             if i < len(snaps):
                 snaps[i] = dict(parts[i])
-        self._changed.clear()
+        changed.clear()
         if self._part is not None:
             text = self._target_text()
             snap = dict(self._part)
@@ -260,7 +287,7 @@ class MessageAccumulator(ToolCallParts):
             meta["steps"] = [dict(s) for s in self.steps]
             meta["custom"] = copy_value(self.custom)
             self._meta_changed = False
-        for key, items in (("unstable_data", self.data), ("unstable_annotations", self.annotations)):
+        for key, items in (("unstable_data", self._data or ()), ("unstable_annotations", self._annotations or ())):
             if key not in meta or len(meta[key]) != len(items):
                 meta[key] = list(items)
         msg = {
@@ -283,7 +310,7 @@ class MessageAccumulator(ToolCallParts):
     def _close_target(self) -> None:
         if self._part is not None:
             self._part["text"] = self._target_text()
-            self._changed.add(self._part_index)
+            self._mark(self._part_index)
             self._part = None
             self._text = ""
             self._fold_at = _FOLD
@@ -388,7 +415,7 @@ class MessageAccumulator(ToolCallParts):
             index = self._data_parts.get(key)
             if index is not None:
                 self._parts[index]["data"] = ev.get("data")
-                self._changed.add(index)
+                self._mark(index)
                 return
         part = {"type": "data", "name": name, "data": ev.get("data")}
         if part_id is not None:

@@ -22,10 +22,21 @@ class ToolCallParts:
     __slots__ = ("_open_tools", "_tools")
 
     _parts: list[dict[str, Any]]
-    _changed: set[int]
+    _changed: set[int] | None
     _tools: dict[str, ToolState]
     _open_tools: dict[str, ToolState]
-    warnings: list[str]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems met (the accumulator's list)."""
+        raise NotImplementedError
+
+    def _mark(self, index: int) -> None:
+        """Part ``index`` changed since the last snapshot (no set before the first one:
+        that snapshot copies every part)."""
+        changed = self._changed
+        if changed is not None:
+            changed.add(index)
 
     def _append_part(self, part: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -69,7 +80,7 @@ class ToolCallParts:
         elif ev.get("toolName") and not tool.part["toolName"]:
             tool.part["toolName"] = ev["toolName"]
         self._open_tools.pop(call_id, None)
-        self._changed.add(tool.index)
+        self._mark(tool.index)
         if tool.state != "partial-call":
             return
         # the decoder already joined (and parsed) the arguments: take them as they are
@@ -92,7 +103,7 @@ class ToolCallParts:
             tool = self._new_tool(ev)
         tool.close()
         self._open_tools.pop(call_id, None)
-        self._changed.add(tool.index)
+        self._mark(tool.index)
         part = tool.part
         part["result"] = ev.get("result")
         part["isError"] = bool(ev.get("isError", False))
@@ -108,5 +119,5 @@ class ToolCallParts:
         if self._open_tools:
             for tool in self._open_tools.values():
                 tool.close()
-                self._changed.add(tool.index)
+                self._mark(tool.index)
             self._open_tools.clear()
