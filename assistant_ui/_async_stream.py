@@ -88,14 +88,17 @@ class AsyncChatStream(StreamView):
     :class:`ChatResult`; :attr:`message` is the message so far, at any time.
     """
 
-    __slots__ = ("_filler", "_handed", "_iter", "_reading", "_scope", "_thread", "_transport", "_unscoped", "_yielded_at")
+    __slots__ = (
+        "_filler", "_handed", "_iter", "_reading", "_scope", "_thread", "_transport", "_unscoped",
+        "_yielded_at",
+    )
 
     def __init__(self, thread: ThreadClient, spec: Any, opts: CallOptions, call: ChatCall) -> None:
         self._thread = thread
         self._inflight = inflight = InFlight()
         self._flow = StreamFlow(
             thread._client._env, spec, opts, call, clock=_now, cancel=inflight,
-            on_result=thread._after_answer,
+            on_result=thread._answer_hook(),
         )
         self._transport: AsyncTransport | None = None
         self._iter: AsyncIterator[bytes] | None = None
@@ -288,7 +291,7 @@ class AsyncChatStream(StreamView):
             # without a bound then need no cancel scope of their own (a scope costs
             # more than decoding a small chunk)
             with inflight.lock:
-                inflight.abort = transport.abort
+                inflight.transport = transport
                 inflight.response = response
             self._unscoped = _AbortOnCancel(inflight)
         else:

@@ -64,17 +64,20 @@ class ChatStream(StreamView):
     :class:`ChatResult`; :attr:`message` is the message so far, at any time.
     """
 
-    __slots__ = ("_filler", "_iter", "_reader", "_thread", "_timed_out", "_timer_at", "_transport", "_watch_bound")
+    __slots__ = (
+        "_filler", "_iter", "_reader", "_thread", "_timed_out", "_timer_at", "_transport",
+        "_watch_bound",
+    )
 
     def __init__(self, thread: ThreadClient, spec: Any, opts: CallOptions, call: ChatCall) -> None:
         self._thread = thread
         self._inflight = inflight = InFlight()
         client = thread._client
         self._transport = client._sync_transport(opts)
-        inflight.abort = self._transport.abort
+        inflight.transport = self._transport
         self._flow = StreamFlow(
             client._env, spec, opts, call, clock=time.monotonic, cancel=inflight,
-            on_result=thread._after_answer,
+            on_result=thread._answer_hook(),
         )
         self._iter: Iterator[bytes] | None = None
         #: the flow of the reads (:meth:`StreamFlow.fill`), made at the first fill

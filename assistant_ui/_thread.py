@@ -7,7 +7,7 @@ request dialect and runs on one of the two stream drivers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
@@ -71,6 +71,13 @@ class ThreadClient(SocketCommands):
         """The calls of this thread now in flight (in this process)."""
         handles: list[InFlight] = self._client._tracked(self.thread_id)
         return handles
+
+    def _answer_hook(self) -> Callable[[Sequence[Event]], None] | None:
+        """What a call tells its final events (None when the request dialect keeps no
+        session: no bound method made per call for nothing)."""
+        if REQUEST_DIALECTS[self._client.api].update_session is None:
+            return None
+        return self._after_answer
 
     def _after_answer(self, events: Sequence[Event]) -> None:
         """An answer is final: the request dialect keeps what this thread's next call sends."""

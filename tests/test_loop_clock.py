@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import anyio
 import pytest
@@ -15,7 +16,9 @@ from assistant_ui._transports.loops import current_loop_token, loop_clock, scope
 async def test_the_clock_is_anyios(anyio_backend: str) -> None:
     clock = loop_clock(current_loop_token())
     if anyio_backend == "asyncio":
-        assert clock == asyncio.get_running_loop().time
+        # a stock loop's time() is time.monotonic(): the function itself, no bound method
+        assert type(asyncio.get_running_loop()).time is asyncio.BaseEventLoop.time
+        assert clock is time.monotonic
     else:
         assert clock is anyio.current_time
     before = anyio.current_time()
@@ -37,3 +40,21 @@ async def test_the_scopes_are_anyios_and_keep_their_deadline(anyio_backend: str)
     assert scope.cancelled_caught
     with make(shield=True) as scope:
         assert scope.shield
+
+
+def test_a_loop_with_its_own_time_is_read_through_it() -> None:
+    class Shifted(asyncio.SelectorEventLoop):
+        def time(self) -> float:
+            return time.monotonic() + 0.5  # within the check's second of anyio's clock
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        clock = loop_clock(current_loop_token())
+        assert clock == loop.time
+        assert clock() - time.monotonic() > 0.4
+
+    loop = Shifted()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()

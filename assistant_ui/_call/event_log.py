@@ -105,7 +105,9 @@ def _runnable(event: dict[str, Any]) -> bool:
 class EventLog(Sequence[Event]):
     """The events of one call, in order: a read-only sequence (see the module doc)."""
 
-    __slots__ = ("_cache", "_items", "_len", "_parent", "_run", "_size", "_starts", "_tail", "_type")
+    __slots__ = (
+        "_cache", "_items", "_len", "_parent", "_run", "_size", "_starts", "_tail", "_type",
+    )
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
         #: lists of events kept as they are, and runs of deltas, in order

@@ -75,7 +75,10 @@ class StreamEnv(SendEnv, Protocol):
 class StreamFlow(StreamEnding):
     """The state and the flow of one streamed call (see the module doc)."""
 
-    __slots__ = ("body_size", "cancel", "clock", "env", "idle_since", "max_response_size", "on_result", "resends", "resume_failures", "resume_mark", "spec")
+    __slots__ = (
+        "body_size", "cancel", "clock", "env", "idle_since", "max_response_size", "on_result",
+        "resends", "resume_failures", "resume_mark", "spec",
+    )
 
     def __init__(
         self,

@@ -9,7 +9,6 @@ HTTP, shutting the socket down under the read).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from .loops import call_soon_threadsafe, in_loop
@@ -24,13 +23,13 @@ class InFlight:
     __slots__ = (
         "__weakref__",
         "_event",
-        "abort",
         "cancelled",
         "lock",
         "native_token",
         "released",
         "response",
         "scope",
+        "transport",
     )
 
     def __init__(self) -> None:
@@ -45,8 +44,9 @@ class InFlight:
         #: the response being read, once its head arrived (sync calls; async ones whose
         #: reads have no scope, see ``AsyncChatStream._attach``)
         self.response: Any = None
-        #: the transport's abort: wakes a read blocked or awaited on ``response``
-        self.abort: Callable[[Any], None] | None = None
+        #: the transport, whose ``abort`` wakes a read blocked or awaited on ``response``
+        #: (the transport itself, not a bound method made per call)
+        self.transport: Any = None
         #: the cancel scope of the async read in progress, if any
         self.scope: Any = None
 
@@ -93,5 +93,5 @@ class InFlight:
     def shutdown(self) -> None:
         """Wake a sync read blocked in another thread (unless the call was released)."""
         with self.lock:
-            if not self.released and self.abort is not None and self.response is not None:
-                self.abort(self.response)
+            if not self.released and self.transport is not None and self.response is not None:
+                self.transport.abort(self.response)

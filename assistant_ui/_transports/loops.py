@@ -72,9 +72,19 @@ def loop_clock(native: object) -> Callable[[], float]:
     own = getattr(native, "time", None)
     # checked once: under trio (guest mode on an asyncio loop too) the clocks differ
     if own is not None and callable(own) and abs(own() - now) < 1.0:
+        if getattr(type(native), "time", None) is _asyncio_time():
+            # a stock asyncio loop's time() is time.monotonic(): that function itself,
+            # not a bound method made for every call
+            return time.monotonic
         clock: Callable[[], float] = own
         return clock
     return anyio.current_time
+
+
+def _asyncio_time() -> object:
+    import asyncio
+
+    return asyncio.BaseEventLoop.time
 
 
 def scope_factory() -> Callable[..., Any]:

@@ -83,7 +83,12 @@ def _handler_table(cls: type) -> dict[str, _Handler]:
 class MessageAccumulator(ToolCallParts):
     """Builds the assistant message from normalized events."""
 
-    __slots__ = ("_annotations", "_changed", "_data", "_data_parts", "_final", "_finished", "_fold_at", "_frags", "_initial", "_kind", "_meta_changed", "_parent", "_part", "_part_index", "_parts", "_plain_state", "_snap_meta", "_snap_parts", "_started_steps", "_state", "_text", "_warnings", "custom", "finish_reason", "id", "status", "steps", "usage")
+    __slots__ = (
+        "_annotations", "_changed", "_data", "_data_parts", "_final", "_finished", "_fold_at",
+        "_frags", "_initial", "_kind", "_meta_changed", "_parent", "_part", "_part_index",
+        "_parts", "_plain_state", "_snap_meta", "_snap_parts", "_started_steps", "_state", "_text",
+        "_warnings", "custom", "finish_reason", "id", "status", "steps", "usage",
+    )
 
     #: event type -> the handler function of this class (a subclass gets its own
     #: table): one look-up and one call per event, and no bound methods per message
@@ -287,7 +292,10 @@ class MessageAccumulator(ToolCallParts):
             meta["steps"] = [dict(s) for s in self.steps]
             meta["custom"] = copy_value(self.custom)
             self._meta_changed = False
-        for key, items in (("unstable_data", self._data or ()), ("unstable_annotations", self._annotations or ())):
+        for key, items in (
+            ("unstable_data", self._data or ()),
+            ("unstable_annotations", self._annotations or ()),
+        ):
             if key not in meta or len(meta[key]) != len(items):
                 meta[key] = list(items)
         msg = {

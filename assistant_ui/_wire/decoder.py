@@ -88,7 +88,11 @@ class StreamDecoder:
     problems included.
     """
 
-    __slots__ = ("_content", "_declared", "_declared_type", "_dialect", "_done", "_emitted", "_ended", "_error", "_framer", "_framing", "_hint", "_lines", "_sniffer", "document", "has_document", "max_event_size", "max_json_depth", "offset", "protocol", "warnings")
+    __slots__ = (
+        "_content", "_declared", "_declared_type", "_dialect", "_done", "_emitted", "_ended",
+        "_error", "_framer", "_framing", "_hint", "_lines", "_sniffer", "document", "has_document",
+        "max_event_size", "max_json_depth", "offset", "protocol", "warnings",
+    )
 
     def __init__(
         self,

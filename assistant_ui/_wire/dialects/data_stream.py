@@ -70,7 +70,9 @@ def _str(value: Any) -> TypeGuard[str]:
 
 
 class DataStreamDialect:
-    __slots__ = ("_fast_text", "_handlers", "_hold", "dropped", "max_json_depth", "tools", "warnings")
+    __slots__ = (
+        "_fast_text", "_handlers", "_hold", "dropped", "max_json_depth", "tools", "warnings",
+    )
 
     name = "data-stream"
 
