@@ -54,8 +54,9 @@ class ToolTracker:
 
     def __init__(self, warnings: list[str]) -> None:
         self._open: dict[str, _Open] = {}
-        #: ids whose arguments are complete
-        self.closed: set[str] = set()
+        #: ids whose arguments are complete (a dict of None: one of strings only is not
+        #: tracked by the garbage collector, a set always is)
+        self.closed: dict[str, None] = {}
         #: tool name of every id seen
         self.names: dict[str, str] = {}
         self.warnings = warnings
@@ -134,7 +135,7 @@ class ToolTracker:
                 text = json.dumps(parsed) if args is not None else "{}"
             name = name or ""
             self.names[call_id] = name
-        self.closed.add(call_id)
+        self.closed[call_id] = None
         event: dict[str, Any] = {
             "type": "tool-call",
             "toolCallId": call_id,
