@@ -147,7 +147,9 @@ class ChatCall:
         #: event to match, and how many there are to match (0: not reconciling)
         self._match = 0
         self._match_end = 0
-        self._old_warnings: list[str] = []
+        #: the warnings of a decoder replaced by a replay from byte 0 (a tuple until then:
+        #: no list per call)
+        self._old_warnings: Sequence[str] = ()
         self._result: ChatResult | None = None
 
     def start(self, response: httpx.Response) -> None:
@@ -318,7 +320,7 @@ class ChatCall:
         if decoder is None:
             return list(self._old_warnings)
         old = self._old_warnings
-        return old + decoder.warnings[len(old) :] if old else list(decoder.warnings)
+        return [*old, *decoder.warnings[len(old) :]] if old else list(decoder.warnings)
 
     # -- resuming (decided here, done by the shells) ---------------------------------------
 

@@ -86,7 +86,8 @@ class LineSplitter:
     )
 
     def __init__(self, *, max_line: int | None = None, strip_bom: bool = True) -> None:
-        self._pending: list[bytes] = []
+        #: the unterminated tail, in pieces (made when a read first leaves one)
+        self._pending: list[bytes] | None = None
         self._pending_len = 0
         #: body offset of the first byte of the held-back tail
         self._pending_start = 0
@@ -130,6 +131,8 @@ class LineSplitter:
         if 10 not in data:
             if data:
                 pending = self._pending
+                if pending is None:
+                    pending = self._pending = []
                 if not pending:
                     self._pending_start = base
                 pending.append(data)
@@ -142,7 +145,7 @@ class LineSplitter:
         tail = lines.pop()
         # (the length, not the list: a chunk of whole lines touches no list of its own)
         if self._pending_len:
-            pending = self._pending
+            pending = self._held()
             first_start = self._pending_start
             # no line of this read (nor its tail) is longer than the bytes held and read
             held = self._pending_len + len(data)
@@ -155,7 +158,7 @@ class LineSplitter:
             held = len(data)
         if tail:
             # the tail follows the last line end, so it is the end of ``raw`` as is
-            self._pending.append(tail)
+            self._held().append(tail)
             self._pending_len = len(tail)
             self._pending_start = base + len(raw) - len(tail)
         self._chunk = raw
@@ -165,7 +168,7 @@ class LineSplitter:
         if limit is not None and held > limit:
             for k, line in enumerate(lines):
                 if len(line) > limit:
-                    self._pending.clear()
+                    self._held().clear()
                     self._pending_len = 0
                     self._too_long(self.line_start(k), lines[:k])
             if self._pending_len > limit:
@@ -177,13 +180,13 @@ class LineSplitter:
         pair cut after its CR, and its new offset. A prefix of a BOM at the start of
         the body is held back (then nothing is left)."""
         if self._at_start:
-            if self._pending:  # a held-back prefix of a BOM
-                prefix = self._pending.pop()
+            if self._pending_len:  # a held-back prefix of a BOM
+                prefix = self._held().pop()
                 data = prefix + data
                 base -= len(prefix)
                 self._pending_len = 0
             if len(data) < 3 and _BOM.startswith(data):
-                self._pending.append(data)
+                self._held().append(data)
                 self._pending_len = len(data)
                 self._pending_start = base
                 return b"", base
@@ -197,6 +200,12 @@ class LineSplitter:
                 data = data[1:]
                 base += 1
         return data, base
+
+    def _held(self) -> list[bytes]:
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = []
+        return pending
 
     def line_start(self, k: int) -> int:
         """Body offset of the first byte of line ``k`` of those the last :meth:`feed` returned.
@@ -218,10 +227,11 @@ class LineSplitter:
 
     def flush(self) -> bytes | None:
         """At end of input: the unterminated last line, if any."""
-        if not self._pending:
+        pending = self._pending
+        if not pending:
             return None
-        line = b"".join(self._pending)
-        self._pending.clear()
+        line = b"".join(pending)
+        pending.clear()
         self._pending_len = 0
         return line
 
