@@ -25,7 +25,7 @@ deeply nested value from a hostile server cannot raise ``RecursionError``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from ..events import Event
 from ..types import AssistantMessage, MessageStatus, Usage
@@ -84,10 +84,10 @@ class MessageAccumulator(ToolCallParts):
     """Builds the assistant message from normalized events."""
 
     __slots__ = (
-        "_annotations", "_changed", "_data", "_data_parts", "_final", "_finished", "_fold_at",
-        "_frags", "_initial", "_kind", "_meta_changed", "_parent", "_part", "_part_index",
-        "_parts", "_plain_state", "_snap_meta", "_snap_parts", "_started_steps", "_state", "_text",
-        "_warnings", "custom", "finish_reason", "id", "status", "steps", "usage",
+        "_annotations", "_data", "_data_parts", "_final", "_finished", "_fold_at", "_frags",
+        "_initial", "_kind", "_parent", "_part", "_part_index", "_parts", "_plain_state",
+        "_started_steps", "_state", "_text", "_warnings", "custom", "finish_reason", "id",
+        "status", "steps", "usage",
     )
 
     #: event type -> the handler function of this class (a subclass gets its own
@@ -249,69 +249,6 @@ class MessageAccumulator(ToolCallParts):
     @property
     def finished(self) -> bool:
         return self._finished
-
-    def _build(self) -> AssistantMessage:
-        msg = {
-            "role": "assistant",
-            "id": self.id,
-            "content": self._parts,
-            "status": dict(self.status),
-            "metadata": {
-                "unstable_state": self.state,
-                "unstable_data": self.data,
-                "unstable_annotations": self.annotations,
-                "steps": self.steps,
-                "custom": self.custom,
-            },
-        }
-        return cast(AssistantMessage, msg)
-
-    def _snapshot(self) -> AssistantMessage:
-        parts = self._parts
-        snaps = self._snap_parts
-        changed = self._changed
-        if snaps is None or changed is None:
-            snaps = self._snap_parts = []
-            changed = self._changed = set()
-        for i in range(len(snaps), len(parts)):
-            snaps.append(dict(parts[i]))
-        for i in changed:
-            if i < len(snaps):
-                snaps[i] = dict(parts[i])
-        changed.clear()
-        if self._part is not None:
-            text = self._target_text()
-            snap = dict(self._part)
-            snap["text"] = text
-            snaps[self._part_index] = snap
-        for tool in self._open_tools.values():
-            if tool.snap_len != len(tool.args_text()):
-                snaps[tool.index] = tool.snapshot()
-        meta = self._snap_meta
-        if self._meta_changed:
-            meta["steps"] = [dict(s) for s in self.steps]
-            meta["custom"] = copy_value(self.custom)
-            self._meta_changed = False
-        for key, items in (
-            ("unstable_data", self._data or ()),
-            ("unstable_annotations", self._annotations or ()),
-        ):
-            if key not in meta or len(meta[key]) != len(items):
-                meta[key] = list(items)
-        msg = {
-            "role": "assistant",
-            "id": self.id,
-            "content": list(snaps),
-            "status": dict(self.status),
-            "metadata": {
-                "unstable_state": self.state,
-                "unstable_data": meta["unstable_data"],
-                "unstable_annotations": meta["unstable_annotations"],
-                "steps": meta["steps"],
-                "custom": meta["custom"],
-            },
-        }
-        return cast(AssistantMessage, msg)
 
     # -- append target --------------------------------------------------------
 

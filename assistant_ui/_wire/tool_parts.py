@@ -12,17 +12,17 @@ from typing import Any
 
 from .message_parts import ToolState
 from .partial_json import parse_partial_object
+from .snapshots import MessageSnapshots
 
 __all__ = ["ToolCallParts"]
 
 
-class ToolCallParts:
+class ToolCallParts(MessageSnapshots):
     """The tool-call handlers; the accumulator provides the parts they go into."""
 
     __slots__ = ("_open_tools", "_tools")
 
     _parts: list[dict[str, Any]]
-    _changed: set[int] | None
     _tools: dict[str, ToolState]
     _open_tools: dict[str, ToolState]
 
@@ -30,13 +30,6 @@ class ToolCallParts:
     def warnings(self) -> list[str]:
         """Problems met (the accumulator's list)."""
         raise NotImplementedError
-
-    def _mark(self, index: int) -> None:
-        """Part ``index`` changed since the last snapshot (no set before the first one:
-        that snapshot copies every part)."""
-        changed = self._changed
-        if changed is not None:
-            changed.add(index)
 
     def _append_part(self, part: dict[str, Any]) -> None:
         raise NotImplementedError
