@@ -183,7 +183,7 @@ class AsyncChatStream(StreamView):
         # the same clock as _now's and the same scopes as anyio.CancelScope's, looked
         # up once (each chunk reads the clock and opens a scope)
         self._flow.clock = loop_clock(native)
-        self._scope = scope_factory()
+        self._scope = scope_factory(native)
         client = self._thread._client
         self._transport = client._async_transport(self._flow.opts)
         self._thread._register(inflight)

@@ -28,7 +28,7 @@ async def test_the_clock_is_anyios(anyio_backend: str) -> None:
 
 @pytest.mark.anyio
 async def test_the_scopes_are_anyios_and_keep_their_deadline(anyio_backend: str) -> None:
-    make = scope_factory()
+    make = scope_factory(current_loop_token())
     clock = loop_clock(current_loop_token())
     with make(deadline=clock() - 1.0) as scope:
         assert isinstance(scope, anyio.CancelScope)

@@ -66,32 +66,41 @@ def loop_clock(native: object) -> Callable[[], float]:
     :func:`current_loop_token`), called from inside that loop: an asyncio loop's own
     ``time`` (what ``anyio.current_time()`` reads there, without looking the backend
     up on every call), else ``anyio.current_time``."""
+    import asyncio
+
+    if getattr(type(native), "time", None) is asyncio.BaseEventLoop.time:
+        # a stock asyncio loop (the token of a loop anyio runs asyncio on): its time()
+        # is time.monotonic(), so that function itself, no bound method per call
+        return time.monotonic
     import anyio
 
     now = anyio.current_time()
     own = getattr(native, "time", None)
     # checked once: under trio (guest mode on an asyncio loop too) the clocks differ
     if own is not None and callable(own) and abs(own() - now) < 1.0:
-        if getattr(type(native), "time", None) is _asyncio_time():
-            # a stock asyncio loop's time() is time.monotonic(): that function itself,
-            # not a bound method made for every call
-            return time.monotonic
         clock: Callable[[], float] = own
         return clock
     return anyio.current_time
 
 
-def _asyncio_time() -> object:
-    import asyncio
-
-    return asyncio.BaseEventLoop.time
-
-
-def scope_factory() -> Callable[..., Any]:
+def scope_factory(native: object) -> Callable[..., Any]:
     """Makes ``anyio.CancelScope(deadline=..., shield=...)`` for the running backend,
-    called from inside its loop: the backend's scope class itself when it can be
-    made directly (``anyio.CancelScope()`` looks the backend up on every call), else
-    ``anyio.CancelScope``."""
+    called from inside its loop ``native`` (a :func:`current_loop_token`): the
+    backend's scope class itself when it can be made directly (``anyio.CancelScope()``
+    looks the backend up on every call), else ``anyio.CancelScope``. Found once per
+    type of loop token (the backend follows from it)."""
+    kind = type(native)
+    found = _SCOPES.get(kind)
+    if found is None:
+        found = _SCOPES[kind] = _find_scope_factory()
+    return found
+
+
+#: the scope factory of each type of loop token (a handful at most: asyncio's loops, trio's token)
+_SCOPES: dict[type, Callable[..., Any]] = {}
+
+
+def _find_scope_factory() -> Callable[..., Any]:
     import anyio
 
     made = type(anyio.CancelScope())
