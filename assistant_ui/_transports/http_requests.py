@@ -86,15 +86,23 @@ def build_request(
     merged.update(spec.headers)
     if action.extra_headers:
         merged.update(action.extra_headers)
-    if spec.json is not None:
+    body = spec.json
+    content = spec.content
+    if body is not None or content is not None:
         merged.setdefault("Accept", ACCEPT)
+    if content is not None:  # built before (a retry, a resend): the same bytes again
+        merged.setdefault("Content-Type", "application/json")
     request = http.build_request(
         spec.method,
         request_url(http, spec.path),
-        json=spec.json,
+        json=body,
+        content=content,
         headers=merged,
         timeout=request_timeout(timeout, opts, action.remaining),
     )
+    if body is not None:  # encoded now: keep the bytes, let the objects go (see RequestSpec)
+        spec.content = request.content
+        spec.json = None
     # the call's own credentials, whatever their names: redacted from every error and log line
     attach_secrets(request, headers, base_url=request.url)
     return request

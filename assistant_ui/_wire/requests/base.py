@@ -26,9 +26,15 @@ _ROLES = frozenset({"system", "user", "assistant", "tool"})
 
 
 class RequestSpec:
-    """One HTTP request to make: method, path (relative to ``base_url``) and JSON body."""
+    """One HTTP request to make: method, path (relative to ``base_url``) and JSON body.
 
-    __slots__ = ("headers", "json", "method", "path")
+    The first request built from it encodes the body into :attr:`content` and lets the
+    JSON value go (``json`` is then None): a streamed call keeps its spec for a retry or
+    a resend, and a call should not keep its messages' objects alive while it streams
+    (the garbage collector walks every live object, a thousand calls' worth of them).
+    """
+
+    __slots__ = ("content", "headers", "json", "method", "path")
 
     def __init__(
         self, method: str, path: str, json: Any = None, headers: dict[str, str] | None = None
@@ -37,6 +43,8 @@ class RequestSpec:
         self.path = path
         self.json = json
         self.headers: dict[str, str] = headers if headers is not None else {}
+        #: the JSON body as sent, once a request was built from the spec
+        self.content: bytes | None = None
 
     def __repr__(self) -> str:
         return f"RequestSpec({self.method!r}, {self.path!r})"
