@@ -175,3 +175,28 @@ def test_held_sources_change_only_their_own_dialect() -> None:
     events = held.feed(sse({"type": "start-step"}))  # any other chunk releases the source first
     assert [e["type"] for e in events] == ["source", "step-start"]
     assert held._dialect._handlers == table == ui_message_stream._HANDLERS
+
+
+@pytest.mark.anyio
+async def test_a_resent_body_is_the_same_bytes_and_the_spec_keeps_no_json(anyio_backend: str) -> None:
+    """The first request built from a spec encodes its body and drops the JSON value (a
+    streaming call keeps its spec, not its messages' objects); a retry sends the bytes."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            return httpx.Response(503, headers={"retry-after": "0"})
+        return _ok(request)
+
+    client = AssistantClient(base_url="http://x", transport=httpx.MockTransport(handler), max_retries=1)
+    async with client.threads("t").stream(messages=[user("héllo")]) as stream:
+        async for _ in stream:
+            pass
+        spec = stream._flow.spec
+    assert spec.json is None and spec.content == seen[0].content
+    first, again = seen
+    assert again.content == first.content and b'"h\\u00e9llo"' not in first.content
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/json"
+    assert again.headers["content-length"] == first.headers["content-length"]
+    await client.close()
