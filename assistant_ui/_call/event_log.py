@@ -111,7 +111,7 @@ class EventLog(Sequence[Event]):
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
         #: lists of events kept as they are, and runs of deltas, in order
-        self._items: list[list[Event] | _Run] = []
+        self._items: list[list[Event] | tuple[Event] | _Run] = []
         #: the index of each item's first event
         self._starts: list[int] = []
         self._len = 0
@@ -168,9 +168,13 @@ class EventLog(Sequence[Event]):
         last = items[-1] if items else None
         if isinstance(last, list):
             last.append(event)  # type: ignore[arg-type]
+        elif isinstance(last, tuple):
+            items[-1] = [*last, event]  # type: ignore[list-item]
         else:
+            # a lone event is kept in a tuple: the collector stops tracking a tuple of
+            # plain values (most such events are), a list it tracks for as long as it lives
             self._starts.append(index)
-            items.append([event])  # type: ignore[list-item]
+            items.append((event,))  # type: ignore[arg-type]
         return None
 
     # -- reading ---------------------------------------------------------------------------
@@ -194,8 +198,8 @@ class EventLog(Sequence[Event]):
         k = bisect_right(self._starts, index) - 1
         item = self._items[k]
         offset = index - self._starts[k]
-        if isinstance(item, list):
-            return item[offset]
+        if type(item) is not _Run:
+            return item[offset]  # type: ignore[index]
         return item.event(self._deltas(item, offset // BLOCK)[offset % BLOCK])  # type: ignore[return-value]
 
     def _deltas(self, run: _Run, k: int) -> list[str]:
@@ -208,8 +212,8 @@ class EventLog(Sequence[Event]):
 
     def __iter__(self) -> Iterator[Event]:
         for item in self._items:
-            if isinstance(item, list):
-                yield from item
+            if type(item) is not _Run:
+                yield from item  # type: ignore[misc]
                 continue
             for k in range(len(item.blocks) + 1):
                 for delta in item.block(k):

@@ -64,6 +64,10 @@ class ToolTracker:
     def known(self, call_id: str) -> bool:
         return call_id in self._open or call_id in self.closed
 
+    def has_open(self) -> bool:
+        """Whether any call's arguments are still streaming."""
+        return bool(self._open)
+
     def is_open(self, call_id: str) -> bool:
         return call_id in self._open
 
@@ -192,12 +196,17 @@ class StepFinishHold:
         self.event: dict[str, Any] | None = None
         self.calls: tuple[str, ...] = ()
 
+    @staticmethod
+    def waits(tools: ToolTracker) -> bool:
+        """Whether a step finish met now would be held (calls are open)."""
+        return tools.has_open()
+
     def step_finish(self, event: dict[str, Any], out: list[Any]) -> None:
         """Emit the step finish ``event`` now, or hold it while calls are open."""
-        calls = self.tools.open_ids()
-        if not calls:
+        if not self.waits(self.tools):
             out.append(event)
             return
+        calls = self.tools.open_ids()
         self.event = event
         self.calls = calls
         handlers = self._handlers

@@ -83,17 +83,16 @@ class DataStreamDialect:
         self.tools = ToolTracker(self.warnings)
         #: lines dropped (no code, unknown code, invalid JSON)
         self.dropped = 0
-        # a copy of the class's table (plain functions, called with the dialect): the
-        # step-finish hold swaps entries of it in place (one dict per call, no bound methods)
-        self._handlers: dict[bytes, _Handler] = dict(_HANDLERS)
+        # the class's table of plain functions (called with the dialect), until a step
+        # finish must wait for late argument deltas: then a copy of this dialect's own,
+        # whose entries the hold swaps (see _step_finish)
+        self._handlers: dict[bytes, _Handler] = _HANDLERS
         #: text deltas skip the JSON parse (see feed; the step-finish hold never swaps
         #: the text handler, so the fast path does the handler's work)
         self._fast_text = True
-        # (late argument deltas: the finish waits for them, see StepFinishHold)
-        self._hold = StepFinishHold(
-            self.tools, self._handlers, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a"),
-            normal=_HANDLERS,
-        )
+        # (late argument deltas: the finish waits for them, see StepFinishHold; made by
+        # the first finish that has to wait, most answers have none)
+        self._hold: StepFinishHold | None = None
 
     # -- framing ---------------------------------------------------------------
 
@@ -137,9 +136,11 @@ class DataStreamDialect:
                     self._drop(line, "invalid JSON")
                     continue
             handler(self, value, out)
+            handlers = self._handlers  # (a step finish may have made this dialect its own)
 
     def end(self, out: list[Any], *, done: bool) -> None:
-        self._hold.release(out)
+        if self._hold is not None:
+            self._hold.release(out)
         self.tools.finish_all(out)
 
     def _drop(self, line: bytes, why: str) -> None:
@@ -314,7 +315,17 @@ class DataStreamDialect:
             "usage": normalize_usage(v.get("usage"), self.warnings),
             "isContinued": bool(v.get("isContinued", False)),
         }
-        self._hold.step_finish(ev, out)
+        hold = self._hold
+        if hold is None:
+            if not StepFinishHold.waits(self.tools):
+                out.append(ev)
+                return
+            self._handlers = dict(_HANDLERS)
+            hold = self._hold = StepFinishHold(
+                self.tools, self._handlers, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a"),
+                normal=_HANDLERS,
+            )
+        hold.step_finish(ev, out)
 
     def _finish(self, value: Any, out: list[Any]) -> None:
         self.tools.finish_all(out)
