@@ -157,6 +157,8 @@ class AssistantClient:
         #: the WebSocket connections per thread (``ws://`` / ``wss://`` base URLs only)
         self._ws = _socket_pool(self.base_url, headers, self.timeout, max_event_size) if api == SOCKET_API else None
         self._lock = threading.Lock()
+        #: the options of the last call and what they were made from (see _call_options)
+        self._last_options: tuple[tuple[Any, ...], CallOptions] | None = None
         self._env = _ClientEnv(self)
         #: what each thread id's request dialect keeps between calls (``RequestDialect.update_session``)
         self._sessions: dict[str, dict[str, Any]] = {}
@@ -351,17 +353,27 @@ class AssistantClient:
         from ._call.options import CallOptions
         from ._wire.requests import REQUEST_DIALECTS
 
-        return CallOptions(
-            protocol=protocol or self.protocol or REQUEST_DIALECTS[self.api].default_protocol,
-            idle_timeout=idle_timeout if idle_timeout is not None else self.idle_timeout,
-            deadline=deadline if deadline is not None else self.deadline,
-            max_event_size=self.max_event_size,
-            resume=self.resume if resume is None else resume,
-            max_resume_attempts=self.max_resume_attempts,
-            max_response_size=(
-                self.max_response_size if max_response_size is None else check_max_response_size(max_response_size)
-            ),
+        key = (
+            protocol or self.protocol or REQUEST_DIALECTS[self.api].default_protocol,
+            idle_timeout if idle_timeout is not None else self.idle_timeout,
+            deadline if deadline is not None else self.deadline,
+            self.max_event_size,
+            self.resume if resume is None else resume,
+            self.max_resume_attempts,
+            self.max_response_size if max_response_size is None else check_max_response_size(max_response_size),
         )
+        # the options of the last call, when they are the same (CallOptions is never
+        # changed once made): most calls share one object instead of keeping one each
+        last = self._last_options
+        if last is not None and last[0] == key:
+            return last[1]
+        p, idle, dl, event_size, res, attempts, size = key
+        opts = CallOptions(
+            protocol=p, idle_timeout=idle, deadline=dl, max_event_size=event_size, resume=res,
+            max_resume_attempts=attempts, max_response_size=size,
+        )
+        self._last_options = (key, opts)
+        return opts
 
     def _resume_spec(self, stream_id: str) -> RequestSpec:
         """The request that replays the resumable stream ``stream_id`` (``resume_path``)."""

@@ -155,10 +155,13 @@ class ChatCall:
     def start(self, response: httpx.Response) -> None:
         """The response head arrived (2xx)."""
         self.response = response
-        self.stream_id = response.headers.get(RESUMABLE_STREAM_ID_HEADER) or self.stream_id
-        self._headers = response.headers
-        self.decoder = self._new_decoder(response.headers)
-        if self.resume_enabled and self._is_sse(response.headers):
+        # a plain dict, made in one pass (httpx's ``Headers`` scans every header for each
+        # look-up, and the decoder and the SSE check look up several)
+        headers = dict(response.headers.items())
+        self.stream_id = headers.get(RESUMABLE_STREAM_ID_HEADER) or self.stream_id
+        self._headers = headers
+        self.decoder = self._new_decoder(headers)
+        if self.resume_enabled and self._is_sse(headers):
             self._gate = SSEGate()
 
     def _new_decoder(self, headers: Mapping[str, str]) -> StreamDecoder:
