@@ -22,6 +22,10 @@ taken by httpx event hooks and httpcore's trace extension, the same for every cl
     body    head -> first body chunk
     decode  first chunk -> first item out of the client
 
+Under the table: ours against openai and against the floor, the ratio of the medians
+and the lowest and highest ratio within one repetition (how far one run's verdict can
+move on a shared machine).
+
 Clients (``--clients``):
 
     ours          AssistantClient.stream on the data-stream endpoint
@@ -383,6 +387,13 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
 
+def spread(a: list[float], b: list[float]) -> str:
+    """The lowest and highest ratio of two clients' events/s within one repetition (the
+    runs of a repetition are back to back): how far one run's ratio can move."""
+    ratios = [x / y for x, y in zip(a, b, strict=False) if y]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}x" if ratios else "n/a"
+
+
 def report(streams: int, deltas: int, repeat: int, out: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"### {streams:,} concurrent streams x {deltas:,} deltas (median of {repeat})",
@@ -409,9 +420,16 @@ def report(streams: int, deltas: int, repeat: int, out: dict[str, dict[str, Any]
         if ours is None or t is None:
             continue
         lines.append(
-            f"- ours / {theirs}: events/s {ratio(ours['events_per_s'], t['events_per_s'])}, "
+            f"- ours / {theirs}: events/s {ratio(ours['events_per_s'], t['events_per_s'])} "
+            f"(per repetition {spread(ours['events_per_s_all'], t['events_per_s_all'])}), "
             f"p50 TTFE {ratio(ours['p50_ttfe_ms'], t['p50_ttfe_ms'])}, "
             f"p99 TTFE {ratio(ours['p99_ttfe_ms'], t['p99_ttfe_ms'])} (TTFE below 1x: ours sooner)"
+        )
+    floor = out.get("httpx")
+    if ours is not None and floor is not None:
+        lines.append(
+            f"- ours / floor (bare httpx): events/s {ratio(ours['events_per_s'], floor['events_per_s'])} "
+            f"(per repetition {spread(ours['events_per_s_all'], floor['events_per_s_all'])})"
         )
     same, t = out.get("ours-openai"), out.get("openai")
     if same is not None and t is not None:
