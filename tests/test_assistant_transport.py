@@ -323,3 +323,30 @@ def test_canonical_data_is_unwrapped_even_without_a_path() -> None:
     body = sse({"type": "data", "data": [[1, 2]]}, part_start({"type": "text"}), {"type": "data", "data": [{"x": 1}]})
     msg, _, _ = accumulate(body)
     assert msg["metadata"]["unstable_data"] == [[1, 2], {"x": 1}]
+
+
+def test_the_dialect_is_freed_without_the_garbage_collector() -> None:
+    """No reference cycle per call (a handler table of bound methods made one): a decoder
+    and its dialect go as soon as the last reference does, with a held step finish too."""
+    import gc
+    import weakref
+
+    body = b"".join(
+        b"data: " + json.dumps(chunk).encode() + b"\n\n"
+        for chunk in [
+            {"type": "part-start", "part": {"type": "tool-call", "toolCallId": "c1", "toolName": "t"}, "path": []},
+            {"type": "step-finish", "finishReason": "tool-calls"},  # held: c1 is open
+            {"type": "text-delta", "textDelta": "{}", "path": [0]},
+            {"type": "part-finish", "path": [0]},
+        ]
+    ) + b"data: [DONE]\n\n"
+    gc.disable()
+    try:
+        decoder = StreamDecoder(protocol="assistant-transport")
+        kinds = [e["type"] for e in decoder.decode(body)]
+        assert kinds.index("tool-call") < kinds.index("step-finish")
+        dialect = weakref.ref(decoder._dialect)
+        del decoder
+        assert dialect() is None
+    finally:
+        gc.enable()

@@ -17,7 +17,7 @@ from .base import JSONEventDialect
 
 __all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect", "sniff_event"]
 
-_Handler = Callable[[dict[str, Any], list[Any]], None]
+_Handler = Callable[["AssistantTransportDialect", dict[str, Any], list[Any]], None]
 
 #: chunk types only the canonical form has
 CANONICAL_TYPES = frozenset(
@@ -82,36 +82,13 @@ class AssistantTransportDialect(JSONEventDialect):
         self._parts: list[_Part] = []
         #: which form the server speaks: True legacy flat, False canonical, None not known yet
         self.legacy: bool | None = None
-        self._handlers: dict[str, _Handler] = {
-            # canonical
-            "part-start": self._part_start,
-            "text-delta": self._text_delta,
-            "tool-call-args-text-finish": self._args_finish,
-            "result": self._result,
-            "part-finish": self._part_finish,
-            "annotations": self._annotations,
-            "data": self._data,
-            "step-start": self._step_start,
-            "step-finish": self._step_finish,
-            "message-finish": self._message_finish,
-            "error": self._error,
-            "update-state": self._update_state,
-            # legacy flat
-            "reasoning-delta": self._legacy_reasoning,
-            "tool-call-begin": self._legacy_tool_begin,
-            "tool-call-delta": self._legacy_tool_delta,
-            "tool-result": self._legacy_tool_result,
-            "source": self._legacy_source,
-        }
-        # Like the reference accumulator, a tool-call part stays open until its
-        # args-finish / part-finish, even past a step finish (see StepFinishHold)
-        self._hold = StepFinishHold(
-            self.tools,
-            self._handlers,
-            release_on=("step-start", "step-finish", "message-finish"),
-            closing=("text-delta", "tool-call-args-text-finish", "result", "part-finish",
-                     "tool-call-delta", "tool-result"),
-        )
+        # the class's table of plain functions (called with the dialect), until a step
+        # finish must wait for a tool call still open: then a copy of this dialect's own,
+        # whose entries the hold swaps (see _step_finish). Like the reference
+        # accumulator, a tool-call part stays open until its args-finish / part-finish,
+        # even past a step finish (see StepFinishHold)
+        self._handlers: dict[str, _Handler] = _HANDLERS
+        self._hold: StepFinishHold | None = None
 
     def event(self, value: Any, ev: SSEEvent, out: list[Any]) -> bool:
         if type(value) is not dict:
@@ -129,11 +106,12 @@ class AssistantTransportDialect(JSONEventDialect):
                 self.legacy = False
             elif kind in LEGACY_TYPES or kind == "source" or kind == "text-delta":
                 self.legacy = True
-        handler(value, out)
+        handler(self, value, out)
         return True
 
     def end(self, out: list[Any], *, done: bool) -> None:
-        self._hold.release(out)
+        if self._hold is not None:
+            self._hold.release(out)
         if not done:
             self.warnings.append("assistant-transport stream ended without [DONE]")
         self.tools.finish_all(out)
@@ -276,7 +254,21 @@ class AssistantTransportDialect(JSONEventDialect):
             "usage": normalize_usage(chunk.get("usage"), self.warnings),
             "isContinued": bool(chunk.get("isContinued", False)),
         }
-        self._hold.step_finish(ev, out)
+        hold = self._hold
+        if hold is None:
+            if not StepFinishHold.waits(self.tools):
+                out.append(ev)
+                return
+            self._handlers = dict(_HANDLERS)
+            hold = self._hold = StepFinishHold(
+                self.tools,
+                self._handlers,
+                release_on=("step-start", "step-finish", "message-finish"),
+                closing=("text-delta", "tool-call-args-text-finish", "result", "part-finish",
+                         "tool-call-delta", "tool-result"),
+                normal=_HANDLERS,
+            )
+        hold.step_finish(ev, out)
 
     def _message_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
         self.tools.finish_all(out)
@@ -347,3 +339,28 @@ class AssistantTransportDialect(JSONEventDialect):
                               "url": chunk["url"]}
         _opt(ev, "title", chunk.get("title"))
         out.append(_opt(ev, "parentId", chunk.get("parentId")))
+
+
+#: chunk type -> its handler, a plain function called with the dialect (no bound
+#: methods, and no reference cycle, per call)
+_HANDLERS: dict[str, _Handler] = {
+    # canonical
+    "part-start": AssistantTransportDialect._part_start,
+    "text-delta": AssistantTransportDialect._text_delta,
+    "tool-call-args-text-finish": AssistantTransportDialect._args_finish,
+    "result": AssistantTransportDialect._result,
+    "part-finish": AssistantTransportDialect._part_finish,
+    "annotations": AssistantTransportDialect._annotations,
+    "data": AssistantTransportDialect._data,
+    "step-start": AssistantTransportDialect._step_start,
+    "step-finish": AssistantTransportDialect._step_finish,
+    "message-finish": AssistantTransportDialect._message_finish,
+    "error": AssistantTransportDialect._error,
+    "update-state": AssistantTransportDialect._update_state,
+    # legacy flat
+    "reasoning-delta": AssistantTransportDialect._legacy_reasoning,
+    "tool-call-begin": AssistantTransportDialect._legacy_tool_begin,
+    "tool-call-delta": AssistantTransportDialect._legacy_tool_delta,
+    "tool-result": AssistantTransportDialect._legacy_tool_result,
+    "source": AssistantTransportDialect._legacy_source,
+}
