@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ..jsonlib import loads_bounded
 from ..partial_json import parse_partial_object
@@ -196,14 +196,9 @@ class StepFinishHold:
         self.event: dict[str, Any] | None = None
         self.calls: tuple[str, ...] = ()
 
-    @staticmethod
-    def waits(tools: ToolTracker) -> bool:
-        """Whether a step finish met now would be held (calls are open)."""
-        return tools.has_open()
-
     def step_finish(self, event: dict[str, Any], out: list[Any]) -> None:
         """Emit the step finish ``event`` now, or hold it while calls are open."""
-        if not self.waits(self.tools):
+        if not self.tools.has_open():
             out.append(event)
             return
         calls = self.tools.open_ids()
@@ -244,3 +239,38 @@ class StepFinishHold:
                 self.release(args[-1])
 
         return then_release_when_closed
+
+
+class HoldingDialect(Protocol):
+    """A dialect whose step finishes may wait for late argument deltas."""
+
+    tools: ToolTracker
+    #: the handler table read for each unit: the shared one until a hold is made
+    _handlers: dict[Any, Any]
+    _hold: StepFinishHold | None
+
+
+def hold_step_finish(
+    dialect: HoldingDialect,
+    event: dict[str, Any],
+    out: list[Any],
+    *,
+    normal: Mapping[Any, Any],
+    release_on: Iterable[Any],
+    closing: Iterable[Any],
+) -> None:
+    """Emit ``event``, a step finish, or hold it while calls are open. Until a finish has
+    to wait, the dialect reads ``normal``, a table shared by every call, and has no hold;
+    the first that waits makes both its own table (a copy the hold swaps entries of) and
+    its hold. A dialect reading units in a loop must read its table again after each
+    handler, since it may be replaced in between."""
+    hold = dialect._hold
+    if hold is None:
+        if not dialect.tools.has_open():
+            out.append(event)
+            return
+        dialect._handlers = handlers = dict(normal)
+        hold = dialect._hold = StepFinishHold(
+            dialect.tools, handlers, release_on=release_on, closing=closing, normal=normal
+        )
+    hold.step_finish(event, out)

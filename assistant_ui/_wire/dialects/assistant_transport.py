@@ -12,7 +12,7 @@ from typing import Any
 
 from ..sse import SSEEvent
 from ..usage import normalize_usage
-from ._tools import StepFinishHold, ToolTracker
+from ._tools import StepFinishHold, ToolTracker, hold_step_finish
 from .base import JSONEventDialect
 
 __all__ = ["CANONICAL_TYPES", "LEGACY_TYPES", "AssistantTransportDialect", "sniff_event"]
@@ -254,21 +254,12 @@ class AssistantTransportDialect(JSONEventDialect):
             "usage": normalize_usage(chunk.get("usage"), self.warnings),
             "isContinued": bool(chunk.get("isContinued", False)),
         }
-        hold = self._hold
-        if hold is None:
-            if not StepFinishHold.waits(self.tools):
-                out.append(ev)
-                return
-            self._handlers = dict(_HANDLERS)
-            hold = self._hold = StepFinishHold(
-                self.tools,
-                self._handlers,
-                release_on=("step-start", "step-finish", "message-finish"),
-                closing=("text-delta", "tool-call-args-text-finish", "result", "part-finish",
-                         "tool-call-delta", "tool-result"),
-                normal=_HANDLERS,
-            )
-        hold.step_finish(ev, out)
+        hold_step_finish(
+            self, ev, out, normal=_HANDLERS,
+            release_on=("step-start", "step-finish", "message-finish"),
+            closing=("text-delta", "tool-call-args-text-finish", "result", "part-finish",
+                     "tool-call-delta", "tool-result"),
+        )
 
     def _message_finish(self, chunk: dict[str, Any], out: list[Any]) -> None:
         self.tools.finish_all(out)

@@ -21,7 +21,7 @@ from ..jsonlib import (
     too_deep,
 )
 from ..usage import normalize_usage
-from ._tools import StepFinishHold, ToolTracker
+from ._tools import StepFinishHold, ToolTracker, hold_step_finish
 from .base import UnitError
 
 __all__ = ["DataStreamDialect", "looks_like_data_stream", "sniff_line"]
@@ -315,17 +315,11 @@ class DataStreamDialect:
             "usage": normalize_usage(v.get("usage"), self.warnings),
             "isContinued": bool(v.get("isContinued", False)),
         }
-        hold = self._hold
-        if hold is None:
-            if not StepFinishHold.waits(self.tools):
-                out.append(ev)
-                return
-            self._handlers = dict(_HANDLERS)
-            hold = self._hold = StepFinishHold(
-                self.tools, self._handlers, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a"),
-                normal=_HANDLERS,
-            )
-        hold.step_finish(ev, out)
+        # (what releases a held finish: a step start, another finish, the message's; what
+        # may close the calls it waits for: their deltas, their whole call, their result)
+        hold_step_finish(
+            self, ev, out, normal=_HANDLERS, release_on=(b"f", b"e", b"d"), closing=(b"c", b"9", b"a")
+        )
 
     def _finish(self, value: Any, out: list[Any]) -> None:
         self.tools.finish_all(out)
