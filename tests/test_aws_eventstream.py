@@ -911,3 +911,23 @@ def test_arbitrary_splits_give_identical_events(data: st.DataObject, name: str) 
         prev = cut
     framer.end()
     assert msgs == EventStreamFramer().feed(body)
+
+
+def test_the_dialect_is_freed_without_the_garbage_collector() -> None:
+    """No reference cycle per call (its handler tables held bound methods of the dialect
+    and of the Amazon Q state): decoder and dialect go with their last reference."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        decoder = StreamDecoder(protocol="aws-eventstream")
+        events = decoder.decode(b"".join(Q))
+        assert [e["id"] for e in events if e["type"] == "source"] == [
+            "aws-source-1", "aws-source-2", "aws-source-3",
+        ]
+        dialect = weakref.ref(decoder._dialect)
+        del decoder
+        assert dialect() is None
+    finally:
+        gc.enable()

@@ -39,11 +39,10 @@ from typing import Any
 from ..usage import normalize_usage
 from ._tools import ToolTracker
 
-__all__ = ["AmazonQEvents", "q_usage"]
+__all__ = ["HANDLERS", "AmazonQEvents", "q_usage"]
 
-Handler = Callable[[dict[str, Any], list[Any]], bool]
-#: ``(out, url, title)``: emit one ``source`` event (numbered by the owning dialect)
-SourceSink = Callable[[list[Any], str, Any], None]
+#: an event's handler, called with the answer's state: False sends the payload out raw
+Handler = Callable[["AmazonQEvents", dict[str, Any], list[Any]], bool]
 
 _REASONING_EXTRAS = ("signature", "redactedContent")
 
@@ -71,12 +70,13 @@ def _reference_title(ref: dict[str, Any]) -> str | None:
 class AmazonQEvents:
     """The Amazon Q event family of one answer (state: tool uses, usage, errors)."""
 
-    __slots__ = ("_source", "errored", "seen", "stopped", "tools", "usage", "warnings")
+    __slots__ = ("errored", "seen", "sources", "stopped", "tools", "usage", "warnings")
 
-    def __init__(self, tools: ToolTracker, warnings: list[str], source: SourceSink) -> None:
+    def __init__(self, tools: ToolTracker, warnings: list[str]) -> None:
         self.tools = tools
         self.warnings = warnings
-        self._source = source
+        #: ``source`` events emitted so far (they are numbered)
+        self.sources = 0
         #: an Amazon Q event was understood (only then is a finish synthesized)
         self.seen = False
         #: the answer reported an error (exception frame or invalidStateEvent)
@@ -85,29 +85,12 @@ class AmazonQEvents:
         self.stopped: list[str] = []
         self.usage: dict[str, Any] | None = None
 
-    def handlers(self) -> dict[str, Handler]:
-        """``:event-type`` -> handler; a handler returning False sends the payload out raw."""
-        return {
-            "assistantResponseEvent": self._seen(self._text),
-            "reasoningContentEvent": self._seen(self._reasoning),
-            "toolUseEvent": self._seen(self._tool_use),
-            "codeReferenceEvent": self._seen(self._code_reference),
-            "citationEvent": self._seen(self._citation),
-            "supplementaryWebLinksEvent": self._seen(self._web_links),
-            "followupPromptEvent": self._seen(self._followup),
-            "messageMetadataEvent": self._seen(self._message_metadata),
-            "metadataEvent": self._seen(self._metadata),
-            "invalidStateEvent": self._seen(self._invalid_state),
-        }
-
-    def _seen(self, handler: Handler) -> Handler:
-        def run(p: dict[str, Any], out: list[Any]) -> bool:
-            understood = handler(p, out)
-            if understood:
-                self.seen = True
-            return understood
-
-        return run
+    def handle(self, handler: Handler, p: dict[str, Any], out: list[Any]) -> bool:
+        """Apply ``handler`` (one of :data:`HANDLERS`) to the payload ``p``."""
+        understood = handler(self, p, out)
+        if understood:
+            self.seen = True
+        return understood
 
     def end(self, out: list[Any]) -> None:
         """End of the body: close what is open, then the synthesized finish."""
@@ -181,6 +164,18 @@ class AmazonQEvents:
     def _web_links(self, p: dict[str, Any], out: list[Any]) -> bool:
         return self._sources(p.get("supplementaryWebLinks"), lambda link: link.get("title"), out)
 
+    def _source(self, out: list[Any], url: str, title: Any) -> None:
+        self.sources += 1
+        event: dict[str, Any] = {
+            "type": "source",
+            "sourceType": "url",
+            "id": f"aws-source-{self.sources}",
+            "url": url,
+        }
+        if isinstance(title, str) and title:
+            event["title"] = title
+        out.append(event)
+
     def _sources(
         self, items: Any, title_of: Callable[[dict[str, Any]], Any], out: list[Any]
     ) -> bool:
@@ -237,3 +232,19 @@ class AmazonQEvents:
         self.errored = True
         out.append({"type": "error", "error": message, "code": reason or "invalidStateEvent"})
         return True
+
+
+#: ``:event-type`` -> its handler, a plain function called with the answer's state (one
+#: table for every answer: no bound methods, and no reference cycle, per call)
+HANDLERS: dict[str, Handler] = {
+    "assistantResponseEvent": AmazonQEvents._text,
+    "reasoningContentEvent": AmazonQEvents._reasoning,
+    "toolUseEvent": AmazonQEvents._tool_use,
+    "codeReferenceEvent": AmazonQEvents._code_reference,
+    "citationEvent": AmazonQEvents._citation,
+    "supplementaryWebLinksEvent": AmazonQEvents._web_links,
+    "followupPromptEvent": AmazonQEvents._followup,
+    "messageMetadataEvent": AmazonQEvents._message_metadata,
+    "metadataEvent": AmazonQEvents._metadata,
+    "invalidStateEvent": AmazonQEvents._invalid_state,
+}

@@ -37,7 +37,9 @@ from .. import jsonlib as _json
 from ..eventstream import PROTOCOL, EventStreamMessage
 from ..usage import normalize_usage
 from ._tools import ToolTracker
+from .amazon_q import HANDLERS as Q_HANDLERS
 from .amazon_q import AmazonQEvents
+from .amazon_q import Handler as QHandler
 
 __all__ = ["STOP_REASONS", "AWSEventStreamDialect"]
 
@@ -52,7 +54,9 @@ STOP_REASONS: dict[str, str] = {
     "content_filtered": "content-filter",
 }
 
-_Handler = Callable[[dict[str, Any], list[Any]], bool]
+#: an event's handler, a plain function called with the dialect; returning False means
+#: "not understood": the payload goes out as a raw event
+_Handler = Callable[["AWSEventStreamDialect", dict[str, Any], list[Any]], bool]
 
 
 class AWSEventStreamDialect:
@@ -69,24 +73,10 @@ class AWSEventStreamDialect:
         self._finish: dict[str, Any] | None = None
         #: usage that arrived before its messageStop
         self._usage: Any = None
-        self._sources = 0
         #: body offset of the message being decoded (for errors)
         self._offset = 0
-        # returning False means "not understood": the payload goes out as a raw event
-        self._handlers: dict[str, _Handler] = {
-            # Bedrock ConverseStream
-            "messageStart": self._message_start,
-            "contentBlockStart": self._block_start,
-            "contentBlockDelta": self._block_delta,
-            "contentBlockStop": self._block_stop,
-            "messageStop": self._message_stop,
-            "metadata": self._metadata,
-            # Bedrock InvokeModelWithResponseStream
-            "chunk": self._chunk,
-        }
         # Amazon Q / CodeWhisperer (assistant_ui._wire.dialects.amazon_q)
-        self._q = AmazonQEvents(self.tools, self.warnings, self._source)
-        self._handlers.update(self._q.handlers())
+        self._q = AmazonQEvents(self.tools, self.warnings)
 
     # -- the dialect interface ------------------------------------------------------
 
@@ -123,7 +113,7 @@ class AWSEventStreamDialect:
             event_type = None
             if isinstance(payload, dict) and len(payload) == 1:
                 key = next(iter(payload))
-                if key in self._handlers and isinstance(payload[key], dict):
+                if key in _HANDLERS and isinstance(payload[key], dict):
                     event_type = key
             if event_type is None:
                 event_type = message_type if isinstance(message_type, str) else "event"
@@ -134,11 +124,11 @@ class AWSEventStreamDialect:
                 payload = inner
         if self._finish is not None and event_type != "metadata":
             self._flush_finish(out)
-        handler = self._handlers.get(event_type)
+        handler = _HANDLERS.get(event_type)
         if handler is not None:
             if payload is None:
                 payload = {}
-            if isinstance(payload, dict) and handler(payload, out):
+            if isinstance(payload, dict) and handler(self, payload, out):
                 return
         out.append({"type": "raw", "event": event_type, "data": payload})
 
@@ -197,18 +187,6 @@ class AWSEventStreamDialect:
         if self._finish is not None:
             out.append(self._finish)
             self._finish = None
-
-    def _source(self, out: list[Any], url: str, title: Any) -> None:
-        self._sources += 1
-        event: dict[str, Any] = {
-            "type": "source",
-            "sourceType": "url",
-            "id": f"aws-source-{self._sources}",
-            "url": url,
-        }
-        if isinstance(title, str) and title:
-            event["title"] = title
-        out.append(event)
 
     # -- Bedrock ConverseStream ---------------------------------------------------
 
@@ -328,3 +306,28 @@ class AWSEventStreamDialect:
             data = raw.decode("utf-8", "replace")
         out.append({"type": "raw", "event": "chunk", "data": data})
         return True
+
+
+def _amazon_q(handler: QHandler) -> _Handler:
+    """The dialect's handler of an Amazon Q event: ``handler`` with the answer's state."""
+
+    def run(dialect: AWSEventStreamDialect, p: dict[str, Any], out: list[Any]) -> bool:
+        return dialect._q.handle(handler, p, out)
+
+    return run
+
+
+#: ``:event-type`` -> handler: Bedrock's, then Amazon Q's (one table for every call)
+_HANDLERS: dict[str, _Handler] = {
+    # Bedrock ConverseStream
+    "messageStart": AWSEventStreamDialect._message_start,
+    "contentBlockStart": AWSEventStreamDialect._block_start,
+    "contentBlockDelta": AWSEventStreamDialect._block_delta,
+    "contentBlockStop": AWSEventStreamDialect._block_stop,
+    "messageStop": AWSEventStreamDialect._message_stop,
+    "metadata": AWSEventStreamDialect._metadata,
+    # Bedrock InvokeModelWithResponseStream
+    "chunk": AWSEventStreamDialect._chunk,
+    # Amazon Q / CodeWhisperer
+    **{name: _amazon_q(handler) for name, handler in Q_HANDLERS.items()},
+}
