@@ -385,12 +385,6 @@ class _AbortOnCancel:
         #: a cancel came (named as a scope's flag: the read's outcome reads it)
         self.cancelled_caught = False
 
-    def __enter__(self) -> _AbortOnCancel:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
     def cancel(self) -> None:
         self.cancelled_caught = True
         self.inflight.shutdown()
