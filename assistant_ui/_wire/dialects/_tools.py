@@ -156,7 +156,8 @@ class ToolTracker:
             self.finish(out, call_id)
 
 
-_Handler = Callable[..., None]
+#: a handler of a dialect's table: ``handler(dialect, value, out)``
+_Handler = Callable[[Any, Any, list[Any]], None]
 
 
 class StepFinishHold:
@@ -184,12 +185,12 @@ class StepFinishHold:
         *,
         release_on: Iterable[Any],
         closing: Iterable[Any],
-        normal: Mapping[Any, Any] | None = None,
+        normal: Mapping[Any, Any],
     ) -> None:
         self.tools = tools
         self._handlers = handlers
-        #: the handlers when nothing is held (``normal``: a table that never changes)
-        self._normal = dict(handlers) if normal is None else normal
+        #: the handlers when nothing is held (a table that never changes)
+        self._normal = normal
         self._release_keys = tuple(release_on)
         self._closing_keys = tuple(closing)
         #: the step finish held back, and the calls it waits for
@@ -221,22 +222,19 @@ class StepFinishHold:
             self.tools.finish(out, call_id)
         out.append(event)
 
-    # (a handler is called as ``handler(value, out)``, or ``handler(dialect, value, out)``
-    # from a table of plain functions: ``out`` is the last argument either way)
-
     def _releasing(self, handler: _Handler) -> _Handler:
-        def release_then(*args: Any) -> None:
-            self.release(args[-1])
-            handler(*args)
+        def release_then(dialect: Any, value: Any, out: list[Any]) -> None:
+            self.release(out)
+            handler(dialect, value, out)
 
         return release_then
 
     def _closing(self, handler: _Handler) -> _Handler:
-        def then_release_when_closed(*args: Any) -> None:
-            handler(*args)
+        def then_release_when_closed(dialect: Any, value: Any, out: list[Any]) -> None:
+            handler(dialect, value, out)
             is_open = self.tools.is_open
             if not any(is_open(call_id) for call_id in self.calls):
-                self.release(args[-1])
+                self.release(out)
 
         return then_release_when_closed
 

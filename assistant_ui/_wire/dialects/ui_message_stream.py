@@ -156,9 +156,10 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         self._approvals: dict[str, tuple[str, dict[str, Any]]] = {}  # approvalId -> (call, approval)
         self._aborted = False
         self._finished = False
-        #: chunk type -> handler: a copy of the class's table (plain functions, called
-        #: with the dialect; changed in place while sources are held back, see :meth:`_source`)
-        self._handlers: dict[str, _Handler] = dict(_HANDLERS)
+        #: chunk type -> handler: the class's table (plain functions, called with the
+        #: dialect), or one of this dialect's own while sources are held back (see
+        #: :meth:`_source`); the class's table itself is never changed
+        self._handlers: dict[str, _Handler] = _HANDLERS
         #: ids of the text / reasoning parts open (between ``*-start`` and ``*-end``)
         self._open_parts: set[str] = set()
         #: sources met while a text or reasoning part was open
@@ -230,21 +231,13 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
             return
         if not self._held_sources:
             # any chunk but text, reasoning and sources releases them first
-            releasing = self._releasing
-            self._handlers.update(
-                {k: releasing(h) for k, h in _HANDLERS.items() if k not in _KEEP_SOURCES_HELD}
-            )
+            self._handlers = {
+                k: h if k in _KEEP_SOURCES_HELD else _releasing(h) for k, h in _HANDLERS.items()
+            }
         self._held_sources.append(ev)
 
-    def _releasing(self, handler: _Handler) -> _Handler:
-        def release_then(dialect: UIMessageStreamDialect, chunk: dict[str, Any], out: list[Any]) -> None:
-            self._release_sources(out)
-            handler(dialect, chunk, out)
-
-        return release_then
-
     def _release_sources(self, out: list[Any]) -> None:
-        self._handlers.update(_HANDLERS)
+        self._handlers = _HANDLERS
         out.extend(self._held_sources)
         self._held_sources.clear()
 
@@ -405,6 +398,18 @@ class UIMessageStreamDialect(UIToolChunks, JSONEventDialect):
         if type(title) is str:
             ev["title"] = title
         out.append(ev)
+
+
+def _releasing(handler: _Handler) -> _Handler:
+    """``handler``, after the sources held back are released."""
+
+    def release_then(
+        dialect: UIMessageStreamDialect, chunk: dict[str, Any], out: list[Any]
+    ) -> None:
+        dialect._release_sources(out)
+        handler(dialect, chunk, out)
+
+    return release_then
 
 
 #: chunk type -> handler (the methods above, called as plain functions: a dialect made
