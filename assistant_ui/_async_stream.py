@@ -57,7 +57,9 @@ YIELD_EVERY = 16
 
 #: the longest a stream hands out buffered events before it lets other tasks run once
 #: (a yield per 16 events cost ~1 us per event on a CPU-bound stream; one per
-#: millisecond costs ~1.5%)
+#: millisecond costs ~1.5%). A read that took this long counts as a yield: other tasks
+#: ran meanwhile (with 1,000 streams every read does, and a yield of the stream's own
+#: would only add a loop step and a cancel scope per 16 events)
 YIELD_AFTER = 0.001
 
 
@@ -203,6 +205,7 @@ class AsyncChatStream(StreamView):
             # drive_async, with the hot action in line: a read without a bound over a
             # body that a cancel aborts is awaited right here (no coroutines per chunk)
             outcome: object = None
+            clock = flow.clock
             while True:
                 try:
                     action = filler.send(outcome)
@@ -210,6 +213,7 @@ class AsyncChatStream(StreamView):
                     return
                 if action is READY:
                     return
+                started = clock()
                 unscoped = self._unscoped
                 if action is UNBOUNDED_READ and unscoped is not None:
                     inflight = self._inflight
@@ -228,6 +232,11 @@ class AsyncChatStream(StreamView):
                         raise
                 else:
                     outcome = await _ACTIONS[type(action)](self, action)
+                now = clock()
+                if now - started >= YIELD_AFTER:
+                    # a read (or send) that took this long let the other tasks run: the
+                    # stream has not held the loop since (no yield of its own is due)
+                    self._yielded_at = now
         except BaseException:
             self._filler = None
             filler.close()

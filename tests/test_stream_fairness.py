@@ -82,3 +82,69 @@ async def test_the_yield_is_not_a_cancellation_point(monkeypatch: pytest.MonkeyP
         assert not scope.cancelled_caught
         assert got == 1 + YIELD_EVERY * 3
     await client.close()
+
+
+class _SlowChunks(httpx.AsyncByteStream):
+    """One event per chunk; each read "waits" ``WAIT`` seconds on the fake clock."""
+
+    def __init__(self, clock: list[float], chunks: int) -> None:
+        self.clock = clock
+        self.chunks = chunks
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        for i in range(self.chunks):
+            await anyio.sleep(0)
+            self.clock[0] += 0.01  # the read waited 10 ms (other tasks ran meanwhile)
+            yield b'0:"t%d "\n' % i
+        yield b'd:{"finishReason":"stop"}\n'
+
+
+@pytest.mark.anyio
+async def test_a_stream_whose_reads_waited_does_not_yield_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every read takes 10 ms of (fake) time and brings one event: the stream lets other
+    # tasks run at each read, so its own yield (a checkpoint, a loop step and a cancel
+    # scope per 16 events) would only cost time
+    now = [1000.0]
+    monkeypatch.setattr(async_stream, "loop_clock", lambda native: lambda: now[0])
+    yields = 0
+    real = async_stream._let_others_run
+
+    async def counting() -> None:
+        nonlocal yields
+        yields += 1
+        await real()
+
+    monkeypatch.setattr(async_stream, "_let_others_run", counting)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"x-vercel-ai-data-stream": "v1"}, stream=_SlowChunks(now, 64))
+
+    client = AssistantClient(base_url="http://test", transport=httpx.MockTransport(answer))
+    async with client.threads("t").stream(messages=[user("hi")]) as stream:
+        texts = [ev["delta"] async for ev in stream if ev["type"] == "text-delta"]
+    await client.close()
+    assert texts == [f"t{i} " for i in range(64)]
+    assert yields == 0
+
+
+@pytest.mark.anyio
+async def test_a_stream_yields_when_its_reads_did_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same, but the clock moves 10 ms while the events are handed out, not in the
+    # reads: the stream held the loop, and yields once per 16 events
+    now = [1000.0]
+    monkeypatch.setattr(async_stream, "loop_clock", lambda native: lambda: now[0])
+    yields = 0
+    real = async_stream._let_others_run
+
+    async def counting() -> None:
+        nonlocal yields
+        yields += 1
+        await real()
+
+    monkeypatch.setattr(async_stream, "_let_others_run", counting)
+    client = _client()
+    async with client.threads("t").stream(messages=[user("hi")]) as stream:
+        async for _ in stream:
+            now[0] += 0.01
+    await client.close()
+    assert yields == (EVENTS + 1) // YIELD_EVERY
