@@ -58,3 +58,39 @@ def test_a_loop_with_its_own_time_is_read_through_it() -> None:
         loop.run_until_complete(main())
     finally:
         loop.close()
+
+
+@pytest.mark.anyio
+async def test_the_loop_token_is_anyios(anyio_backend: str) -> None:
+    # under asyncio it is found without anyio's backend look-up: the same token all the same
+    import anyio.lowlevel
+
+    assert current_loop_token() is anyio.lowlevel.current_token().native_token
+
+
+def test_trio_in_guest_mode_on_asyncio_gets_trios_token() -> None:
+    # trio's tasks run inside asyncio callbacks, outside any asyncio task: the running
+    # asyncio loop is not the token there
+    trio = pytest.importorskip("trio")
+    tokens: list[object] = []
+
+    async def trio_main() -> None:
+        tokens.append(current_loop_token())
+        tokens.append(trio.lowlevel.current_trio_token())
+
+    async def host() -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        trio.lowlevel.start_guest_run(
+            trio_main,
+            run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+            done_callback=lambda outcome: done.set_result(outcome.unwrap()),
+            host_uses_signal_set_wakeup_fd=True,
+        )
+        await done
+        tokens.append(current_loop_token())
+        tokens.append(loop)
+
+    asyncio.run(host())
+    assert tokens[0] is tokens[1]
+    assert tokens[2] is tokens[3]
