@@ -120,11 +120,14 @@ class FakeAmazonQ:
     token: str = TOKEN
     requests: list[Recorded] = field(default_factory=list)
     replies: deque[list[Item]] = field(default_factory=deque)
+    #: how many of the next requests are answered 400 ThrottlingException
+    throttle: int = 0
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def reset(self) -> None:
         self.requests.clear()
         self.replies.clear()
+        self.throttle = 0
         self._ids = itertools.count(1)
 
     def script(self, *replies: list[Item]) -> None:
@@ -150,6 +153,9 @@ class FakeAmazonQ:
         self.requests.append(Recorded(request.url.path, dict(request.headers), body))
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return _error(403, "AccessDeniedException", "The bearer token included in the request is invalid.")
+        if self.throttle:
+            self.throttle -= 1
+            return _error(400, "ThrottlingException", "Rate exceeded")
         content_type = request.headers.get("content-type", "")
         if request.url.path == "/":
             if request.headers.get("x-amz-target") != TARGET or content_type != "application/x-amz-json-1.0":

@@ -24,7 +24,8 @@ from amazon_q_server import (
     usage,
 )
 
-from assistant_ui import AssistantClient, PermissionDeniedError, StreamError
+from assistant_ui import AssistantClient, BadRequestError, PermissionDeniedError, StreamError
+from assistant_ui._call.retry import RetryPolicy
 from assistant_ui.auth import bearer
 from assistant_ui.decoding import StreamDecoder
 from assistant_ui.messages import assistant, file, system, tool_call, tool_result, user
@@ -279,6 +280,38 @@ async def test_403_async(q: Served, anyio_backend: str) -> None:
         with pytest.raises(PermissionDeniedError) as exc:
             await c.threads("t1").chat(messages=[user("Hi")])
     assert exc.value.code == "AccessDeniedException"
+
+
+def test_a_throttling_400_is_retried(q: Served) -> None:
+    # AWS answers throttling with HTTP 400 and x-amzn-errortype ThrottlingException:
+    # retried like a 429
+    q.service.throttle = 1
+    q.service.script(text("Hello"))
+    with AssistantClient(q.url, api="amazon-q", headers=bearer(TOKEN), max_retries=1) as c:
+        c.retry = RetryPolicy(1, base_delay=0.001, max_delay=0.01)
+        result = c.threads("t1").chat_sync(messages=[user("Hi")])
+    assert result.text == "Hello"
+    assert len(q.service.requests) == 2
+
+
+@pytest.mark.anyio
+async def test_a_throttling_400_without_retries_left_is_a_typed_error(q: Served, anyio_backend: str) -> None:
+    q.service.throttle = 1
+    async with client(q) as c:
+        with pytest.raises(BadRequestError) as exc:
+            await c.threads("t1").chat(messages=[user("Hi")])
+    assert exc.value.status_code == 400
+    assert exc.value.code == "ThrottlingException"
+    assert len(q.service.requests) == 1
+
+
+def test_a_validation_400_is_not_retried(q: Served) -> None:
+    with AssistantClient(q.url, api="amazon-q", headers=bearer(TOKEN), max_retries=2) as c:
+        c.retry = RetryPolicy(2, base_delay=0.001, max_delay=0.01)
+        with pytest.raises(BadRequestError) as exc:
+            c.threads("t1").chat_sync(messages=[user("Hi")], extra_body={"conversationState": {"bogus": 1}})
+    assert exc.value.code == "ValidationException"
+    assert len(q.service.requests) == 1
 
 
 def test_exception_frame_mid_answer(q: Served) -> None:

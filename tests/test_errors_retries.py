@@ -288,6 +288,24 @@ def test_which_statuses_are_retried() -> None:
         RetryPolicy(-1)
 
 
+def test_an_aws_throttling_400_is_retried_and_another_400_is_not() -> None:
+    from assistant_ui._call.decisions import HeadVerdict, judge_head
+
+    def verdict(status: int, headers: dict[str, str], attempt: int = 0) -> HeadVerdict:
+        return judge_head(
+            status, headers, protocol_forced=False, policy=RetryPolicy(2), attempt=attempt,
+            auth_retried=False, refresh_auth=lambda: False,
+        )
+
+    throttled = {"x-amzn-errortype": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.service/"}
+    assert verdict(400, throttled) is HeadVerdict.RETRY
+    assert verdict(400, {"x-amzn-errortype": "TooManyRequestsException"}) is HeadVerdict.RETRY
+    assert verdict(400, throttled, attempt=2) is HeadVerdict.FAIL
+    assert verdict(400, {"x-amzn-errortype": "ValidationException"}) is HeadVerdict.FAIL
+    assert verdict(400, {}) is HeadVerdict.FAIL
+    assert verdict(403, throttled) is HeadVerdict.FAIL  # the header counts on a 400 only
+
+
 # -- cut mid-body: APIConnectionError with the partial result, never retried -------------------------------
 
 

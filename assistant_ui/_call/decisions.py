@@ -10,6 +10,7 @@ a response head                 :func:`judge_head` → :class:`HeadVerdict`
 2xx HTML page, no protocol=     ``FAIL`` (not an answer)
 401, credentials that refresh   ``REFRESH_AUTH`` (once)
 408/409/429/5xx, tries left     ``RETRY`` (``Retry-After`` honoured)
+400 AWS throttle, tries left    ``RETRY`` (``x-amzn-errortype``)
 anything else                   ``FAIL``
 =============================  ===========================================
 
@@ -32,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .retry import RETRYABLE_STATUS, RetryPolicy
+from .status_errors import aws_error_type
 
 __all__ = [
     "FailureKind",
@@ -106,7 +108,8 @@ def judge_head(
         return HeadVerdict.FAIL if is_html_page(headers, protocol_forced) else HeadVerdict.OK
     if status_code == 401 and not auth_retried and refresh_auth():
         return HeadVerdict.REFRESH_AUTH
-    if policy.should_retry_status(status_code, attempt):
+    error_type = aws_error_type(headers.get("x-amzn-errortype")) if status_code == 400 else None
+    if policy.should_retry_status(status_code, attempt, error_type):
         return HeadVerdict.RETRY
     return HeadVerdict.FAIL
 

@@ -7,9 +7,20 @@ import random
 import time
 from collections.abc import Mapping
 
-__all__ = ["RETRYABLE_STATUS", "RetryPolicy"]
+__all__ = ["RETRYABLE_STATUS", "THROTTLING_ERROR_TYPES", "RetryPolicy"]
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+#: AWS error types (``x-amzn-errortype``) that mean "too many requests": AWS services
+#: answer them with HTTP 400 as often as with 429, and they are retried like a 429
+#: (the throttling codes of the AWS SDKs' standard retry mode)
+THROTTLING_ERROR_TYPES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException",
+})
 
 
 class RetryPolicy:
@@ -32,9 +43,12 @@ class RetryPolicy:
         self.max_delay = max_delay
         self.max_retry_after = max_retry_after
 
-    def should_retry_status(self, status_code: int, attempt: int) -> bool:
-        """``attempt`` counts from 0 (the first try)."""
-        return attempt < self.max_retries and (status_code in RETRYABLE_STATUS or status_code >= 500)
+    def should_retry_status(self, status_code: int, attempt: int, error_type: str | None = None) -> bool:
+        """``attempt`` counts from 0 (the first try); ``error_type``: the service's own name
+        for the error (an AWS ``x-amzn-errortype``), when it gave one."""
+        if attempt >= self.max_retries:
+            return False
+        return status_code in RETRYABLE_STATUS or status_code >= 500 or error_type in THROTTLING_ERROR_TYPES
 
     def should_retry_error(self, attempt: int) -> bool:
         return attempt < self.max_retries
