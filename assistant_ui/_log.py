@@ -29,13 +29,12 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
+from ._redacted_errors import redact_error, redact_for_request
 from ._redaction import (
     REDACTED,
     attach_secrets,
     is_secret_name,
     is_sensitive_header,
-    redact_error,
-    redact_for_request,
     redact_headers,
     redact_text,
     redact_url,

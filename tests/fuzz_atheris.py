@@ -123,7 +123,7 @@ def test_one_input(data: bytes) -> None:
 
 def seeds() -> list[bytes]:
     """Valid streams of every format, with the input prefix (headers, limits, no cuts)."""
-    from assistant_ui._wire.eventstream import encode_message
+    from assistant_ui._wire.eventstream_encoding import encode_message
     from assistant_ui.testing import encode_body
 
     events: list[dict[str, Any]] = [

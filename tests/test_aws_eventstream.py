@@ -29,8 +29,8 @@ from assistant_ui._wire.eventstream import (
     Short,
     Timestamp,
     decode_message,
-    encode_message,
 )
+from assistant_ui._wire.eventstream_encoding import encode_message
 from assistant_ui.errors import DecodeError
 
 AWS_HEADERS = {"content-type": "application/vnd.amazon.eventstream"}

@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 
 from assistant_ui._wire.accumulator import MessageAccumulator
 from assistant_ui._wire.decoder import DEFAULT_MAX_JSON_DEPTH, StreamDecoder
-from assistant_ui._wire.eventstream import encode_message
+from assistant_ui._wire.eventstream_encoding import encode_message
 from assistant_ui.errors import DecodeError
 from assistant_ui.testing import encode_body
 

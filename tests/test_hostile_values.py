@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from assistant_ui import AssistantClient, user
-from assistant_ui._wire.eventstream import encode_message
+from assistant_ui._wire.eventstream_encoding import encode_message
 from assistant_ui.decoding import (
     MessageAccumulator,
     StreamDecoder,

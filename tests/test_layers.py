@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, int]] = [
     ("assistant_ui.events", 0),
     ("assistant_ui._log", 0),
     ("assistant_ui._redaction", 0),
+    ("assistant_ui._redacted_errors", 0),
     ("assistant_ui.errors", 1),
     ("assistant_ui._wire", 2),
     ("assistant_ui.decoding", 3),

@@ -18,7 +18,8 @@ import pytest
 from assistant_ui import AssistantClient, user
 from assistant_ui._wire.accumulator import MessageAccumulator
 from assistant_ui._wire.dialects._tools import parse_args
-from assistant_ui._wire.eventstream import MIN_MESSAGE_LENGTH, encode_message
+from assistant_ui._wire.eventstream import MIN_MESSAGE_LENGTH
+from assistant_ui._wire.eventstream_encoding import encode_message
 from assistant_ui._wire.jsonlib import too_deep
 from assistant_ui._wire.partial_json import IncompleteJSON
 from assistant_ui._wire.state_ops import MAX_PATH_LENGTH, apply_operations

@@ -39,7 +39,8 @@ from assistant_ui._log import (
     redact_text,
     secrets_of_request,
 )
-from assistant_ui._redaction import RedactedError, expand_secrets
+from assistant_ui._redacted_errors import RedactedError
+from assistant_ui._redaction import expand_secrets
 from assistant_ui.auth import api_key
 from assistant_ui.errors import APIConnectionError, APIStatusError
 from assistant_ui.testing import FakeBackend, serve

@@ -42,7 +42,7 @@ from assistant_ui import (
 from assistant_ui._call.status_errors import make_status_error
 from assistant_ui._log import redact_url
 from assistant_ui._transports.redirects import RedirectGuard, merge_event_hooks, same_origin
-from assistant_ui._wire.eventstream import encode_message
+from assistant_ui._wire.eventstream_encoding import encode_message
 from assistant_ui._wire.requests import format_path
 from assistant_ui.auth import api_key
 from assistant_ui.decoding import StreamDecoder

@@ -1,8 +1,8 @@
 """The AWS binary event stream (``application/vnd.amazon.eventstream``, docs/wire-formats.md §10).
 
 Sans-IO: :class:`EventStreamFramer` turns body bytes into :class:`EventStreamMessage`
-tuples and :func:`encode_message` builds the bytes of one message. Nothing here
-knows what the events mean; the ``aws-eventstream`` dialect does that.
+tuples (``eventstream_encoding.encode_message`` builds the bytes of one message).
+Nothing here knows what the events mean; the ``aws-eventstream`` dialect does that.
 
 Wire layout of one message (all integers big-endian, CRC32 = ``zlib.crc32``)::
 
@@ -40,7 +40,6 @@ import datetime as _dt
 import struct
 import uuid
 import zlib
-from collections.abc import Mapping
 from typing import NamedTuple, TypeAlias
 
 from ..errors import DecodeError
@@ -59,7 +58,6 @@ __all__ = [
     "Short",
     "Timestamp",
     "decode_message",
-    "encode_message",
     "looks_like_prelude",
 ]
 
@@ -396,68 +394,3 @@ class EventStreamFramer:
             what = f"{size} bytes, not even a prelude"
         self._error = _error(f"the body ended inside a message ({what})", self._offset)
         raise self._error
-
-
-# -- encoding ---------------------------------------------------------------------
-
-
-def _encode_value(name: str, value: HeaderValue) -> bytes:
-    if value is True:
-        return b"\x00"
-    if value is False:
-        return b"\x01"
-    if isinstance(value, _TypedInt):
-        fmt = struct.Struct(value.FORMAT)
-        try:
-            return bytes((value.TYPE,)) + fmt.pack(int(value))
-        except struct.error:
-            raise ValueError(f"header {name!r}: {value!r} is out of range") from None
-    if isinstance(value, int):
-        if -(2**31) <= value < 2**31:
-            return b"\x04" + struct.pack(">i", value)
-        if -(2**63) <= value < 2**63:
-            return b"\x05" + struct.pack(">q", value)
-        raise ValueError(f"header {name!r}: {value} does not fit in 64 bits")
-    if isinstance(value, (bytes, bytearray, memoryview, str)):
-        raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-        if len(raw) > 0xFFFF:
-            raise ValueError(f"header {name!r}: value of {len(raw)} bytes exceeds 65535")
-        return (b"\x07" if isinstance(value, str) else b"\x06") + _UINT16.pack(len(raw)) + raw
-    if isinstance(value, _dt.datetime):
-        return _encode_value(name, Timestamp.from_datetime(value))
-    if isinstance(value, uuid.UUID):
-        return b"\x09" + value.bytes
-    raise TypeError(f"header {name!r}: cannot encode a {type(value).__name__}")
-
-
-def encode_message(
-    headers: Mapping[str, HeaderValue] | None = None, payload: bytes | bytearray = b""
-) -> bytes:
-    """The bytes of one message.
-
-    Value types: ``bool``; :class:`Byte`/:class:`Short`/:class:`Integer`/:class:`Long`/
-    :class:`Timestamp` as their types; any other ``int`` as an int32 when it fits, else
-    an int64; ``bytes`` as a byte array; ``str`` as a string; ``datetime`` as a
-    timestamp (naive means UTC); ``uuid.UUID`` as a uuid. Raises ``ValueError`` for
-    values or sizes the format (or the decoder's limits) cannot carry.
-    """
-    block = bytearray()
-    for name, value in (headers or {}).items():
-        raw_name = name.encode("utf-8")
-        if len(raw_name) > 0xFF:
-            raise ValueError(f"header name {name!r} is longer than 255 bytes")
-        block.append(len(raw_name))
-        block += raw_name
-        block += _encode_value(name, value)
-    if len(block) > MAX_HEADERS_LENGTH:
-        raise ValueError(f"headers of {len(block)} bytes exceed {MAX_HEADERS_LENGTH}")
-    if len(payload) > MAX_PAYLOAD_LENGTH:
-        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_LENGTH}")
-    total = MIN_MESSAGE_LENGTH + len(block) + len(payload)
-    prelude = struct.pack(">II", total, len(block))
-    message = bytearray(prelude)
-    message += _UINT32.pack(_crc(prelude))
-    message += block
-    message += payload
-    message += _UINT32.pack(_crc(message))
-    return bytes(message)
