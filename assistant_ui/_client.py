@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
+from ._base_url import SOCKET_API, handshake_origin, socket_api, socket_pool, split_query
 from ._call.retry import RetryPolicy
 from ._wire.limits import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_RESPONSE_SIZE, check_max_response_size
 from ._wire.names import APIS, DEFAULT_CHAT_PATHS, PROTOCOLS
@@ -118,7 +118,7 @@ class AssistantClient:
 
             shown = redact_url(base_url) if isinstance(base_url, str) else base_url
             raise ValueError(f"base_url must be an http(s) or ws(s) URL, got {shown!r}")
-        api = _socket_api(base_url, api)
+        api = socket_api(base_url, api)
         if api not in APIS:
             raise ValueError(f"api must be one of {', '.join(APIS)}; got {api!r}")
         if protocol is not None and protocol not in PROTOCOLS:
@@ -130,7 +130,7 @@ class AssistantClient:
         if timeout is None:
             # the reference package passed None through; we keep a bound on connect and reads
             timeout = DEFAULT_TIMEOUT
-        base_url, params = _split_query(base_url)
+        base_url, params = split_query(base_url)
         if params:
             # the query string of base_url goes on every request, after the path
             httpx_kwargs = {**httpx_kwargs, "params": {**params, **dict(httpx_kwargs.get("params") or {})}}
@@ -155,7 +155,7 @@ class AssistantClient:
         #: the httpx clients (``_http``), made on first use
         self._http_clients: HTTPClients | None = None
         #: the WebSocket connections per thread (``ws://`` / ``wss://`` base URLs only)
-        self._ws = _socket_pool(self.base_url, headers, self.timeout, max_event_size) if api == SOCKET_API else None
+        self._ws = socket_pool(self.base_url, headers, self.timeout, max_event_size) if api == SOCKET_API else None
         self._lock = threading.Lock()
         #: the options of the last call and what they were made from (see _call_options)
         self._last_options: tuple[tuple[Any, ...], CallOptions] | None = None
@@ -218,7 +218,7 @@ class AssistantClient:
 
     def _client_kwargs(self, kind: type[Any]) -> dict[str, Any]:
         # a ws:// client's handshakes are http:// requests to the same origin
-        origin = _handshake_url(self.base_url)
+        origin = handshake_origin(self.base_url)
         kwargs: dict[str, Any] = {"base_url": origin, "timeout": self.timeout}
         kwargs.update(self._httpx_kwargs)
         transport = kwargs.get("transport")
@@ -408,45 +408,3 @@ class _ClientEnv:
 
     def resume_spec(self, stream_id: str) -> RequestSpec:
         return self._client._resume_spec(stream_id)
-
-
-SOCKET_API = "bedrock-ws"
-
-
-def _socket_api(base_url: str, api: str) -> str:
-    """The request dialect of ``base_url``: a ``ws://`` URL speaks the WebSocket chat."""
-    socket = base_url.startswith(("ws://", "wss://"))
-    if socket and api in ("assistant-ui", SOCKET_API):
-        return SOCKET_API
-    if socket:
-        raise ValueError(f"a ws:// base_url speaks api={SOCKET_API!r}, not api={api!r}")
-    if api == SOCKET_API:
-        raise ValueError(f"api={SOCKET_API!r} needs a ws:// or wss:// base_url")
-    return api
-
-
-def _socket_pool(base_url: str, headers: HeadersSpec, timeout: httpx.Timeout, max_size: int) -> WSConnections:
-    """The WebSocket connections of a ``ws://`` client (ImportError without the ``ws`` extra);
-    ``max_size`` (``max_event_size``) bounds one message from the server."""
-    from ._transports.websocket import WSConnections
-    from ._transports.ws_auth import InBandAuth, is_auth_helper
-
-    auth = InBandAuth(headers)
-    handshake = None if is_auth_helper(headers) else headers
-    return WSConnections(base_url, handshake, auth.sync, auth.async_, timeout, max_size)
-
-
-def _handshake_url(base_url: str) -> str:
-    """The HTTP URL of a WebSocket handshake (``ws`` -> ``http``, ``wss`` -> ``https``)."""
-    from ._transports.ws_sockets import handshake_url
-
-    return handshake_url(base_url) if base_url.startswith(("ws://", "wss://")) else base_url
-
-
-def _split_query(base_url: str) -> tuple[str, dict[str, str]]:
-    """``base_url`` without its query string, and the query's parameters."""
-    parts = urlsplit(base_url)
-    if not parts.query:
-        return base_url, {}
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), params

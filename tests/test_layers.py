@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, int]] = [
     ("assistant_ui._async_stream", 6),
     ("assistant_ui._thread", 6),
     ("assistant_ui._client", 6),
+    ("assistant_ui._base_url", 6),
     ("assistant_ui._cli", 7),
     ("assistant_ui.testing", 7),
     ("assistant_ui._demo", 7),
