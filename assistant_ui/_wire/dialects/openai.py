@@ -45,7 +45,6 @@ Mapping choices (where docs/wire-formats.md leaves room):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import jsonlib as _json
@@ -53,6 +52,7 @@ from ..sse import SSEEvent
 from ..usage import normalize_usage
 from ._tools import ToolTracker
 from .base import JSONEventDialect
+from .openai_choices import SideChoice, choice_key, compact_json, text_of_parts
 
 __all__ = ["FINISH_REASONS", "OpenAIDialect", "map_finish_reason", "sniff_event"]
 
@@ -87,98 +87,6 @@ def sniff_event(value: Any) -> bool:
     )
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _key(index: Any) -> Any:
-    """An ``index`` fit to be a dict key: a list or an object (malformed, but a
-    hostile server may send one) is keyed by its JSON text."""
-    if index is None or type(index) in (int, str, float, bool):
-        return index
-    return _dumps(index)
-
-
-def _text_parts(content: list[Any], refusal: list[str]) -> str:
-    """The text of a list of content parts (refusal parts count as text)."""
-    texts: list[str] = []
-    for part in content:
-        if type(part) is dict:
-            kind = part.get("type")
-            if kind == "text" and type(part.get("text")) is str:
-                texts.append(part["text"])
-            elif kind == "refusal" and type(part.get("refusal")) is str:
-                texts.append(part["refusal"])
-                refusal.append(part["refusal"])
-        elif type(part) is str:
-            texts.append(part)
-    return "".join(texts)
-
-
-class _Side:
-    """A choice other than 0, accumulated until it finishes."""
-
-    __slots__ = ("content", "emitted", "finish_reason", "reasoning", "refusal", "tools")
-
-    def __init__(self) -> None:
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.refusal: list[str] = []
-        self.tools: dict[Any, dict[str, Any]] = {}
-        self.finish_reason: Any = None
-        self.emitted = False
-
-    def add(self, delta: dict[str, Any]) -> None:
-        content = delta.get("content")
-        if type(content) is str:
-            self.content.append(content)
-        elif type(content) is list:
-            self.content.append(_text_parts(content, self.refusal))
-        reasoning = delta.get("reasoning_content")
-        if reasoning is None:
-            reasoning = delta.get("reasoning")
-        if type(reasoning) is str:
-            self.reasoning.append(reasoning)
-        refusal = delta.get("refusal")
-        if type(refusal) is str:
-            self.refusal.append(refusal)
-        calls = delta.get("tool_calls")
-        if type(calls) is list:
-            for tc in calls:
-                if type(tc) is dict:
-                    self._tool(_key(tc.get("index", len(self.tools))), tc)
-        fc = delta.get("function_call")
-        if type(fc) is dict:
-            self._tool("function_call", {"id": "function_call", "function": fc})
-
-    def _tool(self, key: Any, tc: dict[str, Any]) -> None:
-        entry = self.tools.get(key)
-        if entry is None:
-            entry = self.tools[key] = {"id": "", "type": "function",
-                                       "function": {"name": "", "arguments": ""}}
-        if type(tc.get("id")) is str:
-            entry["id"] = tc["id"]
-        fn = tc.get("function")
-        if type(fn) is dict:
-            if type(fn.get("name")) is str and not entry["function"]["name"]:
-                entry["function"]["name"] = fn["name"]
-            if type(fn.get("arguments")) is str:
-                entry["function"]["arguments"] += fn["arguments"]
-
-    def choice(self, index: Any) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": "".join(self.content) if self.content else None,
-        }
-        if self.refusal:
-            message["refusal"] = "".join(self.refusal)
-        if self.reasoning:
-            message["reasoning_content"] = "".join(self.reasoning)
-        if self.tools:
-            message["tool_calls"] = list(self.tools.values())
-        return {"index": index, "message": message, "finish_reason": self.finish_reason}
-
-
 class OpenAIDialect(JSONEventDialect):
     name = "openai"
 
@@ -195,7 +103,7 @@ class OpenAIDialect(JSONEventDialect):
         self._finish_sent = False
         self._refusal_sent = False
         self._sources = 0
-        self._side: dict[Any, _Side] = {}
+        self._side: dict[Any, SideChoice] = {}
         self.learning = True
         self._learned = 0
 
@@ -217,7 +125,7 @@ class OpenAIDialect(JSONEventDialect):
             for choice in choices:
                 if type(choice) is not dict:
                     continue
-                index = _key(choice.get("index", 0))
+                index = choice_key(choice.get("index", 0))
                 if index == 0 or index is None:
                     self._choice(choice, out)
                 else:
@@ -332,7 +240,7 @@ class OpenAIDialect(JSONEventDialect):
             if content:
                 out.append({"type": "text-delta", "delta": content})
         elif type(content) is list:
-            text = _text_parts(content, self.refusal)
+            text = text_of_parts(content, self.refusal)
             if text:
                 out.append({"type": "text-delta", "delta": text})
         refusal = delta.get("refusal")
@@ -343,7 +251,7 @@ class OpenAIDialect(JSONEventDialect):
         if type(calls) is list:
             for tc in calls:
                 if type(tc) is dict:
-                    self._tool_fragment(_key(tc.get("index")), tc.get("id"), tc.get("function"), out)
+                    self._tool_fragment(choice_key(tc.get("index")), tc.get("id"), tc.get("function"), out)
         fc = delta.get("function_call")
         if type(fc) is dict:
             self._tool_fragment("function_call", "function_call", fc, out)
@@ -354,7 +262,7 @@ class OpenAIDialect(JSONEventDialect):
     def _side_choice(self, index: Any, choice: dict[str, Any], out: list[Any]) -> None:
         side = self._side.get(index)
         if side is None:
-            side = self._side[index] = _Side()
+            side = self._side[index] = SideChoice()
         delta = choice.get("delta")
         if type(delta) is dict and delta:
             side.add(delta)
@@ -363,7 +271,7 @@ class OpenAIDialect(JSONEventDialect):
             side.finish_reason = reason
             self._emit_side(index, side, out)
 
-    def _emit_side(self, index: Any, side: _Side, out: list[Any]) -> None:
+    def _emit_side(self, index: Any, side: SideChoice, out: list[Any]) -> None:
         side.emitted = True
         out.append({"type": "data", "name": "openai-choice", "id": str(index),
                     "data": side.choice(index)})
@@ -401,7 +309,7 @@ class OpenAIDialect(JSONEventDialect):
             if args:
                 tools.delta(out, call_id, args)
         elif args is not None:
-            tools.delta(out, call_id, _dumps(args))
+            tools.delta(out, call_id, compact_json(args))
 
     def _start(self, index: Any, call_id: str, name: Any, out: list[Any]) -> str:
         self.tools.start(out, call_id, name if type(name) is str else "")
@@ -446,10 +354,10 @@ class OpenAIDialect(JSONEventDialect):
                 code = error.get("type")
             ev: dict[str, Any] = {
                 "type": "error",
-                "error": message if type(message) is str else _dumps(error),
+                "error": message if type(message) is str else compact_json(error),
             }
             if code is not None:
                 ev["code"] = code if type(code) is str else str(code)
         else:
-            ev = {"type": "error", "error": error if type(error) is str else _dumps(error)}
+            ev = {"type": "error", "error": error if type(error) is str else compact_json(error)}
         out.append(ev)

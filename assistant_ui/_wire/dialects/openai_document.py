@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..jsonlib import loads_bounded
-from .openai import OpenAIDialect, _dumps, _text_parts, map_finish_reason
+from .openai import OpenAIDialect, map_finish_reason
+from .openai_choices import compact_json, text_of_parts
 
 __all__ = ["OpenAIDocumentDialect", "sniff_document"]
 
@@ -78,7 +79,7 @@ class OpenAIDocumentDialect(OpenAIDialect):
         if type(content) is str:
             text = content
         elif type(content) is list:
-            text = _text_parts(content, self.refusal)
+            text = text_of_parts(content, self.refusal)
         refusal = message.get("refusal")
         if type(refusal) is str and refusal:
             self.refusal.append(refusal)
@@ -122,4 +123,4 @@ class OpenAIDocumentDialect(OpenAIDialect):
             ev["args"] = parsed if type(parsed) is dict else {}
         elif type(args) is dict:
             ev["args"] = args
-            ev["argsText"] = _dumps(args)
+            ev["argsText"] = compact_json(args)
