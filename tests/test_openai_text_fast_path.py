@@ -171,3 +171,116 @@ def test_through_the_decoder_in_awkward_pieces() -> None:
     acc = MessageAccumulator()
     acc.add_all(whole)
     assert acc.finish()["content"][0]["text"].startswith("hello world")
+
+
+# what api.openai.com sends by default (``stream_options.include_obfuscation``): a last
+# field of random padding whose value and length change with every chunk
+PADDED = (
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,'
+    '"model":"gpt-x","service_tier":"default","system_fingerprint":"fp_1","choices":'
+    '[{"index":0,"delta":{"content":%s},"logprobs":null,"finish_reason":null}],'
+    '"obfuscation":"%s"}'
+)
+PAD_CHARS = "abcXYZ019+/=_-"
+
+
+def padded_chunk(text: str, pad: str) -> bytes:
+    return (PADDED % (json.dumps(text), pad)).encode()
+
+
+def test_a_padded_envelope_is_learned_and_the_padding_matched() -> None:
+    rng = random.Random(7)
+    texts = ["a", "", "b\n", 'q"', "é", "\u2028", "obfuscation", '","obfuscation":"x']
+    pads = ["".join(rng.choice(PAD_CHARS) for _ in range(rng.randint(0, 12))) for _ in texts]
+    payloads = [FIRST.encode()] + [padded_chunk(t, p) for t, p in zip(texts, pads, strict=True)]
+    dialect = OpenAIDialect()
+    out: list[Any] = []
+    dialect.feed([SSEEvent("message", p, "") for p in payloads], out)
+    assert dialect.text_prefix is not None and dialect.text_tail is not None
+    assert dialect.text_hits == len(texts) - 1  # the first text chunk teaches the envelope
+    assert [e["delta"] for e in out if e["type"] == "text-delta"] == [t for t in texts if t]
+    for batch in (1, 3, 9):
+        same(payloads, batch)
+
+
+PADDED_TRAPS = [
+    # padding that is not plain: a quote, an escape, a control character, a space,
+    # non-ASCII, bytes that are not UTF-8
+    padded_chunk("x", 'a"b'),
+    padded_chunk("x", "a\\\"b"),
+    padded_chunk("x", "a\\u0041"),
+    padded_chunk("x", "a\x01"),
+    padded_chunk("x", "a b"),
+    padded_chunk("x", "é"),
+    padded_chunk("x", "ok").replace(b"ok", b"\xff"),
+    # something after the padding, or a second padding field
+    padded_chunk("x", "ab")[:-1] + b',"usage":{"prompt_tokens":1}}',
+    padded_chunk("x", "ab")[:-1] + b',"obfuscation":"cd"}',
+    padded_chunk("x", "ab") + b"}",
+    padded_chunk("x", "ab")[:-2],
+    # the fields before the padding change
+    padded_chunk("x", "ab").replace(b'"finish_reason":null', b'"finish_reason":"stop"'),
+    padded_chunk("x", "ab").replace(b'"index":0', b'"index":1'),
+    # not one string where the text goes
+    (PADDED % ('"a","content":"b"', "ab")).encode(),
+    (PADDED % ("null", "ab")).encode(),
+    (PADDED % ('"a" "b"', "ab")).encode(),
+]
+
+
+@pytest.mark.parametrize("trap", PADDED_TRAPS)
+def test_a_chunk_that_only_looks_padded_is_parsed(trap: bytes) -> None:
+    payloads = [FIRST.encode(), padded_chunk("a", "x1"), padded_chunk("b", "yy22"), trap,
+                padded_chunk("c", "")]
+    for batch in (1, 2, 5):
+        same(payloads, batch)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # padding that is not the last field, that sits in a nested object, or whose
+        # name is not written plainly: not learned as padding
+        PADDED.replace('"obfuscation":"%s"}', '"obfuscation":"%s","x":1}'),
+        PADDED.replace('"obfuscation":"%s"}', '"x":{"obfuscation":"%s"}}'),
+        PADDED.replace('"obfuscation":"%s"}', '"obfuscatio\\u006e":"%s"}'),
+    ],
+)
+def test_paddings_that_are_not_learned(template: str) -> None:
+    payloads = [FIRST.encode()] + [(template % (json.dumps(t), t * 3)).encode() for t in "abcd"]
+    payloads.append(padded_chunk("e", "zz"))
+    same(payloads)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_padded_streams_decode_the_same(seed: int) -> None:
+    rng = random.Random(seed)
+    payloads = [FIRST.encode()]
+    for _ in range(60):
+        roll = rng.random()
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 4)))
+        pad = "".join(rng.choice(PAD_CHARS + '"\\ é') for _ in range(rng.randint(0, 8)))
+        if roll < 0.8:
+            payloads.append((PADDED % (json.dumps(text), pad)).encode())
+        elif roll < 0.9:
+            payloads.append(rng.choice(PADDED_TRAPS))
+        else:
+            payloads.append(text_chunk(text))
+    same(payloads, rng.randint(1, 7))
+
+
+def test_padded_chunks_through_the_decoder_in_awkward_pieces() -> None:
+    rng = random.Random(3)
+    payloads = [FIRST.encode()] + [
+        padded_chunk(t, "".join(rng.choice(PAD_CHARS) for _ in range(rng.randint(0, 9))))
+        for t in "hello wörld"
+    ] + PADDED_TRAPS + [padded_chunk("!", "end")]
+    body = b"".join(b"data: " + p + b"\n\n" for p in payloads) + b"data: [DONE]\n\n"
+    slow, _ = run(payloads, False, 1)  # every chunk parsed, no framer fast path
+    for size in (1, 5, 64, len(body)):
+        decoder = StreamDecoder(protocol="openai")
+        events: list[Any] = []
+        for i in range(0, len(body), size):
+            events.extend(decoder.feed(body[i : i + size]))
+        events.extend(decoder.end())
+        assert events == slow

@@ -12,13 +12,16 @@ is linear in the body: bytes are scanned once and buffered pieces joined once.
 from __future__ import annotations
 
 import codecs
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import DecodeError
 from . import jsonlib as _json
 from .eventstream import EventStreamFramer
 from .lines import LineSplitter, LineTooLong, compact
 from .sse import EventTooLarge, SSEDecoder, SSEEvent, TextRun
+
+if TYPE_CHECKING:
+    import re
 
 __all__ = [
     "AWSFramer",
@@ -94,10 +97,13 @@ class TextTemplate(Protocol):
     for the rest of the body (also once it announces another template or none), and
     it reads :class:`~assistant_ui._wire.sse.TextRun` units. The framer reads the
     template before each batch, so a batch may be cut with the template of the
-    batch before."""
+    batch before. With ``text_tail`` set, what follows the literal must match it to
+    the end instead (``text_suffix`` is then empty): an envelope whose last field
+    changes with every event (OpenAI's ``obfuscation`` padding)."""
 
     text_prefix: bytes | None
     text_suffix: bytes
+    text_tail: re.Pattern[str] | None
 
 
 class SSEFramer(LinesFramer):
@@ -145,7 +151,8 @@ class SSEFramer(LinesFramer):
         try:
             if template is not None and template.text_prefix is not None and len(lines) > 1:
                 self.sse.feed_templated(
-                    lines, events, where, template.text_prefix, template.text_suffix
+                    lines, events, where, template.text_prefix, template.text_suffix,
+                    template.text_tail,
                 )
             else:
                 self.sse.feed(lines, events, where)

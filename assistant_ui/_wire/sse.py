@@ -21,10 +21,13 @@ decoded strings instead of one :class:`SSEEvent` each.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import jsonlib as _json
 from .lines import LineError, compact
+
+if TYPE_CHECKING:
+    import re
 
 __all__ = ["EventTooLarge", "SSEDecoder", "SSEEvent", "TextRun"]
 
@@ -162,7 +165,13 @@ class SSEDecoder:
         # any other field is ignored
 
     def feed_templated(
-        self, lines: list[bytes], out: list[Any], where: list[int], prefix: bytes, suffix: bytes
+        self,
+        lines: list[bytes],
+        out: list[Any],
+        where: list[int],
+        prefix: bytes,
+        suffix: bytes,
+        tail: re.Pattern[str] | None = None,
     ) -> None:
         """As :meth:`feed`, but an event that is one ``data: `` line whose data is
         ``prefix`` + one JSON string literal + ``suffix``, dispatched by the blank line
@@ -174,7 +183,9 @@ class SSEDecoder:
         The literal is read as the JSON parsers of :mod:`~assistant_ui._wire.jsonlib`
         read it (strict, the data UTF-8 and nothing before or after it); an event
         whose middle is anything else is an ordinary event. Lines are looked at once:
-        the lines between runs go through :meth:`feed` in one piece.
+        the lines between runs go through :meth:`feed` in one piece. With ``tail``
+        (``suffix`` then empty), what follows the literal must match ``tail`` to the
+        end of the line.
         """
         if self.done:
             return
@@ -207,7 +218,7 @@ class SSEDecoder:
                     text, end = scan(middle, 0)
                 except ValueError:  # not UTF-8, or not one JSON string literal
                     middle, end = "", -1
-                if end == len(middle):
+                if (end == len(middle)) if tail is None else (tail.fullmatch(middle, end) is not None):
                     if texts is None:
                         texts = [text]
                     else:

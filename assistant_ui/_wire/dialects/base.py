@@ -33,11 +33,14 @@ framing    unit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from ...errors import DecodeError
 from .. import jsonlib as _json
 from ..sse import SSEEvent, TextRun
+
+if TYPE_CHECKING:
+    import re
 
 __all__ = ["Dialect", "Framing", "JSONEventDialect", "UnitError", "raw_event"]
 
@@ -101,6 +104,9 @@ class JSONEventDialect:
     #: SSE framer reads it once per batch (``framing.TextTemplate``)
     text_prefix: bytes | None = None
     text_suffix = b""
+    #: or, with ``text_suffix`` empty: what must follow the literal, to the end (a last
+    #: field whose value changes with every event, see ``framing.TextTemplate``)
+    text_tail: re.Pattern[str] | None = None
     #: call :meth:`learn` after each claimed event
     learning = False
     #: events that took the text fast path
@@ -115,7 +121,7 @@ class JSONEventDialect:
         event = self.event
         hits = 0
         scan_string = _json.scan_string
-        prefix, suffix = self.text_prefix, self.text_suffix
+        prefix, suffix, padded = self.text_prefix, self.text_suffix, self.text_tail
         start, tail = len(prefix or b""), len(suffix)
         for ev in units:
             if isinstance(ev, TextRun):
@@ -138,7 +144,7 @@ class JSONEventDialect:
                 except ValueError:
                     text = None
                 else:
-                    if end != len(middle):
+                    if (end != len(middle)) if padded is None else (padded.fullmatch(middle, end) is None):
                         text = None
                 if text is not None:
                     hits += 1
@@ -166,7 +172,7 @@ class JSONEventDialect:
                 self.text_hits += hits
                 hits = 0
                 self.learn(value, data)
-                prefix, suffix = self.text_prefix, self.text_suffix
+                prefix, suffix, padded = self.text_prefix, self.text_suffix, self.text_tail
                 start, tail = len(prefix or b""), len(suffix)
         if hits:
             self.text_hits += hits

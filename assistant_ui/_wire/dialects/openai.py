@@ -45,6 +45,8 @@ Mapping choices (where docs/wire-formats.md leaves room):
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from .. import jsonlib as _json
@@ -85,6 +87,19 @@ def sniff_event(value: Any) -> bool:
         and not isinstance(value.get("path"), list)
         and isinstance(value.get("error"), dict)
     )
+
+
+#: what follows a chunk's text when its last field is the ``obfuscation`` padding:
+#: (the fixed part, up to the padding's opening quote; the padding)
+_PADDED = re.compile(r'(.*,"obfuscation":")([A-Za-z0-9+/=_-]*)"\}', re.DOTALL)
+
+
+@functools.lru_cache(maxsize=16)
+def _padded_tail(fixed: str) -> re.Pattern[str]:
+    """What must follow the text of a chunk like the one learned: the same fields, then
+    a padding of the characters OpenAI uses (no quote, no backslash, no control
+    character: it cannot end the string early or change what the chunk means)."""
+    return re.compile(re.escape(fixed) + r'[A-Za-z0-9+/=_-]*"\}')
 
 
 class OpenAIDialect(JSONEventDialect):
@@ -173,6 +188,8 @@ class OpenAIDialect(JSONEventDialect):
             self.text_prefix = None
             return
         self.text_prefix = None
+        self.text_suffix = b""
+        self.text_tail = None
         # the only "content" key, written without escapes, right before its string:
         # with no backslash around the string, no other key can decode to "content"
         if data.count(b'"content"') != 1:
@@ -187,10 +204,16 @@ class OpenAIDialect(JSONEventDialect):
             return
         if found != text:
             return
-        prefix, suffix = data[:start], rest[end:].encode("utf-8")
-        if b"\\" in prefix or b"\\" in suffix:
+        prefix, after = data[:start], rest[end:]
+        if b"\\" in prefix or "\\" in after:
             return
-        self.text_prefix, self.text_suffix = prefix, suffix
+        padding = _PADDED.fullmatch(after)
+        if padding is None:
+            self.text_prefix, self.text_suffix = prefix, after.encode("utf-8")
+        elif after.count('"obfuscation"') == 1 and value.get("obfuscation") == padding[2]:
+            # the padding OpenAI adds to every chunk (``stream_options.include_obfuscation``,
+            # on by default): its value changes each time, so it is matched, not kept
+            self.text_prefix, self.text_tail = prefix, _padded_tail(padding[1])
 
     def end(self, out: list[Any], *, done: bool) -> None:
         if not done and self._reason is None:
