@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 import pytest
+from cut_decoding import decode_in_pieces
 
 from assistant_ui._wire.accumulator import MessageAccumulator
 from assistant_ui._wire.decoder import StreamDecoder
@@ -30,6 +31,10 @@ FIRST = ('{"id":"chatcmpl-1","model":"gpt-x","choices":[{"index":0,"delta":'
 
 def text_chunk(text: str) -> bytes:
     return (ENVELOPE % json.dumps(text)).encode()
+
+
+def cuts_every(body: bytes, size: int) -> list[int]:
+    return list(range(size, len(body), size))
 
 
 def run(payloads: list[bytes], learning: bool, batch: int) -> tuple[list[Any], list[str]]:
@@ -162,11 +167,8 @@ def test_through_the_decoder_in_awkward_pieces() -> None:
                     [FIRST.encode()] + [text_chunk(t) for t in "hello world"] + TRAPS) + b"data: [DONE]\n\n"
     whole = StreamDecoder(protocol="openai").decode(body)
     for size in (1, 7, 64):
-        decoder = StreamDecoder(protocol="openai")
-        events: list[Any] = []
-        for i in range(0, len(body), size):
-            events.extend(decoder.feed(body[i : i + size]))
-        events.extend(decoder.end())
+        events, _, error = decode_in_pieces(StreamDecoder(protocol="openai"), body, cuts_every(body, size))
+        assert error is None
         assert events == whole
     acc = MessageAccumulator()
     acc.add_all(whole)
@@ -278,9 +280,6 @@ def test_padded_chunks_through_the_decoder_in_awkward_pieces() -> None:
     body = b"".join(b"data: " + p + b"\n\n" for p in payloads) + b"data: [DONE]\n\n"
     slow, _ = run(payloads, False, 1)  # every chunk parsed, no framer fast path
     for size in (1, 5, 64, len(body)):
-        decoder = StreamDecoder(protocol="openai")
-        events: list[Any] = []
-        for i in range(0, len(body), size):
-            events.extend(decoder.feed(body[i : i + size]))
-        events.extend(decoder.end())
+        events, _, error = decode_in_pieces(StreamDecoder(protocol="openai"), body, cuts_every(body, size))
+        assert error is None
         assert events == slow

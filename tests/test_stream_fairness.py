@@ -99,22 +99,28 @@ class _SlowChunks(httpx.AsyncByteStream):
         yield b'd:{"finishReason":"stop"}\n'
 
 
+def _fake_clock_and_yields(monkeypatch: pytest.MonkeyPatch) -> tuple[list[float], list[int]]:
+    """The streams' clock becomes ``now[0]`` (moved by the test), and their own yields
+    to the loop are counted in ``yields[0]`` (and still made)."""
+    now = [1000.0]
+    monkeypatch.setattr(async_stream, "loop_clock", lambda native: lambda: now[0])
+    yields = [0]
+    real = async_stream._let_others_run
+
+    async def counting() -> None:
+        yields[0] += 1
+        await real()
+
+    monkeypatch.setattr(async_stream, "_let_others_run", counting)
+    return now, yields
+
+
 @pytest.mark.anyio
 async def test_a_stream_whose_reads_waited_does_not_yield_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # every read takes 10 ms of (fake) time and brings one event: the stream lets other
     # tasks run at each read, so its own yield (a checkpoint, a loop step and a cancel
     # scope per 16 events) would only cost time
-    now = [1000.0]
-    monkeypatch.setattr(async_stream, "loop_clock", lambda native: lambda: now[0])
-    yields = 0
-    real = async_stream._let_others_run
-
-    async def counting() -> None:
-        nonlocal yields
-        yields += 1
-        await real()
-
-    monkeypatch.setattr(async_stream, "_let_others_run", counting)
+    now, yields = _fake_clock_and_yields(monkeypatch)
 
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"x-vercel-ai-data-stream": "v1"}, stream=_SlowChunks(now, 64))
@@ -124,27 +130,17 @@ async def test_a_stream_whose_reads_waited_does_not_yield_again(monkeypatch: pyt
         texts = [ev["delta"] async for ev in stream if ev["type"] == "text-delta"]
     await client.close()
     assert texts == [f"t{i} " for i in range(64)]
-    assert yields == 0
+    assert yields == [0]
 
 
 @pytest.mark.anyio
 async def test_a_stream_yields_when_its_reads_did_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     # the same, but the clock moves 10 ms while the events are handed out, not in the
     # reads: the stream held the loop, and yields once per 16 events
-    now = [1000.0]
-    monkeypatch.setattr(async_stream, "loop_clock", lambda native: lambda: now[0])
-    yields = 0
-    real = async_stream._let_others_run
-
-    async def counting() -> None:
-        nonlocal yields
-        yields += 1
-        await real()
-
-    monkeypatch.setattr(async_stream, "_let_others_run", counting)
+    now, yields = _fake_clock_and_yields(monkeypatch)
     client = _client()
     async with client.threads("t").stream(messages=[user("hi")]) as stream:
         async for _ in stream:
             now[0] += 0.01
     await client.close()
-    assert yields == (EVENTS + 1) // YIELD_EVERY
+    assert yields == [(EVENTS + 1) // YIELD_EVERY]
